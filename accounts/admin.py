@@ -1,0 +1,66 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import Role, User
+from accounts.services import would_leave_no_admin
+
+
+class UserCreationForm(DjangoUserCreationForm):
+    class Meta(DjangoUserCreationForm.Meta):
+        model = User
+        fields = ("username", "role", "email")
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            stored = User.objects.get(pk=self.instance.pk)
+            if would_leave_no_admin(stored, new_role=cleaned.get("role"), new_active=cleaned.get("is_active")):
+                raise ValidationError("This is the last active admin: make another admin first.")
+        return cleaned
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Users are managed here by admins. The role replaces Django's staff, superuser,
+    group and permission switches, which follow it (see User.save)."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
+    list_display = ("username", "full_name", "email", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "first_name", "last_name", "email")
+    ordering = ("username",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email")}),
+        ("Access", {"fields": ("role", "is_active")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "role", "email", "password1", "password2")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+
+    def has_delete_permission(self, request, obj=None):
+        # Never delete the last active admin: nobody could reach the settings again.
+        if obj is not None and would_leave_no_admin(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        remaining = User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk__in=queryset.values("pk"))
+        if not remaining.exists():
+            raise PermissionDenied("That would delete every active admin.")
+        super().delete_queryset(request, queryset)
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, obj):
+        return obj.get_full_name()

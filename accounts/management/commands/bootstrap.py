@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.services import BootstrapError, bootstrap_admin
+from ainvr.envconfig import env_str
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the first admin (password from AINVR_ADMIN_PASSWORD or AINVR_ADMIN_PASSWORD_FILE, "
+        "else a random one printed once). Does nothing when an active admin exists. "
+        "With --demo, also adds the demo camera and a default live layout."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--email", default="")
+        parser.add_argument("--demo", action="store_true", help="Add a demo camera playing a generated clip.")
+
+    def handle(self, *args, username, email, demo, **options):
+        try:
+            user, generated = bootstrap_admin(
+                username=username, email=email, password=env_str("AINVR_ADMIN_PASSWORD") or None
+            )
+        except BootstrapError as e:
+            raise CommandError(str(e)) from None
+        if generated:
+            self.stdout.write(
+                f"Created the admin {user.username!r} with the password: {generated}\n"
+                "It is shown only this once: log in and change it (top right, 'Change password')."
+            )
+        else:
+            self.stdout.write(f"The admin {user.username!r} is ready.")
+        if demo:
+            from cameras.demo import ensure_demo_camera
+
+            camera, created = ensure_demo_camera()
+            if created:
+                self.stdout.write(f"Added the demo camera {camera.name!r} and a default live layout.")

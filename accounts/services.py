@@ -1,0 +1,52 @@
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Role, User
+
+
+class BootstrapError(Exception):
+    """The first admin cannot be created as asked; the message says why in one line."""
+
+
+def generate_password() -> str:
+    # 16 URL-safe characters: ~96 bits, typed once by a person and then changed.
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def bootstrap_admin(*, username: str, email: str = "", password: str | None = None) -> tuple[User, str | None]:
+    """Create the first admin unless an active admin exists.
+
+    Returns (admin, generated_password). generated_password is None when the admin
+    already existed or when the caller supplied the password. A supplied password must
+    pass the password validators: no known or weak default can be set this way.
+    """
+    existing = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("date_joined").first()
+    if existing is not None:
+        return existing, None
+    if User.objects.filter(username=username).exists():
+        raise BootstrapError(f"a user named {username!r} exists but is not an active admin; choose another --username")
+    user = User(username=username, email=email, role=Role.ADMIN)
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    try:
+        validate_password(password, user)
+    except ValidationError as e:
+        raise BootstrapError("the admin password is too weak: " + " ".join(e.messages)) from None
+    user.set_password(password)
+    user.save()
+    return user, generated
+
+
+def would_leave_no_admin(user: User, *, new_role: str | None = None, new_active: bool | None = None) -> bool:
+    """True when changing (or deleting, with no new values) this user removes the last active admin."""
+    if not user.pk or not user.is_admin:
+        return False
+    still_admin = (new_role or user.role) == Role.ADMIN and (user.is_active if new_active is None else new_active)
+    if still_admin and (new_role is not None or new_active is not None):
+        return False
+    return not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()

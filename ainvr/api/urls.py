@@ -1,0 +1,38 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+from rest_framework.throttling import AnonRateThrottle
+
+from attendance.api import EmployeeViewSet, ResetLogsView, TrackingStateView
+from cameras.api import CameraViewSet, DashboardLayoutViewSet
+from detection.api import AnalysisJobViewSet, ObjectEventViewSet
+from recordings.api import SegmentViewSet
+
+
+class TokenThrottle(AnonRateThrottle):
+    rate = "10/min"  # password guessing through the token endpoint
+
+
+class ObtainToken(ObtainAuthToken):
+    """Exchange a username and password for an API token (send it as `Authorization: Token <key>`)."""
+
+    throttle_classes = [TokenThrottle]
+
+
+router = DefaultRouter()
+router.register("cameras", CameraViewSet, basename="camera")
+router.register("layouts", DashboardLayoutViewSet, basename="layout")
+router.register("segments", SegmentViewSet, basename="segment")
+router.register("detections", ObjectEventViewSet, basename="detection")
+router.register("analysis-jobs", AnalysisJobViewSet, basename="analysis-job")
+router.register("employees", EmployeeViewSet, basename="employee")
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("tracking/state", TrackingStateView.as_view(), name="tracking-state"),
+    path("admin/reset_logs", ResetLogsView.as_view(), name="reset-logs"),
+    path("auth/token/", ObtainToken.as_view(), name="auth-token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

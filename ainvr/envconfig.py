@@ -1,0 +1,92 @@
+"""Strict readers for environment variables.
+
+Every reader raises ImproperlyConfigured naming the variable when its value cannot be
+understood: a typo in a deployment must stop the process, not quietly pick a default
+(healthchecks' ``envbool`` does the same). A ``NAME_FILE`` variable, when set, supplies
+the value from a file (Docker secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as e:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {e.strerror}") from e
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = env_str(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below the minimum {minimum}")
+    if maximum is not None and value > maximum:
+        raise ImproperlyConfigured(f"{name}={value} is above the maximum {maximum}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = env_str(name)
+    if raw is None:
+        return list(default)
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = (env_str(name) or default).strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone, e.g. Europe/Paris or UTC") from None
+    return value
+
+
+def env_directory(name: str, default: Path) -> Path:
+    raw = env_str(name)
+    path = Path(raw).expanduser() if raw else default
+    if not path.is_absolute():
+        path = path.resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ImproperlyConfigured(f"{name}={str(path)!r} cannot be created: {e.strerror}") from e
+    if not os.access(path, os.W_OK):
+        raise ImproperlyConfigured(f"{name}={str(path)!r} is not writable by this user")
+    return path
+
+
+def url_scheme_check(name: str, value: str, schemes: set[str]) -> str:
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in schemes:
+        raise ImproperlyConfigured(f"{name} must start with one of {', '.join(sorted(s + '://' for s in schemes))}")
+    return value

@@ -1,0 +1,264 @@
+"""AINVR settings: one module, driven by environment variables (and an optional .env file).
+
+Every variable is documented in README.md. A value that cannot be understood raises
+ImproperlyConfigured naming the variable, so a bad deployment fails at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from ainvr.envconfig import (
+    env_bool,
+    env_directory,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+    url_scheme_check,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# An optional .env file; real environment variables win over it.
+_env_file = Path(os.environ.get("ENV_FILE", BASE_DIR / ".env"))
+if _env_file.is_file():
+    environ.Env.read_env(_env_file)
+
+DEBUG = env_bool("DEBUG", False)
+
+# --- Where data lives ---------------------------------------------------------------
+DATA_DIR = env_directory("DATA_DIR", BASE_DIR / "data")
+# Recordings are often on a disk of their own, hence a variable of their own.
+RECORDINGS_DIR = env_directory("RECORDINGS_DIR", DATA_DIR / "recordings")
+MEDIA_ROOT = env_directory("MEDIA_DIR", DATA_DIR / "media")
+MODELS_DIR = env_directory("MODELS_DIR", DATA_DIR / "models")
+STATE_DIR = env_directory("STATE_DIR", DATA_DIR / "state")
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"  # never served publicly: media goes through views that check the role
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key:
+        if not DEBUG and (len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")):
+            raise ImproperlyConfigured("SECRET_KEY is too weak: use 50+ random characters (python -c \"import secrets; print(secrets.token_urlsafe(50))\")")
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
+    # Development: a random key made once and kept, so sessions survive restarts.
+    key_file = STATE_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = [
+    url_scheme_check("CSRF_TRUSTED_ORIGINS", origin, {"http", "https"})
+    for origin in env_list("CSRF_TRUSTED_ORIGINS", [])
+]
+
+# --- Applications -------------------------------------------------------------------
+INSTALLED_APPS = [
+    "daphne",  # before staticfiles: its runserver serves ASGI, WebSockets included
+    "ainvr.apps.AinvrAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_rq",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "accounts",
+    "cameras",
+    "recordings",
+    "detection",
+    "attendance",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ainvr.urls"
+ASGI_APPLICATION = "ainvr.asgi.application"
+WSGI_APPLICATION = "ainvr.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------
+_database_url = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'ainvr.sqlite3'}"
+url_scheme_check("DATABASE_URL", _database_url, {"sqlite", "postgres", "postgresql", "pgsql"})
+try:
+    _database = environ.Env.db_url_config(_database_url)
+except Exception as e:  # django-environ raises a mix of errors for malformed URLs
+    raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {e}") from None
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, workers and RQ write at once: WAL lets readers run beside a writer, IMMEDIATE
+    # transactions take the write lock up front instead of failing half way.
+    _database["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    _database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer and job queues --------------------------------------------
+REDIS_URL = env_str("REDIS_URL") or None
+if REDIS_URL:
+    url_scheme_check("REDIS_URL", REDIS_URL, {"redis", "rediss", "unix"})
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
+        }
+    }
+else:
+    # Only reaches consumers inside one process: enough for a single web process in tests.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+_rq_url = REDIS_URL or "redis://127.0.0.1:6379/0"
+RQ_QUEUES = {
+    "default": {"URL": _rq_url, "DEFAULT_TIMEOUT": 300},
+    "analysis": {"URL": _rq_url, "DEFAULT_TIMEOUT": 6 * 3600},
+    "notifications": {"URL": _rq_url, "DEFAULT_TIMEOUT": 120},
+}
+RQ_SHOW_ADMIN_LINK = True
+
+# --- Auth ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- Security -----------------------------------------------------------------------
+# HTTPS=true once AINVR is served over TLS (directly or behind nginx): secure cookies,
+# redirects to https and HSTS. Off by default so a LAN install over http still works.
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    # Only behind a proxy that always sets this header itself (see the deployment guide).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
+
+# --- Email --------------------------------------------------------------------------
+try:
+    _email = environ.Env.email_url_config(env_str("EMAIL_URL") or "consolemail://")
+except Exception as e:
+    raise ImproperlyConfigured(f"EMAIL_URL cannot be parsed: {e}") from None
+if not _email.get("EMAIL_BACKEND"):
+    raise ImproperlyConfigured("EMAIL_URL has an unknown scheme; use smtp://, smtp+tls://, smtp+ssl:// or consolemail://")
+vars().update(_email)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AINVR <ainvr@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Locale -------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------------
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the apps' folders too, so a fresh clone needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
+
+# --- API ----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous API client gets 401 with a WWW-Authenticate header.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsAdminOrReadOnlyOperator"],
+    "DEFAULT_PAGINATION_CLASS": "ainvr.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "ainvr.api.exceptions.exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AINVR API",
+    "DESCRIPTION": "Cameras, recordings, detections, attendance and analysis jobs. "
+    "Authenticate with a session or with `Authorization: Token <key>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Logging ------------------------------------------------------------------------
+LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,95 @@
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAdmin, IsAdminOrOperator
+from attendance.models import Employee, PresenceState
+from attendance.selectors import count_by_state, tracking_state
+from attendance.services import RESET_TABLES, reset_logs
+
+
+class EmployeeSerializer(serializers.ModelSerializer):
+    face_templates = serializers.IntegerField(source="face_templates.count", read_only=True)
+
+    class Meta:
+        model = Employee
+        fields = ("id", "code", "name", "department", "active", "face_templates", "created_at", "updated_at")
+        read_only_fields = ("id", "face_templates", "created_at", "updated_at")
+
+
+class EmployeeViewSet(viewsets.ModelViewSet):
+    """Employees. Operators read; admins create, update and delete (face photos are
+    enrolled on the employee page)."""
+
+    queryset = Employee.objects.order_by("name")
+    serializer_class = EmployeeSerializer
+    filterset_fields = ("active", "department")
+
+
+class PresenceRowSerializer(serializers.Serializer):
+    employee_id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    department = serializers.CharField()
+    state = serializers.ChoiceField(choices=PresenceState.choices)
+    since = serializers.DateTimeField(allow_null=True)
+    last_seen = serializers.DateTimeField(allow_null=True)
+    last_camera = serializers.CharField(allow_null=True, help_text="Camera slug.")
+    last_camera_name = serializers.CharField(allow_null=True)
+
+
+class TrackingStateSerializer(serializers.Serializer):
+    as_of = serializers.DateTimeField()
+    available = serializers.IntegerField()
+    off = serializers.IntegerField()
+    employees = PresenceRowSerializer(many=True)
+
+
+class TrackingStateView(APIView):
+    """Who is in now: every active employee's presence."""
+
+    permission_classes = [IsAdminOrOperator]
+
+    @extend_schema(responses=TrackingStateSerializer)
+    def get(self, request):
+        rows = tracking_state()
+        counts = count_by_state(rows)
+        data = {"as_of": timezone.now(), "available": counts["available"], "off": counts["off"], "employees": rows}
+        return Response(TrackingStateSerializer(data).data)
+
+
+class ResetLogsSerializer(serializers.Serializer):
+    table = serializers.ChoiceField(choices=RESET_TABLES)
+    from_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False, allow_null=True)
+    to_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False, allow_null=True)
+
+    def validate(self, attrs):
+        start, end = attrs.get("from_date"), attrs.get("to_date")
+        if start and end and start > end:
+            raise serializers.ValidationError({"to_date": "to_date must not be before from_date."})
+        return attrs
+
+
+class ResetLogsResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    deleted_events = serializers.IntegerField()
+    deleted_alert_logs = serializers.IntegerField()
+
+
+class ResetLogsView(APIView):
+    """Delete attendance events and/or alert logs over whole days (both dates included,
+    in the server's time zone); with no dates, the whole table(s). Admins only."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=ResetLogsSerializer, responses={200: ResetLogsResultSerializer})
+    def post(self, request):
+        incoming = ResetLogsSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        deleted = reset_logs(**incoming.validated_data)
+        return Response(
+            {"ok": True, "deleted_events": deleted["events"], "deleted_alert_logs": deleted["alert_logs"]},
+            status=status.HTTP_200_OK,
+        )

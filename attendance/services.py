@@ -1,0 +1,44 @@
+"""Changes to attendance data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from attendance.models import AlertLog, AttendanceEvent
+
+RESET_TABLES = ("events", "alert_logs", "both")
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight at the start of `day` in the configured time zone (TIME_ZONE)."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
+
+
+@transaction.atomic
+def reset_logs(*, table: str, from_date: date | None = None, to_date: date | None = None) -> dict[str, int]:
+    """Delete attendance events and/or alert logs whose time falls on the days from
+    `from_date` to `to_date`, both included, in the configured time zone. A missing end
+    leaves that side open; both missing delete the whole table(s).
+
+    Returns {"events": n, "alert_logs": m}: the rows deleted from each table."""
+    if table not in RESET_TABLES:
+        raise ValueError(f"table must be one of {', '.join(RESET_TABLES)}")
+    if from_date and to_date and from_date > to_date:
+        raise ValueError("from_date is after to_date")
+
+    def in_range(queryset, field):
+        if from_date:
+            queryset = queryset.filter(**{f"{field}__gte": local_day_start(from_date)})
+        if to_date:
+            queryset = queryset.filter(**{f"{field}__lt": local_day_start(to_date + timedelta(days=1))})
+        return queryset
+
+    deleted = {"events": 0, "alert_logs": 0}
+    if table in ("events", "both"):
+        deleted["events"] = in_range(AttendanceEvent.objects.all(), "time").delete()[0]
+    if table in ("alert_logs", "both"):
+        deleted["alert_logs"] = in_range(AlertLog.objects.all(), "started").delete()[0]
+    return deleted

@@ -1,0 +1,107 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from cameras.forms import CameraAdminForm
+from cameras.models import Camera, DashboardLayout, DashboardSlot
+from cameras.probe import probe_stream
+from cameras.selectors import stream_url_for_worker
+from cameras.services import save_camera
+
+
+@admin.register(Camera)
+class CameraAdmin(admin.ModelAdmin):
+    form = CameraAdminForm
+    list_display = ("name", "enabled", "state_badge", "resolution", "codec", "fps", "recording_enabled", "ai_enabled", "attendance_enabled")
+    list_filter = ("enabled", "recording_enabled", "ai_enabled", "attendance_enabled", "status__state")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    list_select_related = ("status",)
+    readonly_fields = ("credentials_state", "status_state", "status_last_frame_at", "status_details", "status_last_error")
+    actions = ["test_connection"]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "enabled")}),
+        ("Streams", {"fields": ("stream_url", "detect_url")}),
+        ("Credentials", {"fields": ("credentials_state", "new_username", "new_password", "clear_credentials")}),
+        ("Recording", {"fields": ("recording_enabled", "segment_seconds", "retention_days")}),
+        ("AI", {"fields": ("ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating")}),
+        ("Attendance", {"fields": ("attendance_enabled",)}),
+        (
+            "Status (written by the workers)",
+            {"fields": ("status_state", "status_last_frame_at", "status_details", "status_last_error")},
+        ),
+    )
+
+    def save_model(self, request, obj, form, change):
+        save_camera(obj, **form.credential_changes())
+
+    @admin.display(description="credentials")
+    def credentials_state(self, obj):
+        return "Set (hidden)" if obj.pk and obj.has_credentials else "None"
+
+    @admin.display(description="state", ordering="status__state")
+    def state_badge(self, obj):
+        status = obj.current_status
+        colour = {"online": "#2e7d32", "offline": "#757575", "error": "#c62828"}[status.state]
+        return format_html('<strong style="color:{}">{}</strong>', colour, status.get_state_display())
+
+    @admin.display(description="state")
+    def status_state(self, obj):
+        return obj.current_status.get_state_display()
+
+    @admin.display(description="last frame")
+    def status_last_frame_at(self, obj):
+        return obj.current_status.last_frame_at or "never"
+
+    @admin.display(description="stream")
+    def status_details(self, obj):
+        status = obj.current_status
+        parts = [status.codec.upper(), status.resolution, f"{status.fps:g} fps" if status.fps else ""]
+        return " ".join(p for p in parts if p) or "unknown"
+
+    @admin.display(description="last error")
+    def status_last_error(self, obj):
+        return obj.current_status.last_error or "none"
+
+    @admin.display(description="resolution")
+    def resolution(self, obj):
+        return obj.current_status.resolution
+
+    @admin.display(description="codec")
+    def codec(self, obj):
+        return obj.current_status.codec.upper()
+
+    @admin.display(description="fps")
+    def fps(self, obj):
+        fps = obj.current_status.fps
+        return f"{fps:g}" if fps else ""
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request, queryset):
+        for camera in queryset:
+            for label, which in (("main", "main"), ("detect", "detect")):
+                if which == "detect" and not camera.detect_url:
+                    continue
+                result = probe_stream(stream_url_for_worker(camera, which), timeout_s=5.0)
+                level = messages.SUCCESS if result.ok else messages.ERROR
+                self.message_user(request, f"{camera.name} ({label} stream): {result.describe()}", level=level)
+
+
+class DashboardSlotInline(admin.TabularInline):
+    model = DashboardSlot
+    extra = 1
+    autocomplete_fields = ("camera",)
+
+
+@admin.register(DashboardLayout)
+class DashboardLayoutAdmin(admin.ModelAdmin):
+    list_display = ("name", "columns", "rows", "slot_count", "show_ai_overlay", "is_default")
+    list_filter = ("is_default", "show_ai_overlay")
+    search_fields = ("name",)
+    inlines = [DashboardSlotInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("slots")
+
+    @admin.display(description="slots used")
+    def slot_count(self, obj):
+        return f"{len(obj.slots.all())} / {obj.capacity}"

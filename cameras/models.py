@@ -1,0 +1,186 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import Q
+
+from cameras.streams import validate_stream_url
+from detection.labels import DEFAULT_CLASSES, validate_labels
+
+
+def default_ai_classes() -> list[str]:
+    return list(DEFAULT_CLASSES)
+
+
+def validate_ai_classes(value) -> None:
+    try:
+        validate_labels(value)
+    except ValueError as e:
+        raise ValidationError(str(e), code="classes") from None
+
+
+class CameraQuerySet(models.QuerySet):
+    def enabled(self):
+        return self.filter(enabled=True)
+
+    def with_status(self):
+        return self.select_related("status")
+
+
+class Camera(models.Model):
+    """An IP camera. The username and password are write-only: no form, page or API
+    response ever shows them; only the workers put them into the stream URL."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, help_text="Short name used in URLs and folder names.")
+    stream_url = models.CharField(
+        "main stream URL",
+        max_length=500,
+        validators=[validate_stream_url],
+        help_text="Recorded as it comes, never re-encoded. rtsp://host:554/path (credentials go below).",
+    )
+    detect_url = models.CharField(
+        "detect sub-stream URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_stream_url],
+        help_text="A low-resolution sub-stream for detection; the main stream is used when empty.",
+    )
+    username = models.CharField(max_length=128, blank=True)
+    password = models.CharField(max_length=256, blank=True)
+    enabled = models.BooleanField(default=True, db_index=True)
+
+    recording_enabled = models.BooleanField("record", default=True)
+    segment_seconds = models.PositiveIntegerField(
+        "segment length (s)", default=10, validators=[MinValueValidator(1), MaxValueValidator(3600)]
+    )
+    retention_days = models.PositiveIntegerField(
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Recordings older than this are deleted. The storage caps may delete sooner.",
+    )
+
+    ai_enabled = models.BooleanField("AI detection", default=True)
+    ai_classes = models.JSONField(
+        "object classes", default=default_ai_classes, validators=[validate_ai_classes], help_text="COCO-80 names."
+    )
+    ai_confidence = models.FloatField(
+        "minimum confidence", default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    detect_fps = models.FloatField(
+        "detection fps", default=5.0, validators=[MinValueValidator(0.1), MaxValueValidator(30.0)]
+    )
+    motion_gating = models.BooleanField(default=True, help_text="Run the detector only on frames with motion.")
+    attendance_enabled = models.BooleanField("attendance", default=False, help_text="Recognise employees' faces.")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CameraQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.username or self.password)
+
+    @property
+    def current_status(self) -> "CameraStatus":
+        """The status row, or an unsaved 'offline' one for a camera no worker has seen yet."""
+        try:
+            return self.status
+        except CameraStatus.DoesNotExist:
+            return CameraStatus(camera=self)
+
+
+class CameraState(models.TextChoices):
+    ONLINE = "online", "Online"
+    OFFLINE = "offline", "Offline"
+    ERROR = "error", "Error"
+
+
+class CameraStatus(models.Model):
+    """What the workers last saw of a camera.
+
+    A table of its own so the workers' frequent writes never race an admin saving the
+    camera's settings (a form save writes every column of its row).
+    """
+
+    camera = models.OneToOneField(Camera, on_delete=models.CASCADE, primary_key=True, related_name="status")
+    state = models.CharField(max_length=16, choices=CameraState.choices, default=CameraState.OFFLINE)
+    last_frame_at = models.DateTimeField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    codec = models.CharField(max_length=32, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "camera statuses"
+
+    def __str__(self):
+        return f"{self.camera_id}: {self.state}"
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}x{self.height}" if self.width and self.height else ""
+
+
+class DashboardLayout(models.Model):
+    """A live grid: columns x rows tiles, each slot showing one camera."""
+
+    name = models.CharField(max_length=100, unique=True)
+    columns = models.PositiveSmallIntegerField(default=4, validators=[MinValueValidator(1), MaxValueValidator(4)])
+    rows = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1), MaxValueValidator(4)])
+    show_ai_overlay = models.BooleanField("show AI overlay", default=True)
+    is_default = models.BooleanField("default layout", default=False)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_layout"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.columns}x{self.rows})"
+
+    @property
+    def capacity(self) -> int:
+        return self.columns * self.rows
+
+    def validate_constraints(self, exclude=None):
+        # Choosing a new default is allowed: save() hands the flag over (see below).
+        super().validate_constraints(exclude={*(exclude or ()), "is_default"})
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            if self.is_default:
+                DashboardLayout.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
+            super().save(*args, **kwargs)
+
+
+class DashboardSlot(models.Model):
+    layout = models.ForeignKey(DashboardLayout, on_delete=models.CASCADE, related_name="slots")
+    position = models.PositiveSmallIntegerField(help_text="0 is the top-left tile; tiles count left to right, row by row.")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="dashboard_slots")
+
+    class Meta:
+        ordering = ["layout", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["layout", "position"], name="one_camera_per_slot"),
+        ]
+
+    def __str__(self):
+        return f"{self.layout.name} #{self.position}: {self.camera.name}"
+
+    def clean(self):
+        # The admin's inline hands us the layout as edited (maybe unsaved, maybe resized).
+        layout = getattr(self, "layout", None)
+        if layout is not None and self.position is not None and self.position >= layout.capacity:
+            raise ValidationError(
+                {"position": f"The layout has {layout.capacity} tiles: use 0 to {layout.capacity - 1}."}
+            )

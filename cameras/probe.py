@@ -1,0 +1,99 @@
+"""Open a camera's stream once and say what it carries, or what is wrong, in plain words.
+
+Used by the admin's "Test connection" action. PyAV is imported here, on use: it is a
+video library, not a model, so the web process may load it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from cameras.streams import local_path
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    codec: str = ""
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    error: str = ""
+
+    def describe(self) -> str:
+        if not self.ok:
+            return self.error
+        rate = f" at {self.fps:g} fps" if self.fps else ""
+        return f"{self.codec.upper()} {self.width}x{self.height}{rate}"
+
+
+def _where(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.hostname:
+        return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    return url
+
+
+def explain(exc: BaseException, url: str, timeout_s: float) -> str:
+    """Turn what FFmpeg raised into a sentence an installer understands."""
+    import av
+
+    where = _where(url)
+    # FFmpeg's messages quote the URL it was given, credentials included: cut them out.
+    text = re.sub(r"//[^/@\s]*@", "//", str(exc))
+    if isinstance(exc, ConnectionRefusedError) or getattr(exc, "errno", None) == errno.ECONNREFUSED:
+        return f"Connection refused by {where}: nothing listens there (check the address and port)."
+    if isinstance(exc, (TimeoutError, av.error.ExitError)) or getattr(exc, "errno", None) == errno.ETIMEDOUT:
+        return f"No answer from {where} within {timeout_s:g} s (camera off, wrong address or a firewall)."
+    if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
+        return f"Not found: {where} (check the path, or the stream's path on the camera)."
+    if "401" in text or "Unauthorized" in text:
+        return f"{where} refused the username or password."
+    if "404" in text or "Not Found" in text:
+        return f"{where} answered but has no stream at that path."
+    if isinstance(exc, av.error.InvalidDataError):
+        return f"{where} did not send a video stream AINVR can read."
+    if getattr(exc, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return f"{where} cannot be reached from this server (no route to host)."
+    if "Name or service not known" in text or "Temporary failure in name resolution" in text:
+        return f"The host name {where} does not resolve."
+    return f"Could not open the stream: {text}"
+
+
+def probe_stream(url: str, *, timeout_s: float = 5.0) -> ProbeResult:
+    """Open `url` (credentials included: server-side only) and read its video stream's codec,
+    size and frame rate. Never raises for a bad stream: the result says what is wrong."""
+    import av
+
+    path = local_path(url)
+    options = {}
+    target = url
+    if path is not None:
+        if not os.path.exists(path):
+            return ProbeResult(ok=False, error=f"Not found: {path} (check the path).")
+        target = path
+    else:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme in ("rtsp", "rtsps"):
+            # TCP and light probing: measured 0.19 s to open instead of 2 s (see NOTES).
+            options = {"rtsp_transport": "tcp", "analyzeduration": "1000000", "probesize": "500000"}
+    try:
+        with av.open(target, options=options, timeout=(timeout_s, timeout_s)) as container:
+            if not container.streams.video:
+                return ProbeResult(ok=False, error=f"{_where(url)} sends no video stream.")
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            rate = stream.average_rate or stream.guessed_rate
+            return ProbeResult(
+                ok=True,
+                codec=ctx.name or "",
+                width=ctx.width or None,
+                height=ctx.height or None,
+                fps=round(float(rate), 2) if rate else None,
+            )
+    except Exception as e:  # FFmpeg reports through many exception types; all become a sentence
+        return ProbeResult(ok=False, error=explain(e, url, timeout_s))

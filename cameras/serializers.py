@@ -1,0 +1,76 @@
+from rest_framework import serializers
+
+from cameras.models import Camera, CameraStatus, DashboardLayout, DashboardSlot
+from cameras.services import UNCHANGED, save_camera
+
+PUBLIC_FIELDS = (
+    "id", "name", "slug", "enabled", "recording_enabled", "segment_seconds", "retention_days",
+    "ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating", "attendance_enabled",
+    "status",
+)  # fmt: skip
+
+
+class CameraStatusSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CameraStatus
+        fields = ("state", "last_frame_at", "fps", "width", "height", "codec", "last_error", "updated_at")
+        read_only_fields = fields
+
+
+class CameraSerializer(serializers.ModelSerializer):
+    """What operators see: no stream URLs, no credentials."""
+
+    status = CameraStatusSerializer(source="current_status", read_only=True)
+
+    class Meta:
+        model = Camera
+        fields = PUBLIC_FIELDS
+        read_only_fields = fields
+
+
+class CameraAdminSerializer(serializers.ModelSerializer):
+    """What admins read and write. `username` and `password` are write-only: omit them to
+    keep the stored values, send "" to clear them. Credentials typed into a URL are moved
+    out of it into these fields."""
+
+    status = CameraStatusSerializer(source="current_status", read_only=True)
+    username = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=128)
+    password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=256, style={"input_type": "password"}
+    )
+    has_credentials = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Camera
+        fields = (*PUBLIC_FIELDS, "stream_url", "detect_url", "username", "password", "has_credentials")
+        read_only_fields = ("id", "status", "has_credentials")
+
+    def _save(self, camera, validated_data):
+        username = validated_data.pop("username", UNCHANGED)
+        password = validated_data.pop("password", UNCHANGED)
+        for name, value in validated_data.items():
+            setattr(camera, name, value)
+        return save_camera(camera, username=username, password=password)
+
+    def create(self, validated_data):
+        return self._save(Camera(), validated_data)
+
+    def update(self, instance, validated_data):
+        return self._save(instance, validated_data)
+
+
+class DashboardSlotSerializer(serializers.ModelSerializer):
+    camera = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = DashboardSlot
+        fields = ("position", "camera")
+
+
+class DashboardLayoutSerializer(serializers.ModelSerializer):
+    slots = DashboardSlotSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DashboardLayout
+        fields = ("id", "name", "columns", "rows", "show_ai_overlay", "is_default", "slots")
+        read_only_fields = fields

@@ -1,0 +1,78 @@
+"""Changes to cameras and layouts. Views, the admin and the API call these."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from ainvr.realtime import broadcast_on_commit, camera_group
+from cameras.models import Camera, CameraState, CameraStatus
+from cameras.streams import split_credentials
+
+UNCHANGED = object()
+STATUS_FIELDS = {"last_frame_at", "fps", "width", "height", "codec", "last_error"}
+
+
+@transaction.atomic
+def save_camera(camera: Camera, *, username=UNCHANGED, password=UNCHANGED) -> Camera:
+    """Validate and save a camera.
+
+    Credentials typed into a URL (rtsp://user:pass@host/...) are taken out of it and kept
+    in their own write-only fields. `username`/`password` left UNCHANGED keep the stored
+    values; an empty string clears them.
+    """
+    from_url = {}
+    for field in ("stream_url", "detect_url"):
+        clean, url_user, url_password = split_credentials(getattr(camera, field))
+        setattr(camera, field, clean)
+        if url_user or url_password:
+            from_url.setdefault("username", url_user)
+            from_url.setdefault("password", url_password)
+    if username is UNCHANGED and "username" in from_url:
+        username = from_url["username"]
+    if password is UNCHANGED and "password" in from_url:
+        password = from_url["password"]
+    if username is not UNCHANGED:
+        camera.username = username or ""
+    if password is not UNCHANGED:
+        camera.password = password or ""
+    camera.full_clean()
+    camera.save()
+    CameraStatus.objects.get_or_create(camera=camera)
+    return camera
+
+
+def status_payload(camera: Camera, status: CameraStatus) -> dict:
+    return {
+        "camera": camera.slug,
+        "state": status.state,
+        "last_frame_at": status.last_frame_at.isoformat() if status.last_frame_at else None,
+        "fps": status.fps,
+        "resolution": status.resolution,
+        "codec": status.codec,
+        "last_error": status.last_error,
+    }
+
+
+@transaction.atomic
+def update_camera_status(camera: Camera, *, state: str, **fields) -> CameraStatus:
+    """Record what a worker sees of a camera and tell the dashboards after commit.
+
+    A change of state is broadcast; a mere refresh (same state, new fps) is written
+    only, so dashboards are not flooded with one message per frame."""
+    if state not in CameraState.values:
+        raise ValueError(f"unknown camera state {state!r}")
+    unknown = set(fields) - STATUS_FIELDS
+    if unknown:
+        raise ValueError(f"not camera status fields: {', '.join(sorted(unknown))}")
+    status, _ = CameraStatus.objects.select_for_update().get_or_create(camera=camera)
+    changed = status.state != state
+    status.state = state
+    for name, value in fields.items():
+        setattr(status, name, value)
+    if state == CameraState.ONLINE and "last_frame_at" not in fields:
+        status.last_frame_at = timezone.now()
+    status.save()
+    if changed:
+        broadcast_on_commit(camera_group(camera.slug), "camera.status", status_payload(camera, status))
+    return status

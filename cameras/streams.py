@@ -1,0 +1,69 @@
+"""Stream URLs and the credentials kept apart from them.
+
+Credentials live in their own fields and are put into a URL only when a stream is
+opened on the server (workers, the connection test); they are never sent to a browser.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from django.core.exceptions import ValidationError
+
+STREAM_SCHEMES = {"rtsp", "rtsps", "http", "https", "file"}
+
+
+def validate_stream_url(value: str) -> None:
+    """A camera source: rtsp(s)://, http(s)://, file:// or an absolute file path."""
+    if not value:
+        return
+    if value.startswith("/"):
+        return
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in STREAM_SCHEMES:
+        raise ValidationError(
+            "Use an rtsp://, rtsps://, http(s)://, file:// URL or an absolute file path.", code="scheme"
+        )
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        raise ValidationError("The URL has no host name.", code="host")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        raise ValidationError("The URL's port is not a number between 0 and 65535.", code="port") from None
+
+
+def split_credentials(url: str) -> tuple[str, str, str]:
+    """Take user:password@ out of a URL: returns (url_without_them, username, password)."""
+    if not url or url.startswith("/"):
+        return url, "", ""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, "", ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, unquote(parts.username or ""), unquote(parts.password or "")
+
+
+def with_credentials(url: str, username: str, password: str) -> str:
+    """The URL a stream is opened with. Only for server-side use."""
+    if not url or url.startswith("/") or not (username or password):
+        return url
+    parts = urlsplit(url)
+    userinfo = quote(username, safe="")
+    if password:
+        userinfo += ":" + quote(password, safe="")
+    return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
+
+
+def local_path(url: str) -> str | None:
+    """The file path of a file:// URL or a bare path, else None."""
+    if url.startswith("/"):
+        return url
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "file":
+        return str(PurePosixPath(unquote(parts.path)))
+    return None

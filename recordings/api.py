@@ -1,0 +1,30 @@
+from django_filters import rest_framework as filters
+from rest_framework import serializers, viewsets
+
+from ainvr.api.filters import TimeRangeFilterSet
+from recordings.models import Segment
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    camera = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Segment
+        fields = ("id", "camera", "start", "end", "duration", "path", "size_bytes", "codec", "width", "height")
+        read_only_fields = fields
+
+
+class SegmentFilter(TimeRangeFilterSet):
+    camera = filters.CharFilter(field_name="camera__slug", help_text="Camera slug.")
+
+    class Meta(TimeRangeFilterSet.Meta):
+        model = Segment
+        fields = ("camera", "start", "end")
+
+
+class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Recorded segments, oldest first; filter by camera and time range."""
+
+    queryset = Segment.objects.select_related("camera").order_by("start", "id")
+    serializer_class = SegmentSerializer
+    filterset_class = SegmentFilter

