@@ -16,6 +16,8 @@ class ChannelAdminForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
+    webhook_url = forms.URLField(label="Webhook URL", required=False, max_length=500, assume_scheme="https")
+
     class Meta:
         model = Channel
         exclude = ("webhook_secret",)

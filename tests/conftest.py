@@ -1,0 +1,92 @@
+"""Personas every test can use: an admin, an operator and an anonymous visitor.
+
+`persona_client(name)` returns a logged-in Django test client for that persona; the
+`api_client` fixtures authenticate with a real DRF token, as integrations do.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import Role, User
+
+PASSWORD = "correct-horse-battery-staple-42"
+PERSONAS = ("admin", "operator", "anonymous")
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return User.objects.create_user("alice", "alice@example.com", PASSWORD, role=Role.ADMIN)
+
+
+@pytest.fixture
+def operator_user(db) -> User:
+    return User.objects.create_user("bob", "bob@example.com", PASSWORD, role=Role.OPERATOR)
+
+
+@pytest.fixture
+def users(admin_user, operator_user) -> dict[str, User | None]:
+    return {"admin": admin_user, "operator": operator_user, "anonymous": None}
+
+
+@pytest.fixture
+def persona_client(users):
+    """persona_client("operator") -> a Client logged in as the operator (anonymous: not logged in)."""
+
+    def make(name: str) -> Client:
+        client = Client()
+        if users[name] is not None:
+            client.force_login(users[name])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def admin_client(persona_client) -> Client:
+    return persona_client("admin")
+
+
+@pytest.fixture
+def operator_client(persona_client) -> Client:
+    return persona_client("operator")
+
+
+@pytest.fixture
+def anon_client() -> Client:
+    return Client()
+
+
+@pytest.fixture
+def persona_api_client(users):
+    """persona_api_client("admin") -> an APIClient sending that persona's token."""
+
+    def make(name: str) -> APIClient:
+        client = APIClient()
+        if users[name] is not None:
+            token, _ = Token.objects.get_or_create(user=users[name])
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+# Credentials distinctive enough that finding them anywhere in a response is a leak.
+CAMERA_USERNAME = "cam-user-7Hq2"
+CAMERA_PASSWORD = "s3cr3t-Zx9!pw"
+
+
+@pytest.fixture
+def camera(db):
+    """An enabled camera with credentials (which must never be shown back)."""
+    from cameras.models import Camera
+    from cameras.services import save_camera
+
+    return save_camera(
+        Camera(name="Gate", slug="gate", stream_url="rtsp://192.0.2.10:554/main", detect_url="rtsp://192.0.2.10:554/sub"),
+        username=CAMERA_USERNAME,
+        password=CAMERA_PASSWORD,
+    )
