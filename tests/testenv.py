@@ -16,7 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-PG_URL = "postgres://postgres@127.0.0.1:5432/ainvr"
+# One database name per test run (pytest-django prefixes it with test_), so two runs on
+# one machine never drop each other's database.
+PG_URL = f"postgres://postgres@127.0.0.1:5432/ainvr_{os.getpid()}"
 LOCAL_REDIS = ("127.0.0.1", 6379)
 # A database number of its own, so tests never touch a developer's queues.
 TEST_REDIS_DB = 15
@@ -31,15 +33,33 @@ def _answers(host: str, port: int, timeout: float = 0.5) -> bool:
 
 
 def _postgres_usable() -> bool:
+    """True when the local PostgreSQL takes us; also drops test databases that runs which
+    were killed before they could clean up left behind."""
     if not _answers("127.0.0.1", 5432):
         return False
     try:
         import psycopg
+        from psycopg import sql
 
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3):
-            return True
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=3, autocommit=True) as db:
+            names = [r[0] for r in db.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test_ainvr_%%'")]
+            for name in names:
+                pid = name.rsplit("_", 1)[-1]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        return True
     except Exception:
         return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _redis_ping(host: str, port: int) -> bool:
