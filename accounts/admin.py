@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import Role, User
 from accounts.services import would_leave_no_admin
+
+LAST_ADMIN_MESSAGE = "This is the last active admin: make another admin first."
 
 
 class UserCreationForm(DjangoUserCreationForm):
@@ -23,7 +25,16 @@ class UserEditForm(UserChangeForm):
         if self.instance.pk:
             stored = User.objects.get(pk=self.instance.pk)
             if would_leave_no_admin(stored, new_role=cleaned.get("role"), new_active=cleaned.get("is_active")):
-                raise ValidationError("This is the last active admin: make another admin first.")
+                raise ValidationError(LAST_ADMIN_MESSAGE)
+        return cleaned
+
+
+class PasswordForm(AdminPasswordChangeForm):
+    def clean(self):
+        cleaned = super().clean()
+        # Disabling the password of the last admin locks everyone out of the settings.
+        if cleaned.get("set_usable_password") is False and would_leave_no_admin(self.user, new_active=False):
+            self.add_error("usable_password", LAST_ADMIN_MESSAGE)  # the template shows no non-field errors
         return cleaned
 
 
@@ -34,6 +45,7 @@ class UserAdmin(DjangoUserAdmin):
 
     form = UserEditForm
     add_form = UserCreationForm
+    change_password_form = PasswordForm
     list_display = ("username", "full_name", "email", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "first_name", "last_name", "email")
@@ -44,9 +56,7 @@ class UserAdmin(DjangoUserAdmin):
         ("Access", {"fields": ("role", "is_active")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "role", "email", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "role", "email", "password1", "password2")}),)
     readonly_fields = ("last_login", "date_joined")
 
     def has_delete_permission(self, request, obj=None):

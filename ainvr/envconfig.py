@@ -71,7 +71,9 @@ def env_time_zone(name: str, default: str) -> str:
     return value
 
 
-def env_directory(name: str, default: Path) -> Path:
+def env_directory(name: str, default: Path, *, writable: bool = True) -> Path:
+    """A folder, created when missing. `writable=False` for folders AINVR only reads
+    (a read-only models mount)."""
     raw = env_str(name)
     path = Path(raw).expanduser() if raw else default
     if not path.is_absolute():
@@ -79,8 +81,13 @@ def env_directory(name: str, default: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ImproperlyConfigured(f"{name}={str(path)!r} cannot be created: {e.strerror}") from e
-    if not os.access(path, os.W_OK):
+        if writable or not path.is_dir():
+            raise ImproperlyConfigured(f"{name}={str(path)!r} cannot be created: {e.strerror}") from e
+    if not path.is_dir():
+        raise ImproperlyConfigured(f"{name}={str(path)!r} is not a folder")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ImproperlyConfigured(f"{name}={str(path)!r} is not readable by this user")
+    if writable and not os.access(path, os.W_OK):
         raise ImproperlyConfigured(f"{name}={str(path)!r} is not writable by this user")
     return path
 

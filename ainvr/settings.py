@@ -37,7 +37,7 @@ DATA_DIR = env_directory("DATA_DIR", BASE_DIR / "data")
 # Recordings are often on a disk of their own, hence a variable of their own.
 RECORDINGS_DIR = env_directory("RECORDINGS_DIR", DATA_DIR / "recordings")
 MEDIA_ROOT = env_directory("MEDIA_DIR", DATA_DIR / "media")
-MODELS_DIR = env_directory("MODELS_DIR", DATA_DIR / "models")
+MODELS_DIR = env_directory("MODELS_DIR", DATA_DIR / "models", writable=False)
 STATE_DIR = env_directory("STATE_DIR", DATA_DIR / "state")
 STATIC_ROOT = env_directory("STATIC_ROOT", DATA_DIR / "static")  # collectstatic writes here
 MEDIA_URL = "/media/"  # never served publicly: media goes through views that check the role
@@ -49,7 +49,10 @@ def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         if not DEBUG and (len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")):
-            raise ImproperlyConfigured("SECRET_KEY is too weak: use 50+ random characters (python -c \"import secrets; print(secrets.token_urlsafe(50))\")")
+            raise ImproperlyConfigured(
+                "SECRET_KEY is too weak: use 50+ random characters "
+                '(python3 -c "import secrets; print(secrets.token_urlsafe(50))")'
+            )
         return key
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
@@ -204,7 +207,9 @@ try:
 except Exception as e:
     raise ImproperlyConfigured(f"EMAIL_URL cannot be parsed: {e}") from None
 if not _email.get("EMAIL_BACKEND"):
-    raise ImproperlyConfigured("EMAIL_URL has an unknown scheme; use smtp://, smtp+tls://, smtp+ssl:// or consolemail://")
+    raise ImproperlyConfigured(
+        "EMAIL_URL has an unknown scheme; use smtp://, smtp+tls://, smtp+ssl:// or consolemail://"
+    )
 vars().update(_email)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "AINVR <ainvr@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

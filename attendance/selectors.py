@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-
 from attendance.models import Employee, Presence, PresenceState
 
 
 def tracking_state() -> list[dict]:
     """Every active employee's presence now: available/off, since when, where last seen."""
-    employees = (
-        Employee.objects.filter(active=True)
-        .select_related("presence__last_camera")
-        .order_by("name")
-    )
+    employees = Employee.objects.filter(active=True).select_related("presence__last_camera").order_by("name")
     rows = []
     for employee in employees:
         presence = getattr(employee, "presence", None) or Presence(employee=employee)

@@ -11,13 +11,31 @@ from cameras.services import save_camera
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraAdminForm
-    list_display = ("name", "enabled", "state_badge", "resolution", "codec", "fps", "recording_enabled", "ai_enabled", "attendance_enabled")
+    list_display = (
+        "name",
+        "enabled",
+        "state_badge",
+        "resolution",
+        "codec",
+        "fps",
+        "recording_enabled",
+        "ai_enabled",
+        "attendance_enabled",
+    )
     list_filter = ("enabled", "recording_enabled", "ai_enabled", "attendance_enabled", "status__state")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     list_select_related = ("status",)
-    readonly_fields = ("credentials_state", "status_state", "status_last_frame_at", "status_details", "status_last_error")
+    readonly_fields = (
+        "credentials_state",
+        "status_state",
+        "status_last_frame_at",
+        "status_details",
+        "status_last_error",
+    )
     actions = ["test_connection"]
+    # Seconds to wait for a stream to open (and again for its first packets) per stream tested.
+    probe_timeout_s = 5.0
     fieldsets = (
         (None, {"fields": ("name", "slug", "enabled")}),
         ("Streams", {"fields": ("stream_url", "detect_url")}),
@@ -81,7 +99,7 @@ class CameraAdmin(admin.ModelAdmin):
             for label, which in (("main", "main"), ("detect", "detect")):
                 if which == "detect" and not camera.detect_url:
                     continue
-                result = probe_stream(stream_url_for_worker(camera, which), timeout_s=5.0)
+                result = probe_stream(stream_url_for_worker(camera, which), timeout_s=self.probe_timeout_s)
                 level = messages.SUCCESS if result.ok else messages.ERROR
                 self.message_user(request, f"{camera.name} ({label} stream): {result.describe()}", level=level)
 

@@ -19,16 +19,19 @@ class CameraAdminForm(forms.ModelForm):
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
-    clear_credentials = forms.BooleanField(
-        required=False, help_text="Remove the stored username and password."
-    )
+    clear_credentials = forms.BooleanField(required=False, help_text="Remove the stored username and password.")
     ai_classes = forms.TypedMultipleChoiceField(
         label="Object classes", choices=COCO_CHOICES, widget=forms.SelectMultiple(attrs={"size": 10})
     )
 
     class Meta:
         model = Camera
-        exclude = ("username", "password")
+        # Listed, not excluded: a new model field must be a decision, not appear by itself.
+        fields = (
+            "name", "slug", "enabled", "stream_url", "detect_url", "recording_enabled", "segment_seconds",
+            "retention_days", "ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating",
+            "attendance_enabled",
+        )  # fmt: skip
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

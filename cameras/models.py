@@ -148,24 +148,26 @@ class DashboardLayout(models.Model):
     def __str__(self):
         return f"{self.name} ({self.columns}x{self.rows})"
 
-    @property
-    def capacity(self) -> int:
-        return self.columns * self.rows
-
-    def validate_constraints(self, exclude=None):
-        # Choosing a new default is allowed: save() hands the flag over (see below).
-        super().validate_constraints(exclude={*(exclude or ()), "is_default"})
-
     def save(self, *args, **kwargs):
         with transaction.atomic():
             if self.is_default:
                 DashboardLayout.objects.filter(is_default=True).exclude(pk=self.pk).update(is_default=False)
             super().save(*args, **kwargs)
 
+    def validate_constraints(self, exclude=None):
+        # Choosing a new default is allowed: save() hands the flag over.
+        super().validate_constraints(exclude={*(exclude or ()), "is_default"})
+
+    @property
+    def capacity(self) -> int:
+        return self.columns * self.rows
+
 
 class DashboardSlot(models.Model):
     layout = models.ForeignKey(DashboardLayout, on_delete=models.CASCADE, related_name="slots")
-    position = models.PositiveSmallIntegerField(help_text="0 is the top-left tile; tiles count left to right, row by row.")
+    position = models.PositiveSmallIntegerField(
+        help_text="0 is the top-left tile; tiles count left to right, row by row."
+    )
     camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="dashboard_slots")
 
     class Meta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -38,8 +39,11 @@ def _where(url: str) -> str:
     return url
 
 
-def explain(exc: BaseException, url: str, timeout_s: float) -> str:
-    """Turn what FFmpeg raised into a sentence an installer understands."""
+def explain(exc: BaseException, url: str, timeout_s: float, *, timed_out: bool = False) -> str:
+    """Turn what FFmpeg raised into a sentence an installer understands.
+
+    `timed_out`: the attempt lasted the whole timeout. FFmpeg does not always say so: an
+    RTSP server that accepts the connection and never answers ends in InvalidDataError."""
     import av
 
     where = _where(url)
@@ -47,7 +51,11 @@ def explain(exc: BaseException, url: str, timeout_s: float) -> str:
     text = re.sub(r"//[^/@\s]*@", "//", str(exc))
     if isinstance(exc, ConnectionRefusedError) or getattr(exc, "errno", None) == errno.ECONNREFUSED:
         return f"Connection refused by {where}: nothing listens there (check the address and port)."
-    if isinstance(exc, (TimeoutError, av.error.ExitError)) or getattr(exc, "errno", None) == errno.ETIMEDOUT:
+    if (
+        timed_out
+        or isinstance(exc, (TimeoutError, av.error.ExitError))
+        or getattr(exc, "errno", None) == errno.ETIMEDOUT
+    ):
         return f"No answer from {where} within {timeout_s:g} s (camera off, wrong address or a firewall)."
     if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
         return f"Not found: {where} (check the path, or the stream's path on the camera)."
@@ -81,6 +89,7 @@ def probe_stream(url: str, *, timeout_s: float = 5.0) -> ProbeResult:
         if scheme in ("rtsp", "rtsps"):
             # TCP and light probing: measured 0.19 s to open instead of 2 s (see NOTES).
             options = {"rtsp_transport": "tcp", "analyzeduration": "1000000", "probesize": "500000"}
+    started = time.monotonic()
     try:
         with av.open(target, options=options, timeout=(timeout_s, timeout_s)) as container:
             if not container.streams.video:
@@ -96,4 +105,5 @@ def probe_stream(url: str, *, timeout_s: float = 5.0) -> ProbeResult:
                 fps=round(float(rate), 2) if rate else None,
             )
     except Exception as e:  # FFmpeg reports through many exception types; all become a sentence
-        return ProbeResult(ok=False, error=explain(e, url, timeout_s))
+        timed_out = time.monotonic() - started >= timeout_s
+        return ProbeResult(ok=False, error=explain(e, url, timeout_s, timed_out=timed_out))

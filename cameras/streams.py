@@ -20,12 +20,19 @@ def validate_stream_url(value: str) -> None:
         return
     if value.startswith("/"):
         return
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        raise ValidationError("The URL's host is malformed.", code="host") from None
     if parts.scheme.lower() not in STREAM_SCHEMES:
         raise ValidationError(
             "Use an rtsp://, rtsps://, http(s)://, file:// URL or an absolute file path.", code="scheme"
         )
-    if parts.scheme.lower() != "file" and not parts.hostname:
+    if parts.scheme.lower() == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/") or parts.path == "/":
+            raise ValidationError("A file:// URL needs an absolute path to a file on this server.", code="path")
+        return
+    if not parts.hostname:
         raise ValidationError("The URL has no host name.", code="host")
     try:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -37,13 +44,17 @@ def split_credentials(url: str) -> tuple[str, str, str]:
     """Take user:password@ out of a URL: returns (url_without_them, username, password)."""
     if not url or url.startswith("/"):
         return url, "", ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # malformed: left as it is for validate_stream_url to refuse
+        return url, "", ""
     if parts.username is None and parts.password is None:
         return url, "", ""
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = f"{host}:{port}" if port else host
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return clean, unquote(parts.username or ""), unquote(parts.password or "")
 

@@ -98,7 +98,7 @@ class AnalysisJobViewSet(
 
     @extend_schema(request=None, responses={200: AnalysisJobSerializer})
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, format=None):
         try:
             job = cancel_analysis_job(self.get_object())
         except JobFinished as e:

@@ -3,7 +3,15 @@ from django import forms
 from detection.labels import COCO_CLASSES
 from notifications.models import AttendanceTrigger, Channel, Rule
 
-WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
 
 
 class ChannelAdminForm(forms.ModelForm):
@@ -20,7 +28,7 @@ class ChannelAdminForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        exclude = ("webhook_secret",)
+        fields = ("name", "kind", "enabled", "email_to", "webhook_url")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,4 +58,7 @@ class RuleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Rule
-        fields = "__all__"
+        fields = (
+            "name", "enabled", "cameras", "labels", "attendance_kinds", "min_confidence", "weekdays",
+            "active_from", "active_until", "cooldown_seconds", "channels",
+        )  # fmt: skip

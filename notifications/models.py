@@ -94,8 +94,12 @@ class Rule(models.Model):
     min_confidence = models.FloatField(default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     weekdays = models.JSONField(default=all_weekdays, validators=[validate_weekdays], help_text="0 = Monday.")
     active_from = models.TimeField(null=True, blank=True, help_text="Empty with 'until' empty: all day.")
-    active_until = models.TimeField(null=True, blank=True, help_text="May be before 'from' for a window across midnight.")
-    cooldown_seconds = models.PositiveIntegerField(default=300, help_text="Per camera: at most one notification per this many seconds.")
+    active_until = models.TimeField(
+        null=True, blank=True, help_text="May be before 'from' for a window across midnight."
+    )
+    cooldown_seconds = models.PositiveIntegerField(
+        default=300, help_text="Per camera: at most one notification per this many seconds."
+    )
     channels = models.ManyToManyField(Channel, related_name="rules")
     created_at = models.DateTimeField(auto_now_add=True)
 

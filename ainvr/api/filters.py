@@ -18,7 +18,9 @@ class TimeRangeFilterSet(filters.FilterSet):
     Subclasses set `range_start` / `range_end` to their models' field names (an empty
     range_end means the row is an instant, or is still going on when its end is null)."""
 
-    start = filters.IsoDateTimeFilter(method="filter_start", help_text="Keep rows still going on at or after this time.")
+    start = filters.IsoDateTimeFilter(
+        method="filter_start", help_text="Keep rows still going on at or after this time."
+    )
     end = filters.IsoDateTimeFilter(method="filter_end", help_text="Keep rows that began at or before this time.")
 
     range_start = "start"

@@ -1,3 +1,4 @@
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import BootstrapError, bootstrap_admin
@@ -18,9 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, email, demo, **options):
         try:
-            user, generated = bootstrap_admin(
-                username=username, email=email, password=env_str("AINVR_ADMIN_PASSWORD") or None
-            )
+            password = env_str("AINVR_ADMIN_PASSWORD") or None
+        except ImproperlyConfigured as e:  # AINVR_ADMIN_PASSWORD_FILE unreadable: one line, no traceback
+            raise CommandError(str(e)) from None
+        try:
+            user, generated = bootstrap_admin(username=username, email=email, password=password)
         except BootstrapError as e:
             raise CommandError(str(e)) from None
         if generated:

