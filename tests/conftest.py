@@ -86,7 +86,9 @@ def camera(db):
     from cameras.services import save_camera
 
     return save_camera(
-        Camera(name="Gate", slug="gate", stream_url="rtsp://192.0.2.10:554/main", detect_url="rtsp://192.0.2.10:554/sub"),
+        Camera(
+            name="Gate", slug="gate", stream_url="rtsp://192.0.2.10:554/main", detect_url="rtsp://192.0.2.10:554/sub"
+        ),
         username=CAMERA_USERNAME,
         password=CAMERA_PASSWORD,
     )
