@@ -1,4 +1,5 @@
 import secrets
+from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -16,17 +17,23 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
+@dataclass(frozen=True)
+class Bootstrapped:
+    admin: User
+    created: bool
+    # Set only when this call made the password up: show it to the person, once.
+    generated_password: str | None = None
+
+
 @transaction.atomic
-def bootstrap_admin(*, username: str, email: str = "", password: str | None = None) -> tuple[User, str | None]:
+def bootstrap_admin(*, username: str, email: str = "", password: str | None = None) -> Bootstrapped:
     """Create the first admin unless an active admin exists.
 
-    Returns (admin, generated_password). generated_password is None when the admin
-    already existed or when the caller supplied the password. A supplied password must
-    pass the password validators: no known or weak default can be set this way.
-    """
+    A supplied password must pass the password validators: no known or weak default
+    can be set this way; without one, a random password is generated."""
     existing = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("date_joined").first()
     if existing is not None:
-        return existing, None
+        return Bootstrapped(admin=existing, created=False)
     if User.objects.filter(username=username).exists():
         raise BootstrapError(f"a user named {username!r} exists but is not an active admin; choose another --username")
     user = User(username=username, email=email, role=Role.ADMIN)
@@ -39,7 +46,7 @@ def bootstrap_admin(*, username: str, email: str = "", password: str | None = No
         raise BootstrapError("the admin password is too weak: " + " ".join(e.messages)) from None
     user.set_password(password)
     user.save()
-    return user, generated
+    return Bootstrapped(admin=user, created=True, generated_password=generated)
 
 
 def would_leave_no_admin(user: User, *, new_role: str | None = None, new_active: bool | None = None) -> bool:

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
 
 
 class AinvrAdminSite(admin.AdminSite):
@@ -29,7 +30,12 @@ class AinvrAdminSite(admin.AdminSite):
 
         @wraps(view)
         def guarded(request, *args, **kwargs):
-            if request.user.is_authenticated and not self.has_permission(request):
+            if not request.user.is_authenticated:
+                if request.path == reverse("admin:logout", current_app=self.name):
+                    return redirect(settings.LOGIN_URL)  # never log in only to be logged out
+                # Straight to the site's login page, not through the admin's own.
+                return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+            if not self.has_permission(request):
                 raise PermissionDenied
             return inner(request, *args, **kwargs)
 
@@ -42,3 +48,40 @@ class AinvrAdminSite(admin.AdminSite):
             return redirect("admin:index")
         next_url = request.GET.get("next") or resolve_url("admin:index")
         return redirect_to_login(next_url, resolve_url(settings.LOGIN_URL))
+
+
+def tidy_third_party_admins() -> None:
+    """Adjust what other packages register on the admin site.
+
+    - Groups: roles replace them, so they are not offered.
+    - django-rq's dashboard entry is a model without a table: its object pages (change,
+      history, delete) would crash, so they lead back to the dashboard; its scheduler
+      page needs rq-scheduler, which AINVR does not use (RQ schedules jobs itself).
+    """
+    from django.contrib.auth.models import Group
+    from django.urls import URLPattern
+    from django_rq.admin import QueueAdmin
+    from django_rq.models import Dashboard
+
+    if admin.site.is_registered(Group):
+        admin.site.unregister(Group)
+
+    class RQDashboardAdmin(QueueAdmin):
+        def change_view(self, request, object_id, form_url="", extra_context=None):
+            return redirect("admin:django_rq_dashboard_changelist")
+
+        history_view = change_view
+
+        def delete_view(self, request, object_id, extra_context=None):
+            return redirect("admin:django_rq_dashboard_changelist")
+
+        def get_urls(self):
+            return [
+                url
+                for url in super().get_urls()
+                if not (isinstance(url, URLPattern) and str(url.pattern).startswith("schedulers/"))
+            ]
+
+    if admin.site.is_registered(Dashboard):
+        admin.site.unregister(Dashboard)
+        admin.site.register(Dashboard, RQDashboardAdmin)

@@ -59,9 +59,18 @@ def _secret_key() -> str:
     # Development: a random key made once and kept, so sessions survive restarts.
     key_file = STATE_DIR / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written aside then linked into place: of processes starting together on a new
+        # install, one key wins and nobody reads a half-written file.
+        draft = STATE_DIR / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return key_file.read_text().strip()
 
 

@@ -44,15 +44,26 @@ def make_demo_clip(path: Path, *, seconds: int = 20, fps: int = 15, width: int =
     return path
 
 
-@transaction.atomic
-def ensure_demo_camera() -> tuple[Camera, bool]:
-    """Add the demo camera and a default 4x2 layout showing it, once."""
+def ensure_demo_camera(*, add_if_missing: bool = True) -> tuple[Camera | None, bool]:
+    """Add the demo camera and a default 4x2 layout showing it. Returns (camera, added).
+
+    `add_if_missing=False` only repairs an existing demo camera: an admin who deleted it
+    does not get it back at the next start. The clip is encoded again when it has gone
+    (a DATA_DIR wiped while the database was kept)."""
+    exists = Camera.objects.filter(slug=DEMO_SLUG).exists()
+    if not exists and not add_if_missing:
+        return None, False
+    clip = settings.DATA_DIR / "demo" / "demo.mp4"
+    if not clip.exists():
+        make_demo_clip(clip)  # outside the transaction: encoding takes seconds
+    with transaction.atomic():
+        return _add_demo_camera(clip)
+
+
+def _add_demo_camera(clip: Path) -> tuple[Camera, bool]:
     existing = Camera.objects.filter(slug=DEMO_SLUG).first()
     if existing is not None:
         return existing, False
-    clip = settings.DATA_DIR / "demo" / "demo.mp4"
-    if not clip.exists():
-        make_demo_clip(clip)
     camera = save_camera(
         Camera(
             name="Demo camera",

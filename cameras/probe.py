@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -39,6 +40,18 @@ def _where(url: str) -> str:
     return url
 
 
+def _resolves(host: str | None) -> bool:
+    if not host:
+        return True
+    try:
+        socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def explain(exc: BaseException, url: str, timeout_s: float, *, timed_out: bool = False) -> str:
     """Turn what FFmpeg raised into a sentence an installer understands.
 
@@ -59,15 +72,20 @@ def explain(exc: BaseException, url: str, timeout_s: float, *, timed_out: bool =
         return f"No answer from {where} within {timeout_s:g} s (camera off, wrong address or a firewall)."
     if isinstance(exc, FileNotFoundError) or getattr(exc, "errno", None) == errno.ENOENT:
         return f"Not found: {where} (check the path, or the stream's path on the camera)."
-    if "401" in text or "Unauthorized" in text:
+    # What FFmpeg said, without the URL it quotes: a path like /Streaming/Channels/401 is no HTTP status.
+    said = getattr(exc, "strerror", None) or text
+    if isinstance(exc, av.error.HTTPUnauthorizedError) or "401" in said or "Unauthorized" in said:
         return f"{where} refused the username or password."
-    if "404" in text or "Not Found" in text:
+    if isinstance(exc, av.error.HTTPNotFoundError) or "404" in said or "Not Found" in said:
         return f"{where} answered but has no stream at that path."
     if isinstance(exc, av.error.InvalidDataError):
         return f"{where} did not send a video stream AINVR can read."
     if getattr(exc, "errno", None) in (errno.EHOSTUNREACH, errno.ENETUNREACH):
         return f"{where} cannot be reached from this server (no route to host)."
-    if "Name or service not known" in text or "Temporary failure in name resolution" in text:
+    if "Name or service not known" in said or "Temporary failure in name resolution" in said:
+        return f"The host name {where} does not resolve."
+    # FFmpeg reports a host name that does not resolve as a bare I/O error: ask the resolver.
+    if getattr(exc, "errno", None) == errno.EIO and not _resolves(urlsplit(url).hostname):
         return f"The host name {where} does not resolve."
     return f"Could not open the stream: {text}"
 

@@ -14,7 +14,7 @@ def exception_handler(exc, context):
         # Services validate with Django's ValidationError; the API answers it as DRF would.
         exc = ValidationError(as_serializer_error(exc))
     if isinstance(exc, ProtectedError):
-        names = sorted({obj._meta.verbose_name_plural for obj in exc.protected_objects})
+        names = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
         return Response(
             {"detail": f"Still referenced by {', '.join(names)}; disable it instead, or wait for retention."},
             status=status.HTTP_409_CONFLICT,

@@ -23,19 +23,23 @@ class Command(BaseCommand):
         except ImproperlyConfigured as e:  # AINVR_ADMIN_PASSWORD_FILE unreadable: one line, no traceback
             raise CommandError(str(e)) from None
         try:
-            user, generated = bootstrap_admin(username=username, email=email, password=password)
+            result = bootstrap_admin(username=username, email=email, password=password)
         except BootstrapError as e:
             raise CommandError(str(e)) from None
-        if generated:
+        user = result.admin
+        if result.generated_password:
             self.stdout.write(
-                f"Created the admin {user.username!r} with the password: {generated}\n"
+                f"Created the admin {user.username!r} with the password: {result.generated_password}\n"
                 "It is shown only this once: log in and change it (top right, 'Change password')."
             )
+        elif result.created:
+            self.stdout.write(f"Created the admin {user.username!r} with the password from AINVR_ADMIN_PASSWORD.")
         else:
-            self.stdout.write(f"The admin {user.username!r} is ready.")
+            self.stdout.write(f"The admin {user.username!r} exists: nothing to do.")
         if demo:
             from cameras.demo import ensure_demo_camera
 
-            camera, created = ensure_demo_camera()
+            # Only a new install gets the demo: once deleted by an admin, it stays deleted.
+            camera, created = ensure_demo_camera(add_if_missing=result.created)
             if created:
                 self.stdout.write(f"Added the demo camera {camera.name!r} and a default live layout.")

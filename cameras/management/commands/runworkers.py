@@ -26,11 +26,12 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"no enabled camera with the slug(s): {', '.join(unknown)}")
             selected = selected.filter(slug__in=cameras)
-        names = ", ".join(selected.values_list("name", flat=True)) or "none"
-        log.info("runworkers: cameras to supervise: %s (video pipeline not installed yet)", names)
-
+        # Handlers first: the line below tells the run command we are up, and a SIGTERM sent
+        # right after it must stop us cleanly, not kill us.
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+        names = ", ".join(selected.values_list("name", flat=True)) or "none"
+        log.info("runworkers: cameras to supervise: %s (video pipeline not installed yet)", names)
         stop.wait()
         log.info("runworkers: stopped")
