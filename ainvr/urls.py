@@ -13,3 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(("ainvr.api.urls", "api"), namespace="api")),
 ]
+
+handler404 = "ainvr.views.not_found"
+handler500 = "ainvr.views.server_error"

@@ -23,6 +23,8 @@ class EmployeeViewSet(viewsets.ModelViewSet):
     """Employees. Operators read; admins create, update and delete (face photos are
     enrolled on the employee page)."""
 
+    lookup_value_regex = "[0-9]+"
+
     queryset = Employee.objects.order_by("name")
     serializer_class = EmployeeSerializer
     filterset_fields = ("active", "department")

@@ -1,22 +1,34 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from cameras.models import Camera, DashboardLayout
-from cameras.serializers import CameraAdminSerializer, CameraSerializer, DashboardLayoutSerializer
+from cameras.serializers import (
+    CameraAdminSerializer,
+    CameraDocumentedSerializer,
+    CameraSerializer,
+    DashboardLayoutSerializer,
+)
 
 
+@extend_schema_view(
+    list=extend_schema(responses=CameraDocumentedSerializer(many=True)),
+    retrieve=extend_schema(responses=CameraDocumentedSerializer),
+    create=extend_schema(request=CameraAdminSerializer, responses={201: CameraDocumentedSerializer}),
+    update=extend_schema(request=CameraAdminSerializer, responses=CameraDocumentedSerializer),
+    partial_update=extend_schema(request=CameraAdminSerializer, responses=CameraDocumentedSerializer),
+)
 class CameraViewSet(viewsets.ModelViewSet):
     """Cameras. Operators list and read (no stream URLs, never credentials); admins also
     create, update and delete. Credentials are write-only for everyone."""
 
     lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # what a SlugField holds; anything else is a JSON 404
     queryset = Camera.objects.with_status().order_by("name")
     filterset_fields = ("enabled", "ai_enabled", "attendance_enabled")
 
     def get_serializer_class(self):
         if getattr(self, "swagger_fake_view", False):
-            # The schema documents the full (admin) shape whoever downloads it;
-            # operators get the same fields minus stream_url, detect_url and has_credentials.
-            return CameraAdminSerializer
+            return CameraAdminSerializer  # the schema shows admins' request bodies whoever downloads it
         user = getattr(self.request, "user", None)
         if user is not None and user.is_authenticated and user.is_admin:
             return CameraAdminSerializer
@@ -25,6 +37,8 @@ class CameraViewSet(viewsets.ModelViewSet):
 
 class DashboardLayoutViewSet(viewsets.ReadOnlyModelViewSet):
     """Live grid layouts (edited in the admin)."""
+
+    lookup_value_regex = "[0-9]+"
 
     queryset = DashboardLayout.objects.prefetch_related("slots__camera")
     serializer_class = DashboardLayoutSerializer

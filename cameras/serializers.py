@@ -28,6 +28,19 @@ class CameraSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CameraDocumentedSerializer(CameraSerializer):
+    """The camera as the API documents it in answers: operators' fields, plus the ones
+    only admins receive (absent from operators' answers)."""
+
+    stream_url = serializers.CharField(required=False, help_text="Admins only.")
+    detect_url = serializers.CharField(required=False, help_text="Admins only.")
+    has_credentials = serializers.BooleanField(required=False, help_text="Admins only.")
+
+    class Meta(CameraSerializer.Meta):
+        fields = (*PUBLIC_FIELDS, "stream_url", "detect_url", "has_credentials")
+        read_only_fields = PUBLIC_FIELDS
+
+
 class CameraAdminSerializer(serializers.ModelSerializer):
     """What admins read and write. `username` and `password` are write-only: omit them to
     keep the stored values, send "" to clear them. Credentials typed into a URL are moved

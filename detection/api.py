@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdminOrOperator
+from ainvr.api.fields import MomentField, SlugLookupField
 from ainvr.api.filters import TimeRangeFilterSet
 from cameras.models import Camera
 from detection.labels import COCO_CLASSES, validate_labels
@@ -42,6 +43,8 @@ class ObjectEventFilter(TimeRangeFilterSet):
 class ObjectEventViewSet(viewsets.ReadOnlyModelViewSet):
     """Detections: one event per tracked object, newest first."""
 
+    lookup_value_regex = "[0-9]+"
+
     queryset = ObjectEvent.objects.select_related("camera").order_by("-start", "-id")
     serializer_class = ObjectEventSerializer
     filterset_class = ObjectEventFilter
@@ -61,9 +64,9 @@ class AnalysisJobSerializer(serializers.ModelSerializer):
 
 
 class AnalysisJobCreateSerializer(serializers.Serializer):
-    camera = serializers.SlugRelatedField(slug_field="slug", queryset=Camera.objects.all())
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    camera = SlugLookupField(slug_field="slug", queryset=Camera.objects.all())
+    start = MomentField()
+    end = MomentField()
     classes = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False)
     confidence = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     sample_fps = serializers.FloatField(min_value=0.1, max_value=30.0, required=False)
@@ -83,6 +86,7 @@ class AnalysisJobViewSet(
     create, follow and cancel them."""
 
     queryset = AnalysisJob.objects.select_related("camera", "requested_by")
+    lookup_value_regex = "[0-9]+"
     permission_classes = [IsAdminOrOperator]
     filterset_fields = ("status",)
 

@@ -25,6 +25,8 @@ class SegmentFilter(TimeRangeFilterSet):
 class SegmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Recorded segments, oldest first; filter by camera and time range."""
 
+    lookup_value_regex = "[0-9]+"
+
     queryset = Segment.objects.select_related("camera").order_by("start", "id")
     serializer_class = SegmentSerializer
     filterset_class = SegmentFilter

@@ -1,6 +1,45 @@
 from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django_filters import rest_framework as filters
+
+from ainvr.api.fields import MomentFilter
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0); anything else is an error, not a filter quietly left out."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        word = str(value).lower()
+        if word in ("true", "1"):
+            return True
+        if word in ("false", "0"):
+            return False
+        raise ValidationError("Use true or false.", code="invalid")
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        # django-filter's BooleanWidget turns unknown words into "no filter" before the field sees them.
+        kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
+
+
+class FilterSet(filters.FilterSet):
+    """The base of every API filter set: model booleans filter strictly."""
+
+    FILTER_DEFAULTS = {**filters.FilterSet.FILTER_DEFAULTS, models.BooleanField: {"filter_class": StrictBooleanFilter}}
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """Builds `filterset_fields` filters on our FilterSet; bad values answer 400."""
+
+    filterset_base = FilterSet
 
 
 class TimeRangeForm(forms.Form):
@@ -12,16 +51,14 @@ class TimeRangeForm(forms.Form):
         return cleaned
 
 
-class TimeRangeFilterSet(filters.FilterSet):
+class TimeRangeFilterSet(FilterSet):
     """`start` and `end` (ISO 8601) keep the rows whose time span overlaps [start, end].
 
     Subclasses set `range_start` / `range_end` to their models' field names (an empty
     range_end means the row is an instant, or is still going on when its end is null)."""
 
-    start = filters.IsoDateTimeFilter(
-        method="filter_start", help_text="Keep rows still going on at or after this time."
-    )
-    end = filters.IsoDateTimeFilter(method="filter_end", help_text="Keep rows that began at or before this time.")
+    start = MomentFilter(method="filter_start", help_text="Keep rows still going on at or after this time.")
+    end = MomentFilter(method="filter_end", help_text="Keep rows that began at or before this time.")
 
     range_start = "start"
     range_end = "end"
