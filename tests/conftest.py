@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
+from tests.installs import Install, migrate_template
 
 PASSWORD = "correct-horse-battery-staple-42"
 PERSONAS = ("admin", "operator", "anonymous")
@@ -92,3 +95,16 @@ def camera(db):
         username=CAMERA_USERNAME,
         password=CAMERA_PASSWORD,
     )
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory):
+    """A migrated SQLite database, made once per run; each install starts from a copy."""
+    return migrate_template(tmp_path_factory.getbasetemp() / "migrated-install")
+
+
+@pytest.fixture
+def install(tmp_path, migrated_database) -> Install:
+    """A fresh, migrated install in its own folder, to run manage.py in (tests.installs)."""
+    shutil.copy(migrated_database, tmp_path / "ainvr.sqlite3")
+    return Install(tmp_path)

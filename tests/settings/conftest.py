@@ -6,13 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.installs import PASSTHROUGH, REPO
+
 # Only what an interpreter needs: nothing of the test run's own configuration leaks in.
-PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 
 
 @pytest.fixture

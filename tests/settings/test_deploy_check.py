@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.installs import REPO
 
 STRONG_KEY = "k2Jd9Qx7Lm4Vb8Nz1Rt6Yw3Hs5Fg0Pa-Ue_Ic7Oq2Ej9Kl4Mx8Bv1Cz6Dn3"
 
