@@ -20,6 +20,10 @@ class EmployeeAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "department", "active", "template_count", "presence_state")
     list_filter = ("active", "department")
     search_fields = ("code", "name", "department")
+    fieldsets = (
+        (None, {"fields": ("code", "name")}),
+        ("Work", {"fields": ("department", "active")}),
+    )
     inlines = [FaceTemplateInline]
 
     def get_queryset(self, request):
