@@ -186,3 +186,18 @@ class DashboardSlot(models.Model):
             raise ValidationError(
                 {"position": f"The layout has {layout.capacity} tiles: use 0 to {layout.capacity - 1}."}
             )
+
+
+class CameraLease(models.Model):
+    """Which `runworkers` host records a camera. Several hosts may share one database:
+    each claims free or expired leases with a conditional UPDATE and renews its own, so a
+    camera is recorded by exactly one host, and a dead host's cameras move on once its
+    leases expire."""
+
+    camera = models.OneToOneField(Camera, on_delete=models.CASCADE, primary_key=True, related_name="lease")
+    host = models.CharField(max_length=200, db_index=True)
+    expires_at = models.DateTimeField(db_index=True)
+    acquired_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.camera_id} held by {self.host} until {self.expires_at:%H:%M:%S}"

@@ -76,3 +76,9 @@ def update_camera_status(camera: Camera, *, state: str, **fields) -> CameraStatu
     if changed:
         broadcast_on_commit(camera_group(camera.slug), "camera.status", status_payload(camera, status))
     return status
+
+
+def report_camera_status(camera_id: int, *, state: str, **fields) -> CameraStatus:
+    """update_camera_status for a worker that knows its camera by id only."""
+    camera = Camera.objects.only("id", "slug").get(pk=camera_id)
+    return update_camera_status(camera, state=state, **fields)

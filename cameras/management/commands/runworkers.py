@@ -5,33 +5,49 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.models import Camera
+from cameras.supervisor import Supervisor
 
 log = logging.getLogger("ainvr.workers")
 
 
 class Command(BaseCommand):
     help = (
-        "Run the camera worker pool until SIGTERM or SIGINT. The capture, recording and "
-        "detection stages arrive with the video pipeline; until then this only reports "
-        "the cameras it is to supervise and waits, so the run command can manage it."
+        "Run the camera workers until SIGTERM or SIGINT: one capture process per enabled camera "
+        "that this host holds the lease of (recording, and later detection), restarted when it "
+        "dies, plus retention. Cameras changed in the admin are picked up within seconds."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--camera", action="append", dest="cameras", metavar="SLUG", help="Only these cameras.")
 
     def handle(self, *args, cameras=None, **options):
-        selected = Camera.objects.enabled()
         if cameras:
-            unknown = sorted(set(cameras) - set(selected.filter(slug__in=cameras).values_list("slug", flat=True)))
+            known = set(Camera.objects.enabled().filter(slug__in=cameras).values_list("slug", flat=True))
+            unknown = sorted(set(cameras) - known)
             if unknown:
                 raise CommandError(f"no enabled camera with the slug(s): {', '.join(unknown)}")
-            selected = selected.filter(slug__in=cameras)
-        # Handlers first: the line below tells the run command we are up, and a SIGTERM sent
-        # right after it must stop us cleanly, not kill us.
+
+        # Handlers first: a SIGTERM right after start-up must still stop us cleanly.
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        names = ", ".join(selected.values_list("name", flat=True)) or "none"
-        log.info("runworkers: cameras to supervise: %s (video pipeline not installed yet)", names)
-        stop.wait()
+
+        from recordings.reconcile import reconcile_recordings
+        from recordings.retention import RetentionTask
+
+        try:
+            reconcile_recordings(cameras=Camera.objects.filter(slug__in=cameras) if cameras else None)
+        except Exception:  # a bad file must not keep the cameras from recording
+            log.exception("runworkers: reconciling recordings failed")
+        supervisor = Supervisor(only_slugs=cameras, tasks=[RetentionTask()])
+        supervisor.refresh()
+        names = ", ".join(slot.spec.name for slot in supervisor.slots.values()) or "none"
+        log.info("runworkers: host %s, cameras to supervise: %s", supervisor.host, names)
+        try:
+            while not stop.is_set():
+                if not supervisor.step():
+                    stop.wait(0.2)
+        finally:
+            log.info("runworkers: stopping")
+            supervisor.stop()
         log.info("runworkers: stopped")

@@ -1,0 +1,311 @@
+"""Capture: one camera's stream read with PyAV, its packets handed to the recorder.
+
+`CaptureWorker.step()` does one small piece of work (open the stream, or move one
+packet) and returns; the process loop calls it until asked to stop, and tests drive it
+packet by packet. The stream opener, the clocks and the sinks are passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.utils import timezone
+
+from ainvr.db import drop_stale_connections
+from cameras.models import CameraState
+from cameras.specs import CameraSpec
+from cameras.streams import local_path
+from recordings.segments import ClosedSegment, RecordingWriteError, SegmentWriter
+
+log = logging.getLogger("ainvr.capture")
+
+
+@dataclass
+class Backoff:
+    """Capped exponential backoff with jitter, so a site's cameras do not reconnect in step."""
+
+    initial: float = 0.5
+    cap: float = 30.0
+    factor: float = 2.0
+    jitter: float = 0.25
+    rng: Callable[[], float] = field(default=random.random)
+    _next: float = 0.0
+
+    def next_delay(self) -> float:
+        self._next = self.initial if self._next == 0 else min(self.cap, self._next * self.factor)
+        return self._next * (1 + self.jitter * (2 * self.rng() - 1))
+
+    def reset(self) -> None:
+        self._next = 0.0
+
+
+def is_file_source(url: str) -> bool:
+    return local_path(url) is not None
+
+
+def open_stream(url: str, *, open_timeout: float = 5.0, read_timeout: float = 5.0):
+    """Open a camera stream. RTSP goes over TCP with light probing (0.2 s to open instead
+    of 2 s); both timeouts are enforced by FFmpeg so a frozen camera cannot hang us."""
+    import av
+
+    path = local_path(url)
+    if path is not None:
+        return av.open(path)
+    options = {}
+    if urlsplit(url).scheme.lower() in ("rtsp", "rtsps"):
+        options = {"rtsp_transport": "tcp", "analyzeduration": "500000", "probesize": "65536"}
+    return av.open(url, options=options, timeout=(open_timeout, read_timeout))
+
+
+class StatusReporter:
+    """Writes the camera's status to the database: at once when the state changes, and
+    otherwise every `refresh_s` (last frame time, measured fps), not once per frame."""
+
+    def __init__(self, camera_id: int, *, refresh_s: float = 5.0, clock=time.monotonic, write=None):
+        self.camera_id = camera_id
+        self.refresh_s = refresh_s
+        self.clock = clock
+        self._write = write
+        self.state: str | None = None
+        self._last_write = 0.0
+        self._frames = 0
+        self._window_start = 0.0
+
+    def frame(self) -> None:
+        self._frames += 1
+        now = self.clock()
+        if self.state == CameraState.ONLINE and now - self._last_write >= self.refresh_s:
+            self._report(CameraState.ONLINE, fps=self._fps(now))
+
+    def online(self, *, codec: str, width: int | None, height: int | None) -> None:
+        self._frames = 0
+        self._window_start = self.clock()
+        self._report(CameraState.ONLINE, codec=codec, width=width, height=height, last_error="")
+
+    def offline(self, reason: str) -> None:
+        if self.state != CameraState.OFFLINE or reason:
+            self._report(CameraState.OFFLINE, last_error=reason, fps=None)
+
+    def error(self, reason: str) -> None:
+        self._report(CameraState.ERROR, last_error=reason, fps=None)
+
+    def _fps(self, now: float) -> float | None:
+        elapsed = now - self._window_start
+        fps = round(self._frames / elapsed, 2) if elapsed > 0 else None
+        self._frames, self._window_start = 0, now
+        return fps
+
+    def _report(self, state: str, **fields) -> None:
+        self.state = state
+        self._last_write = self.clock()
+        if state == CameraState.ONLINE:
+            fields["last_frame_at"] = timezone.now()
+        write = self._write or _write_status
+        try:
+            write(self.camera_id, state, fields)
+        except Exception:  # the database being away must not stop recording
+            log.warning("camera %s: could not write its status", self.camera_id, exc_info=True)
+
+
+def _write_status(camera_id: int, state: str, fields: dict) -> None:
+    from cameras.services import report_camera_status
+
+    # A worker lives for days: drop a connection the database has closed meanwhile.
+    drop_stale_connections()
+    report_camera_status(camera_id, state=state, **fields)
+
+
+def _record_segment(camera_id: int, closed: ClosedSegment) -> None:
+    from recordings.services import record_segment
+
+    drop_stale_connections()
+    record_segment(camera_id=camera_id, closed=closed)
+
+
+class CaptureWorker:
+    """One camera: connect, remux every packet into segments, reconnect when the stream
+    drops. File sources are played at their own pace and looped (the demo camera)."""
+
+    def __init__(
+        self,
+        spec: CameraSpec,
+        *,
+        recordings_root,
+        open_source: Callable = open_stream,
+        status: StatusReporter | None = None,
+        on_segment: Callable[[int, ClosedSegment], None] = _record_segment,
+        backoff: Backoff | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = timezone.now,
+        sleep: Callable[[float], None] = time.sleep,
+        open_timeout: float = 5.0,
+        read_timeout: float = 5.0,
+    ):
+        self.spec = spec
+        self.recordings_root = recordings_root
+        self.open_source = open_source
+        self.status = status or StatusReporter(spec.id)
+        self.on_segment = on_segment
+        self.backoff = backoff or Backoff()
+        self.monotonic = monotonic
+        self.wall_clock = wall_clock
+        self.sleep = sleep
+        self.open_timeout = open_timeout
+        self.read_timeout = read_timeout
+        self.writer: SegmentWriter | None = None
+        self.segments_closed = 0
+        self.reconnects = 0
+        self._container = None
+        self._packets = None
+        self._video = None
+        self._retry_at = 0.0
+        self._pace = None  # (monotonic at first packet, first dts) for file sources
+
+    # --- the loop -----------------------------------------------------------------
+    def step(self) -> bool:
+        """Open the stream if needed, else move one packet. True when there was work."""
+        if self._container is None:
+            return self._connect()
+        return self._pump()
+
+    def stop(self) -> None:
+        """Finish the segment being written, let go of the stream, and say so."""
+        self._disconnect(reason="", report=False)
+        self.status.offline("Not being recorded: the workers stopped.")
+
+    # --- internals ----------------------------------------------------------------
+    def _connect(self) -> bool:
+        now = self.monotonic()
+        if now < self._retry_at:
+            self.sleep(min(0.2, self._retry_at - now))
+            return False
+        url = self.spec.main_url
+        try:
+            container = self.open_source(url, open_timeout=self.open_timeout, read_timeout=self.read_timeout)
+        except Exception as e:
+            self._failed(_explain(e, url, self.open_timeout))
+            return False
+        if not container.streams.video:
+            container.close()
+            self._failed("The stream has no video.")
+            return False
+        video = container.streams.video[0]
+        audio = container.streams.audio[0] if container.streams.audio else None
+        self._container, self._video = container, video
+        self._packets = container.demux(*[s for s in (video, audio) if s is not None])
+        self._pace = None
+        if self.spec.record:
+            self.writer = self.writer or SegmentWriter(
+                root=self.recordings_root,
+                camera_slug=self.spec.slug,
+                segment_seconds=self.spec.segment_seconds,
+                on_closed=self._closed,
+            )
+            try:
+                self.writer.begin(video, audio, wall_clock=self.wall_clock())
+            except RecordingWriteError as e:
+                self._disconnect(reason=str(e))
+                self.status.error(str(e))
+                return False
+        ctx = video.codec_context
+        self.status.online(codec=ctx.name, width=ctx.width or None, height=ctx.height or None)
+        log.info("%s: connected (%s %sx%s)", self.spec.slug, ctx.name, ctx.width, ctx.height)
+        return True
+
+    def _pump(self) -> bool:
+        try:
+            packet = next(self._packets)
+        except StopIteration:
+            if is_file_source(self.spec.main_url):
+                # The demo clip: play it again, as a new connection.
+                self._disconnect(reason="", report=False)
+                self._retry_at = 0.0
+                return True
+            self._disconnect(reason="The camera ended the stream (disconnected).")
+            return False
+        except Exception as e:
+            self._disconnect(reason=_explain(e, self.spec.main_url, self.read_timeout))
+            return False
+        if packet.dts is None and packet.pts is None and packet.size == 0:
+            return True  # a flush packet at the end of a stream
+        if is_file_source(self.spec.main_url):
+            self._keep_pace(packet)
+        if packet.stream.type == "video":
+            self.backoff.reset()
+            self.status.frame()
+        if self.writer is not None:
+            try:
+                self.writer.write(packet)
+            except RecordingWriteError as e:
+                log.error("%s: %s", self.spec.slug, e)
+                self._on_write_error(e)
+        return True
+
+    def _keep_pace(self, packet) -> None:
+        """Play a file in real time, as a camera would send it."""
+        if packet.stream.type != "video" or packet.dts is None:
+            return
+        if self._pace is None:
+            self._pace = (self.monotonic(), packet.dts)
+            return
+        started, first_dts = self._pace
+        due = started + float((packet.dts - first_dts) * packet.time_base)
+        delay = due - self.monotonic()
+        if delay > 0:
+            self.sleep(delay)
+
+    def _closed(self, closed: ClosedSegment) -> None:
+        self.segments_closed += 1
+        try:
+            self.on_segment(self.spec.id, closed)
+        except Exception:
+            # The file is safe on disk; reconcile at the next start adds its row.
+            log.exception("%s: could not record segment %s", self.spec.slug, closed.relative_path)
+
+    def _on_write_error(self, error: RecordingWriteError) -> None:
+        """A full disk must not stop the newest footage: free space, then carry on at the
+        next keyframe (the writer has already closed the failed file)."""
+        try:
+            from recordings.models import StorageSettings
+            from recordings.retention import GB, free_space_now
+
+            # At least 1 GB even when no minimum is set: the disk is full now.
+            floor = (StorageSettings.load().min_free_gb or 0) * GB
+            free_space_now(min_free_bytes=max(floor, 1 * GB))
+        except Exception:
+            log.exception("%s: freeing disk space failed", self.spec.slug)
+        self.status.error(str(error))
+
+    def _failed(self, reason: str) -> None:
+        delay = self.backoff.next_delay()
+        self._retry_at = self.monotonic() + delay
+        self.reconnects += 1
+        self.status.offline(reason)
+        log.warning("%s: %s (retrying in %.1f s)", self.spec.slug, reason, delay)
+
+    def _disconnect(self, *, reason: str, report: bool = True) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.close()
+            except RecordingWriteError as e:
+                log.error("%s: %s", self.spec.slug, e)
+        container, self._container, self._packets = self._container, None, None
+        if container is not None:
+            try:
+                container.close()
+            except Exception:
+                log.debug("closing the stream failed", exc_info=True)
+        if report and reason:
+            self._failed(reason)
+
+
+def _explain(exc: BaseException, url: str, timeout_s: float) -> str:
+    from cameras.probe import explain
+
+    return explain(exc, url, timeout_s)

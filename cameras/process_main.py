@@ -1,0 +1,29 @@
+"""Entry points of worker processes, started with "spawn" (a fresh interpreter: no
+Django state or database connection inherited across a fork). Nothing here imports
+Django models before `django.setup()`."""
+
+from __future__ import annotations
+
+import signal
+
+
+def capture_main(spec, stop) -> None:
+    """A capture process: record `spec`'s camera until `stop` is set (or SIGTERM)."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from ainvr.db import drop_stale_connections
+    from cameras.capture import CaptureWorker
+
+    # Ctrl-C reaches the whole process group: only the supervisor decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    worker = CaptureWorker(spec, recordings_root=settings.RECORDINGS_DIR)
+    try:
+        while not stop.is_set():
+            worker.step()
+    finally:
+        worker.stop()  # finishes the segment being written
+        drop_stale_connections()

@@ -1,0 +1,254 @@
+"""The worker pool behind `manage.py runworkers`: one capture process per camera this
+host holds, restarted when it dies, given up on when it flaps.
+
+`Supervisor.step()` does one round (refresh the cameras and leases when due, look after
+the processes, run the periodic tasks) and returns; the command loops over it. Process
+handles are made by a `spawn` function passed in, so tests can drive the logic with fakes
+and the real thing runs `multiprocessing` processes started with "spawn" (a fresh
+interpreter: no Django state or database connection is inherited across a fork).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import socket
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from ainvr.db import drop_stale_connections
+from cameras import leases
+from cameras.capture import Backoff
+from cameras.models import Camera, CameraState
+from cameras.process_main import capture_main
+from cameras.specs import CameraSpec
+
+log = logging.getLogger("ainvr.workers")
+
+FLAP_RESTARTS = 5
+FLAP_WINDOW_S = 60.0
+FLAP_COOLDOWN_S = 600.0
+
+
+def default_host_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- processes -------------------------------------------------------------------------
+class ProcessHandle:
+    """A capture process and the event that asks it to stop."""
+
+    def __init__(self, spec: CameraSpec):
+        ctx = multiprocessing.get_context("spawn")
+        self.stop_event = ctx.Event()
+        self.process = ctx.Process(
+            target=capture_main, args=(spec, self.stop_event), name=f"capture-{spec.slug}", daemon=False
+        )
+        self.process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def is_alive(self) -> bool:
+        return self.process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.process.exitcode
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    def join(self, timeout: float) -> bool:
+        self.process.join(timeout)
+        return not self.process.is_alive()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+
+
+# --- the pool --------------------------------------------------------------------------
+@dataclass
+class Slot:
+    """One camera held by this host."""
+
+    spec: CameraSpec
+    handle: object | None = None
+    starts: deque = field(default_factory=lambda: deque(maxlen=FLAP_RESTARTS))
+    backoff: Backoff = field(default_factory=lambda: Backoff(initial=1.0, cap=30.0))
+    start_at: float = 0.0
+    gave_up_until: float = 0.0
+
+
+class Supervisor:
+    def __init__(
+        self,
+        *,
+        host: str | None = None,
+        only_slugs: Iterable[str] | None = None,
+        spawn: Callable[[CameraSpec], object] = ProcessHandle,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable = timezone.now,
+        refresh_s: float = 3.0,
+        stop_timeout_s: float = 15.0,
+        tasks: Iterable = (),
+        mark_error: Callable[[int, str], None] | None = None,
+    ):
+        self.host = host or default_host_id()
+        self.only_slugs = set(only_slugs) if only_slugs else None
+        self.spawn = spawn
+        self.clock = clock
+        self.now = now
+        self.refresh_s = refresh_s
+        self.stop_timeout_s = stop_timeout_s
+        self.tasks = list(tasks)
+        self.mark_error = mark_error or _mark_camera_error
+        self.slots: dict[int, Slot] = {}
+        # Processes asked to stop, still finishing their segment: (camera id, handle, kill deadline).
+        self.stopping: list[tuple[int, object, float]] = []
+        self._next_refresh = 0.0
+
+    # --- the loop -----------------------------------------------------------------
+    def step(self) -> bool:
+        """One round. True when something was started, stopped or run."""
+        worked = False
+        now = self.clock()
+        if now >= self._next_refresh:
+            self._next_refresh = now + self.refresh_s
+            worked |= self.refresh()
+        worked |= self.tend(now)
+        for task in self.tasks:
+            try:
+                worked |= bool(task.step())
+            except Exception:
+                log.exception("periodic task %s failed", type(task).__name__)
+        return worked
+
+    def refresh(self) -> bool:
+        """Read the wanted cameras, renew and claim leases, stop what is no longer ours."""
+        drop_stale_connections()  # the database may have dropped us since the last round
+        wanted = {spec.id: spec for spec in self.wanted_specs()}
+        held = leases.claim_all(wanted, host=self.host, now=self.now())
+        changed = False
+        for camera_id in list(self.slots):
+            slot = self.slots[camera_id]
+            if camera_id not in held or wanted.get(camera_id) != slot.spec:
+                why = "disabled or removed" if camera_id not in wanted else "changed"
+                if camera_id in wanted and camera_id not in held:
+                    why = "taken by another host"
+                log.info("%s: %s, stopping its capture", slot.spec.slug, why)
+                self._stop_slot(slot)
+                del self.slots[camera_id]
+                changed = True
+        unwanted_leases = set(self._own_lease_ids()) - set(wanted)
+        if unwanted_leases:
+            leases.release(unwanted_leases, host=self.host)
+        for camera_id in held:
+            if camera_id not in self.slots:
+                self.slots[camera_id] = Slot(spec=wanted[camera_id])
+                changed = True
+        return changed
+
+    def tend(self, now: float) -> bool:
+        """Start what should run, notice what died, reap what was stopped."""
+        worked = self._reap(now)
+        finishing = {camera_id for camera_id, _, _ in self.stopping}
+        for camera_id, slot in self.slots.items():
+            if camera_id in finishing:
+                continue  # the old process is still closing its file: one writer per camera
+            if slot.handle is not None and not slot.handle.is_alive():
+                code = slot.handle.exitcode
+                log.warning("%s: capture process exited with code %s", slot.spec.slug, code)
+                slot.handle = None
+                slot.start_at = now + slot.backoff.next_delay()
+                worked = True
+            if slot.handle is None and now >= slot.start_at and now >= slot.gave_up_until:
+                if self._flapping(slot, now):
+                    continue
+                slot.starts.append(now)
+                slot.handle = self.spawn(slot.spec)
+                log.info("%s: capture process started (pid %s)", slot.spec.slug, getattr(slot.handle, "pid", "?"))
+                worked = True
+            elif slot.handle is not None and now - (slot.starts[-1] if slot.starts else now) > FLAP_WINDOW_S:
+                slot.backoff.reset()  # it has run a good while: the next failure starts afresh
+        return worked
+
+    def stop(self) -> None:
+        """Stop every capture process (each finishes its segment), then free the leases."""
+        for slot in list(self.slots.values()):
+            self._stop_slot(slot)
+        self.slots.clear()
+        while self.stopping:
+            handle = self.stopping[0][1]
+            handle.join(max(0.05, min(0.5, self.stopping[0][2] - self.clock())))
+            self._reap(self.clock())
+        try:
+            drop_stale_connections()
+            leases.release_all(host=self.host)
+        except Exception:
+            log.warning("could not release the leases (they expire by themselves)", exc_info=True)
+
+    # --- reads --------------------------------------------------------------------
+    def wanted_specs(self) -> list[CameraSpec]:
+        cameras = Camera.objects.enabled()
+        if self.only_slugs is not None:
+            cameras = cameras.filter(slug__in=self.only_slugs)
+        return [CameraSpec.from_camera(camera) for camera in cameras]
+
+    def _own_lease_ids(self) -> list[int]:
+        from cameras.models import CameraLease
+
+        return list(CameraLease.objects.filter(host=self.host).values_list("camera_id", flat=True))
+
+    # --- internals ----------------------------------------------------------------
+    def _flapping(self, slot: Slot, now: float) -> bool:
+        recent = [t for t in slot.starts if now - t <= FLAP_WINDOW_S]
+        if len(recent) < FLAP_RESTARTS:
+            return False
+        slot.gave_up_until = now + FLAP_COOLDOWN_S
+        slot.starts.clear()
+        message = (
+            f"The capture process crashed {FLAP_RESTARTS} times within {FLAP_WINDOW_S:g} s; "
+            f"not restarting it for {FLAP_COOLDOWN_S / 60:g} minutes (or until the camera is changed)."
+        )
+        log.error("%s: %s", slot.spec.slug, message)
+        try:
+            self.mark_error(slot.spec.id, message)
+        except Exception:
+            log.warning("%s: could not mark the camera in error", slot.spec.slug, exc_info=True)
+        return True
+
+    def _stop_slot(self, slot: Slot) -> None:
+        """Ask the process to stop without waiting for it: `_reap` collects it."""
+        if slot.handle is None:
+            return
+        slot.handle.request_stop()
+        self.stopping.append((slot.spec.id, slot.handle, self.clock() + self.stop_timeout_s))
+        slot.handle = None
+
+    def _reap(self, now: float) -> bool:
+        still = []
+        for camera_id, handle, deadline in self.stopping:
+            if not handle.is_alive():
+                continue
+            if now >= deadline:
+                log.warning("camera %s: capture process did not stop in time, killing it", camera_id)
+                handle.kill()
+                continue
+            still.append((camera_id, handle, deadline))
+        reaped = len(still) != len(self.stopping)
+        self.stopping = still
+        return reaped
+
+
+def _mark_camera_error(camera_id: int, message: str) -> None:
+    from cameras.services import report_camera_status
+
+    report_camera_status(camera_id, state=CameraState.ERROR, last_error=message)

@@ -1,0 +1,287 @@
+"""Reconcile: make the Segment rows and the files on disk agree again, at start-up.
+
+A capture process killed with `kill -9` leaves its last file without a row (rows come when
+a file is closed), and a crash of retention between deleting a file and its row leaves a
+row without a file. `reconcile_recordings()` fixes both, and is run by runworkers before
+any capture process starts: a file being written at the time would be given a row too.
+It is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from cameras.models import Camera
+from recordings.models import Segment
+from recordings.services import create_segment_row
+
+log = logging.getLogger("ainvr.reconcile")
+
+DAMAGED_FOLDER = "_damaged"
+DATE_FOLDER = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+FILE_NAME = re.compile(r"(\d{2})-(\d{2})-(\d{2})(?:-\d+)?\.mp4")
+CHUNK = 500  # paths per query
+
+
+@dataclass
+class ReconcileReport:
+    created: int = 0  # rows made for files that had none
+    deleted_files: int = 0  # files holding no complete video packet
+    damaged: int = 0  # unreadable files moved to <root>/_damaged
+    deleted_rows: int = 0  # rows whose file was missing
+    errors: int = 0
+    unknown_folders: list[str] = field(default_factory=list)  # not a camera's: left alone
+
+
+class UnreadableRecording(Exception):
+    """The file cannot be opened as a video container."""
+
+
+@dataclass(frozen=True)
+class RecordingProbe:
+    start: datetime | None  # from the `comment` metadata; None when absent or not a timezone-aware date
+    duration: float  # seconds of video, from the first packet's pts to the last one's end
+    codec: str
+    width: int | None
+    height: int | None
+
+
+def probe_recording(path: Path) -> RecordingProbe | None:
+    """Read a recording's start, exact duration, codec and size by demuxing every packet
+    (nothing is decoded). None when it holds no complete video packet.
+
+    A crash-truncated fragmented MP4 demuxes up to its last complete packet; a packet cut
+    short by the end of the file does not count. Raises UnreadableRecording when the file
+    is not a container PyAV can open, OSError when it cannot be read at all.
+    """
+    import av
+
+    file_size = path.stat().st_size
+    if file_size == 0:
+        return None
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.error.FFmpegError as e:
+        if isinstance(e, OSError) and not isinstance(e, av.error.EOFError):
+            raise  # permission denied, file gone...: not the file's fault
+        raise UnreadableRecording(str(e)) from e
+    with container:
+        if not container.streams.video:
+            return None
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate
+        default_ticks = max(1, round(1 / (rate * stream.time_base))) if rate else 1
+        first = last_end = None
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0 or packet.pts is None or packet.is_corrupt:
+                    continue
+                if packet.pos is not None and packet.pos >= 0 and packet.pos + packet.size > file_size:
+                    continue  # cut short by the end of the file
+                end = packet.pts + (packet.duration or default_ticks)
+                first = packet.pts if first is None else min(first, packet.pts)
+                last_end = end if last_end is None else max(last_end, end)
+        except av.error.FFmpegError as e:
+            log.debug("reconcile: %s: demuxing stopped early: %s", path, e)
+        if first is None:
+            return None
+        ctx = stream.codec_context
+        return RecordingProbe(
+            start=_metadata_start(container.metadata.get("comment")),
+            duration=float((last_end - first) * stream.time_base),
+            codec=ctx.name or "",
+            width=ctx.width or None,
+            height=ctx.height or None,
+        )
+
+
+def _metadata_start(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
+def start_from_name(date_folder: str, file_name: str) -> datetime | None:
+    """The UTC start a file's place says: ``2026-11-22/03-40-10.mp4`` (or ``03-40-10-2.mp4``)."""
+    day, time_of_day = DATE_FOLDER.fullmatch(date_folder), FILE_NAME.fullmatch(file_name)
+    if day is None or time_of_day is None:
+        return None
+    try:
+        return datetime(*map(int, day.groups()), *map(int, time_of_day.groups()), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+class _Reconciler:
+    def __init__(self, root: Path, report: ReconcileReport):
+        self.root = root
+        self.report = report
+
+    # --- files without rows ----------------------------------------------------------
+    def add_missing_rows(self, camera: Camera) -> None:
+        camera_dir = self.root / camera.slug
+        if not camera_dir.is_dir():
+            return
+        for day_dir in sorted(camera_dir.iterdir()):
+            if not day_dir.is_dir() or not DATE_FOLDER.fullmatch(day_dir.name):
+                continue
+            names = sorted(e.name for e in os.scandir(day_dir) if e.name.endswith(".mp4") and e.is_file())
+            for i in range(0, len(names), CHUNK):
+                chunk = {f"{camera.slug}/{day_dir.name}/{name}": name for name in names[i : i + CHUNK]}
+                known = set(Segment.objects.filter(path__in=list(chunk)).values_list("path", flat=True))
+                for relative, name in chunk.items():
+                    if relative not in known:
+                        self._add_row(camera, day_dir / name, relative)
+
+    def _add_row(self, camera: Camera, file: Path, relative: str) -> None:
+        try:
+            probe = probe_recording(file)
+        except UnreadableRecording as e:
+            self._move_aside(file, relative, e)
+            return
+        except OSError as e:
+            self.report.errors += 1
+            log.error("reconcile: cannot read %s: %s; left alone", relative, e)
+            return
+        if probe is None:
+            file.unlink(missing_ok=True)
+            self.report.deleted_files += 1
+            log.warning("reconcile: deleted %s: no complete video frame in it", relative)
+            return
+        size = file.stat().st_size
+        start = probe.start or start_from_name(file.parent.name, file.name)
+        if start is None:
+            mtime = datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
+            start = mtime - timedelta(seconds=probe.duration)
+            log.warning("reconcile: %s has no start in its metadata or name; taken from its mtime", relative)
+        try:
+            with transaction.atomic():  # a savepoint: a row made meanwhile by a writer must not break the run
+                create_segment_row(
+                    camera=camera,
+                    start=start,
+                    end=start + timedelta(seconds=probe.duration),
+                    path=relative,
+                    size_bytes=size,
+                    codec=probe.codec,
+                    width=probe.width,
+                    height=probe.height,
+                )
+        except (ValueError, IntegrityError) as e:
+            self.report.errors += 1
+            log.error("reconcile: no row for %s: %s", relative, e)
+            return
+        self.report.created += 1
+        log.info(
+            "reconcile: added %s (%s, %.3f s, %s %sx%s, %d bytes)",
+            relative,
+            start.isoformat(),
+            probe.duration,
+            probe.codec,
+            probe.width,
+            probe.height,
+            size,
+        )
+
+    def _move_aside(self, file: Path, relative: str, error: Exception) -> None:
+        """Unreadable files are evidence too: moved out of the way, never deleted."""
+        target = self.root / DAMAGED_FOLDER / relative
+        n = 2
+        while target.exists():
+            target = target.with_name(f"{file.stem}.{n}{file.suffix}")
+            n += 1
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(file, target)
+        except OSError as e:
+            self.report.errors += 1
+            log.error("reconcile: %s is unreadable (%s) and could not be moved aside: %s", relative, error, e)
+            return
+        self.report.damaged += 1
+        log.warning("reconcile: %s is unreadable (%s); moved to %s", relative, error, target.relative_to(self.root))
+
+    # --- rows without files ----------------------------------------------------------
+    def delete_orphan_rows(self, camera: Camera) -> None:
+        rows = Segment.objects.filter(camera=camera).order_by("path")
+        if not (self.root / camera.slug).is_dir():
+            if rows.exists():
+                # Most likely the recordings disk is not mounted: deleting every row would lose the index.
+                self.report.errors += 1
+                log.error("reconcile: %s has recordings but no folder in %s; rows kept", camera.slug, self.root)
+            return
+        listings: dict[Path, set[str]] = {}
+        last_path = None
+        while True:
+            page = rows.filter(path__gt=last_path) if last_path is not None else rows
+            batch = list(page.values_list("id", "path")[:CHUNK])
+            if not batch:
+                return
+            last_path = batch[-1][1]
+            missing = [(pk, path) for pk, path in batch if not self._exists(path, listings)]
+            if len(listings) > 64:
+                listings.clear()
+            if missing:
+                Segment.objects.filter(pk__in=[pk for pk, _ in missing]).delete()
+                self.report.deleted_rows += len(missing)
+                for _, path in missing:
+                    log.warning("reconcile: deleted the row of %s: the file is missing", path)
+
+    def _exists(self, relative: str, listings: dict[Path, set[str]]) -> bool:
+        """Whether the file is there; one directory listing per folder, not one stat per row."""
+        parts = PurePosixPath(relative).parts
+        if not parts or PurePosixPath(relative).is_absolute() or ".." in parts:
+            return True  # not a path of ours: leave the row alone
+        file = self.root.joinpath(*parts)
+        if file.parent not in listings:
+            try:
+                listings[file.parent] = {entry.name for entry in os.scandir(file.parent)}
+            except FileNotFoundError:
+                listings[file.parent] = set()
+        return file.name in listings[file.parent]
+
+
+def reconcile_recordings(*, root: Path | None = None, cameras: Iterable[Camera] | None = None) -> ReconcileReport:
+    """Give every recording file of a known camera a row, and drop rows whose file is gone.
+
+    Run before any capture process starts (a file being written would get a row). Files
+    that hold no video are deleted; files that cannot be opened are moved to
+    ``<root>/_damaged/``; folders of unknown cameras are left alone. `cameras` limits the
+    work to those cameras (default: all, enabled or not).
+    """
+    root = Path(root if root is not None else settings.RECORDINGS_DIR)
+    report = ReconcileReport()
+    all_slugs = set(Camera.objects.values_list("slug", flat=True))
+    selected = list(cameras) if cameras is not None else list(Camera.objects.order_by("id"))
+    if root.is_dir():
+        for entry in sorted(root.iterdir()):
+            if entry.is_dir() and entry.name not in all_slugs and entry.name != DAMAGED_FOLDER:
+                if not entry.name.startswith("."):
+                    report.unknown_folders.append(entry.name)
+                    log.warning("reconcile: %s matches no camera; its files are left alone", entry)
+    reconciler = _Reconciler(root, report)
+    for camera in selected:
+        reconciler.add_missing_rows(camera)
+        reconciler.delete_orphan_rows(camera)
+    if report.created or report.deleted_files or report.damaged or report.deleted_rows or report.errors:
+        log.info(
+            "reconcile: %d rows added, %d empty files deleted, %d damaged files moved aside, "
+            "%d rows without a file deleted, %d errors",
+            report.created,
+            report.deleted_files,
+            report.damaged,
+            report.deleted_rows,
+            report.errors,
+        )
+    return report

@@ -1,0 +1,126 @@
+"""CaptureWorker driven step by step with a real clip as the camera and fake clocks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cameras.capture import Backoff, CaptureWorker, StatusReporter
+from cameras.specs import CameraSpec
+from tests.media import make_clip, video_packets
+
+T0 = datetime(2026, 5, 12, 10, 0, 0, tzinfo=UTC)
+
+
+class FakeTime:
+    def __init__(self):
+        self.t = 0.0
+
+    def monotonic(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.t += max(0.0, seconds)
+
+    def wall(self):
+        return T0 + timedelta(seconds=self.t)
+
+
+def spec_for(url, **overrides):
+    values = dict(id=1, slug="gate", name="Gate", main_url=url, detect_url=url, record=True, segment_seconds=2)
+    values.update(overrides)
+    return CameraSpec(**values)
+
+
+def worker_for(url, root, clock, *, statuses, segments, open_source=None, **spec):
+    kwargs = {} if open_source is None else {"open_source": open_source}
+    return CaptureWorker(
+        spec_for(url, **spec),
+        recordings_root=root,
+        status=StatusReporter(1, clock=clock.monotonic, write=lambda cid, state, fields: statuses.append(state)),
+        on_segment=lambda cid, closed: segments.append(closed),
+        backoff=Backoff(initial=1.0, jitter=0.0),
+        monotonic=clock.monotonic,
+        wall_clock=clock.wall,
+        sleep=clock.sleep,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clips") / "camera.mp4", seconds=5, fps=10, gop=10)
+
+
+def run_until(worker, clock, seconds, limit=100_000):
+    for _ in range(limit):
+        if clock.t >= seconds:
+            return
+        worker.step()
+    raise AssertionError("the worker made no progress")
+
+
+def test_a_file_camera_plays_in_real_time_and_loops_into_continuous_segments(clip, tmp_path):
+    clock, statuses, segments = FakeTime(), [], []
+    worker = worker_for(str(clip), tmp_path, clock, statuses=statuses, segments=segments)
+
+    run_until(worker, clock, 12.0)
+    worker.stop()
+
+    assert statuses[0] == "online"
+    assert len(segments) >= 5
+    for before, after in zip(segments, segments[1:], strict=False):
+        assert after.start == before.end  # no gap and no overlap, across the loop too
+    assert 12.0 <= (segments[-1].end - segments[0].start).total_seconds() < 12.5  # played in real time
+    for segment in segments:
+        assert video_packets(segment.path)[0].is_keyframe
+
+
+def test_a_camera_that_refuses_is_offline_and_retried_with_backoff(tmp_path):
+    clock, statuses, segments, attempts = FakeTime(), [], [], []
+
+    def refuse(url, **timeouts):
+        attempts.append(clock.t)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    worker = worker_for(
+        "rtsp://127.0.0.1:9/x", tmp_path, clock, statuses=statuses, segments=segments, open_source=refuse
+    )
+    run_until(worker, clock, 10.0)
+
+    assert statuses and set(statuses) == {"offline"}
+    gaps = [round(b - a, 1) for a, b in zip(attempts, attempts[1:], strict=False)]
+    assert gaps[:3] == [1.0, 2.0, 4.0]  # capped exponential backoff (jitter off here)
+
+
+def test_a_stream_that_comes_back_is_recorded_again(clip, tmp_path):
+    clock, statuses, segments = FakeTime(), [], []
+    state = {"up": False}
+
+    def flaky(url, **timeouts):
+        if not state["up"]:
+            raise ConnectionRefusedError(111, "Connection refused")
+        from cameras.capture import open_stream
+
+        return open_stream(url, **timeouts)
+
+    worker = worker_for(str(clip), tmp_path, clock, statuses=statuses, segments=segments, open_source=flaky)
+    run_until(worker, clock, 3.0)
+    state["up"] = True
+    run_until(worker, clock, 9.0)
+    worker.stop()
+
+    assert statuses[0] == "offline" and "online" in statuses
+    assert segments and segments[0].start >= T0 + timedelta(seconds=3)
+
+
+def test_recording_off_reads_the_stream_but_writes_nothing(clip, tmp_path):
+    clock, statuses, segments = FakeTime(), [], []
+    worker = worker_for(str(clip), tmp_path, clock, statuses=statuses, segments=segments, record=False)
+
+    run_until(worker, clock, 4.0)
+    worker.stop()
+
+    assert statuses[0] == "online"
+    assert segments == [] and not list(tmp_path.rglob("*.mp4"))
