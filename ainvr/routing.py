@@ -1,7 +1,8 @@
 from django.urls import path
 
-from cameras.consumers import DashboardConsumer
+from cameras.consumers import DashboardConsumer, LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/dashboard/", DashboardConsumer.as_asgi()),
+    path("ws/live/<slug:slug>/", LiveConsumer.as_asgi()),
 ]

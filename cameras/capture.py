@@ -146,8 +146,10 @@ class CaptureWorker:
         sleep: Callable[[float], None] = time.sleep,
         open_timeout: float = 5.0,
         read_timeout: float = 5.0,
+        live=None,
     ):
         self.spec = spec
+        self.live = live  # a cameras.live.LiveRelay, or None
         self.recordings_root = recordings_root
         self.open_source = open_source
         self.status = status or StatusReporter(spec.id)
@@ -213,6 +215,8 @@ class CaptureWorker:
                 self._disconnect(reason=str(e))
                 self.status.error(str(e))
                 return False
+        if self.live is not None:
+            self.live.begin(video)
         ctx = video.codec_context
         self.status.online(codec=ctx.name, width=ctx.width or None, height=ctx.height or None)
         log.info("%s: connected (%s %sx%s)", self.spec.slug, ctx.name, ctx.width, ctx.height)
@@ -239,6 +243,8 @@ class CaptureWorker:
         if packet.stream.type == "video":
             self.backoff.reset()
             self.status.frame()
+        if self.live is not None:
+            self.live.write(packet)  # before the recorder, which moves the packet to its file
         if self.writer is not None:
             try:
                 self.writer.write(packet)
@@ -290,6 +296,8 @@ class CaptureWorker:
         log.warning("%s: %s (retrying in %.1f s)", self.spec.slug, reason, delay)
 
     def _disconnect(self, *, reason: str, report: bool = True) -> None:
+        if self.live is not None:
+            self.live.stop()
         if self.writer is not None:
             try:
                 self.writer.close()

@@ -1,9 +1,16 @@
+import asyncio
+import json
+import logging
+
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
 from accounts.permissions import has_role
 from ainvr.realtime import ALERTS_GROUP, camera_group
+from cameras.live import WATCH_TTL_S, init_key, live_group, watch_key
 from cameras.models import Camera
+
+log = logging.getLogger("ainvr.live")
 
 
 @database_sync_to_async
@@ -36,3 +43,83 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
 
     async def dashboard_event(self, message):
         await self.send_json({"event": message["event"], "payload": message["payload"]})
+
+
+@database_sync_to_async
+def camera_is_enabled(slug: str) -> bool:
+    return Camera.objects.enabled().filter(slug=slug).exists()
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """`/ws/live/<camera>/`: the camera's video as fragmented MP4 for Media Source Extensions.
+
+    First a text message {"type": "init", "codec": "avc1.64001F"}, then the init segment
+    (binary), then media fragments (binary) from the next keyframe on. A new init follows
+    when the camera reconnects with other settings. Refused (403) to anyone without a
+    role, and for unknown or disabled cameras."""
+
+    async def connect(self):
+        self.slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.ready = False
+        if not has_role(self.scope.get("user")) or not await camera_is_enabled(self.slug):
+            await self.close()
+            return
+        self.redis = live_redis()
+        if self.redis is None:
+            await self.close()  # no channel layer between processes: nothing can reach us
+            return
+        await self.channel_layer.group_add(live_group(self.slug), self.channel_name)
+        await self.accept()
+        await self.redis.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
+        self.keepalive = asyncio.ensure_future(self._keep_watching())
+        stored = await self.redis.get(init_key(self.slug))
+        if stored:
+            codec, _, data = stored.partition(b"\n")
+            await self._send_init(codec.decode(), data)
+
+    async def disconnect(self, code):
+        if getattr(self, "keepalive", None):
+            self.keepalive.cancel()
+        if getattr(self, "redis", None) is not None:
+            await self.channel_layer.group_discard(live_group(self.slug), self.channel_name)
+            await self.redis.aclose()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        pass  # viewers only listen
+
+    async def live_init(self, message):
+        await self._send_init(message["codec"], message["data"])
+
+    async def live_fragment(self, message):
+        if not self.ready:
+            return
+        if self.waiting_for_keyframe:
+            if not message["keyframe"]:
+                return
+            self.waiting_for_keyframe = False
+        await self.send(bytes_data=message["data"])
+
+    async def _send_init(self, codec: str, data: bytes):
+        await self.send(text_data=json.dumps({"type": "init", "codec": codec}))
+        await self.send(bytes_data=data)
+        self.ready = True
+        self.waiting_for_keyframe = True
+
+    async def _keep_watching(self):
+        while True:
+            await asyncio.sleep(WATCH_TTL_S / 3)
+            try:
+                await self.redis.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
+            except Exception:  # Redis away for a moment: the next round tries again
+                log.debug("could not renew the watch key of %s", self.slug, exc_info=True)
+
+
+def live_redis():
+    """An asyncio Redis client for the live keys, or None when there is no REDIS_URL."""
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return None
+    import redis.asyncio
+
+    return redis.asyncio.Redis.from_url(settings.REDIS_URL)

@@ -8,7 +8,11 @@ import signal
 
 
 def capture_main(spec, stop) -> None:
-    """A capture process: record `spec`'s camera until `stop` is set (or SIGTERM)."""
+    """A capture process: record `spec`'s camera until `stop` is set, SIGTERM, or its
+    supervisor dies (a SIGKILLed runworkers must not leave cameras recorded twice once
+    another host takes them over)."""
+    import os
+
     import django
 
     django.setup()
@@ -20,9 +24,15 @@ def capture_main(spec, stop) -> None:
     # Ctrl-C reaches the whole process group: only the supervisor decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    worker = CaptureWorker(spec, recordings_root=settings.RECORDINGS_DIR)
+    live = None
+    if settings.REDIS_URL:  # live video crosses processes only through Redis
+        from cameras.live import LiveRelay, RedisLiveChannel
+
+        live = LiveRelay(spec.slug, channel=RedisLiveChannel(settings.REDIS_URL))
+    worker = CaptureWorker(spec, recordings_root=settings.RECORDINGS_DIR, live=live)
+    parent = os.getppid()
     try:
-        while not stop.is_set():
+        while not stop.is_set() and os.getppid() == parent:
             worker.step()
     finally:
         worker.stop()  # finishes the segment being written

@@ -100,6 +100,7 @@ class Supervisor:
         stop_timeout_s: float = 15.0,
         tasks: Iterable = (),
         mark_error: Callable[[int, str], None] | None = None,
+        after_crash: Callable[[CameraSpec], None] | None = None,
     ):
         self.host = host or default_host_id()
         self.only_slugs = set(only_slugs) if only_slugs else None
@@ -110,6 +111,7 @@ class Supervisor:
         self.stop_timeout_s = stop_timeout_s
         self.tasks = list(tasks)
         self.mark_error = mark_error or _mark_camera_error
+        self.after_crash = after_crash or _reconcile_camera
         self.slots: dict[int, Slot] = {}
         # Processes asked to stop, still finishing their segment: (camera id, handle, kill deadline).
         self.stopping: list[tuple[int, object, float]] = []
@@ -167,6 +169,7 @@ class Supervisor:
                 code = slot.handle.exitcode
                 log.warning("%s: capture process exited with code %s", slot.spec.slug, code)
                 slot.handle = None
+                self.after_crash(slot.spec)
                 slot.start_at = now + slot.backoff.next_delay()
                 worked = True
             if slot.handle is None and now >= slot.start_at and now >= slot.gave_up_until:
@@ -252,3 +255,14 @@ def _mark_camera_error(camera_id: int, message: str) -> None:
     from cameras.services import report_camera_status
 
     report_camera_status(camera_id, state=CameraState.ERROR, last_error=message)
+
+
+def _reconcile_camera(spec: CameraSpec) -> None:
+    """A capture process that died left its last file without a row: add it now."""
+    from recordings.reconcile import reconcile_recordings
+
+    try:
+        drop_stale_connections()
+        reconcile_recordings(cameras=list(Camera.objects.filter(pk=spec.id)))
+    except Exception:
+        log.exception("%s: reconciling its recordings failed", spec.slug)

@@ -108,3 +108,7 @@ def install(tmp_path, migrated_database) -> Install:
     """A fresh, migrated install in its own folder, to run manage.py in (tests.installs)."""
     shutil.copy(migrated_database, tmp_path / "ainvr.sqlite3")
     return Install(tmp_path)
+
+
+# A real RTSP server (Debian's gst-rtsp-server) for the pipeline tests: see tests/rtsp.
+from tests.rtsp import make_rtsp_server, rtsp_server  # noqa: E402, F401

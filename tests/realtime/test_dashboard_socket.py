@@ -8,31 +8,22 @@ test-wide transaction cannot be used, and on-commit hooks run on real commits.
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 from django.db import transaction
 
 from ainvr.asgi import application
 from ainvr.realtime import ALERTS_GROUP, broadcast_on_commit, send_now
 from cameras.services import update_camera_status
+from tests.realtime.sockets import TIMEOUT, headers_for
 
 PATH = "/ws/dashboard/"
-OUR_ORIGIN = b"http://localhost"
-TIMEOUT = 5  # seconds a step may take before the test fails (never waited out when all is well)
 
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -41,31 +32,6 @@ def spare_camera(db):
     from cameras.services import save_camera
 
     return save_camera(Camera(name="Spare", slug="spare", stream_url="rtsp://192.0.2.30:554/main"))
-
-
-@pytest.fixture
-def in_memory_layer(settings):
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-
-@pytest.fixture
-def redis_layer(settings):
-    """The Redis channel layer production uses, under a prefix of this test's own, so test
-    runs sharing the Redis server cannot see each other's groups."""
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"ainvr-test-{uuid.uuid4().hex}"},
-        }
-    }
-
-
-def headers_for(client, origin: bytes | None = OUR_ORIGIN) -> list[tuple[bytes, bytes]]:
-    headers = [(b"origin", origin)] if origin else []
-    cookie = client.cookies.get(django_settings.SESSION_COOKIE_NAME)
-    if cookie is not None:
-        headers.append((b"cookie", f"{cookie.key}={cookie.value}".encode()))
-    return headers
 
 
 def connects(headers) -> bool:

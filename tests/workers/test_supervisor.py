@@ -78,6 +78,7 @@ def make_supervisor(clock, spawned, host="host-a", errors=None):
         now=clock.now,
         refresh_s=3.0,
         mark_error=lambda camera_id, message: (errors if errors is not None else []).append((camera_id, message)),
+        after_crash=lambda spec: None,
     )
 
 

@@ -1,0 +1,219 @@
+"""Live video for browsers: the camera's packets muxed (not re-encoded) into fragmented
+MP4 and published per camera through the channel layer, for Media Source Extensions.
+
+The init segment (ftyp+moov) is kept in Redis so a viewer who joins late gets it first,
+then media from the next keyframe. Viewers keep a short-lived "watching" key alive;
+while no one watches, the relay does nothing at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("ainvr.live")
+
+LIVE_OPTIONS = {
+    "movflags": "+frag_every_frame+empty_moov+default_base_moof",
+    "flush_packets": "1",
+}
+WATCH_TTL_S = 15  # a viewer renews its key every 5 s
+INIT_TTL_S = 24 * 3600
+
+
+def live_group(slug: str) -> str:
+    return f"live.{slug}"
+
+
+def init_key(slug: str) -> str:
+    return f"ainvr:live:init:{slug}"
+
+
+def watch_key(slug: str) -> str:
+    return f"ainvr:live:watch:{slug}"
+
+
+def split_boxes(buffer: bytearray) -> list[bytes]:
+    """Take the complete top-level MP4 boxes off the front of `buffer`."""
+    boxes = []
+    while len(buffer) >= 8:
+        size = int.from_bytes(buffer[0:4], "big")
+        header = 8
+        if size == 1:
+            if len(buffer) < 16:
+                break
+            size, header = int.from_bytes(buffer[8:16], "big"), 16
+        if size < header or len(buffer) < size:
+            break
+        boxes.append(bytes(buffer[:size]))
+        del buffer[:size]
+    return boxes
+
+
+def mse_codec(stream) -> str:
+    """The codecs= string a browser needs for this H.264/H.265 stream, from its extradata
+    (avcC from files, Annex-B SPS from RTSP)."""
+    ctx = stream.codec_context
+    data = bytes(ctx.extradata or b"")
+    if ctx.name == "h264":
+        if data[:1] == b"\x01" and len(data) >= 4:  # avcC
+            return "avc1." + data[1:4].hex().upper()
+        for start in _annexb_nal_starts(data):
+            if start < len(data) and data[start] & 0x1F == 7 and start + 3 < len(data):  # SPS
+                return "avc1." + data[start + 1 : start + 4].hex().upper()
+        return "avc1.42E01F"
+    if ctx.name == "hevc":
+        return "hvc1.1.6.L93.B0"  # Main profile; browsers that play HEVC take it
+    return ctx.name
+
+
+def _annexb_nal_starts(data: bytes):
+    i = 0
+    while True:
+        i = data.find(b"\x00\x00\x01", i)
+        if i < 0:
+            return
+        yield i + 3
+        i += 3
+
+
+class _Sink:
+    """A write-only file for the muxer: collects what it writes."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+
+    def write(self, data) -> int:
+        self.buffer += data
+        return len(data)
+
+
+class RedisLiveChannel:
+    """Publishing through the Redis channel layer, and the keys beside it."""
+
+    def __init__(self, redis_url: str):
+        self.redis_url = redis_url
+        self._redis = None
+        self._layer = None
+
+    def _client(self):
+        if self._redis is None:
+            import redis
+
+            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        return self._redis
+
+    def is_watched(self, slug: str) -> bool:
+        return bool(self._client().exists(watch_key(slug)))
+
+    def publish_init(self, slug: str, codec: str, data: bytes) -> None:
+        self._client().set(init_key(slug), codec.encode() + b"\n" + data, ex=INIT_TTL_S)
+        self._send(slug, {"type": "live.init", "codec": codec, "data": data})
+
+    def publish_fragment(self, slug: str, data: bytes, keyframe: bool) -> None:
+        self._send(slug, {"type": "live.fragment", "data": data, "keyframe": keyframe})
+
+    def _send(self, slug: str, message: dict) -> None:
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        if self._layer is None:
+            self._layer = get_channel_layer()
+        async_to_sync(self._layer.group_send)(live_group(slug), message)
+
+
+class LiveRelay:
+    """Feeds one camera's video packets to its live viewers. `write()` costs nothing while
+    no one watches (checked every `check_s`); when someone does, the muxer starts at the
+    next keyframe and every packet becomes one fragment."""
+
+    def __init__(self, slug: str, *, channel, check_s: float = 2.0, clock: Callable[[], float] = time.monotonic):
+        self.slug = slug
+        self.channel = channel
+        self.check_s = check_s
+        self.clock = clock
+        self.fragments_sent = 0
+        self._video = None
+        self._watched = False
+        self._next_check = 0.0
+        self._out = None
+
+    def begin(self, video) -> None:
+        """A new connection (maybe a new codec or size): restart the muxer."""
+        self._stop_muxer()
+        self._video = video
+
+    def write(self, packet) -> None:
+        if self._video is None or packet.stream.index != self._video.index or packet.dts is None:
+            return
+        now = self.clock()
+        if now >= self._next_check:
+            self._next_check = now + self.check_s
+            try:
+                self._watched = self.channel.is_watched(self.slug)
+            except Exception:
+                log.debug("%s: cannot tell whether anyone watches", self.slug, exc_info=True)
+                self._watched = False
+            if not self._watched:
+                self._stop_muxer()
+        if not self._watched:
+            return
+        if self._out is None:
+            if not packet.is_keyframe:
+                return
+            self._start_muxer(packet.dts)
+        try:
+            self._mux(packet)
+        except Exception:
+            log.warning("%s: live relay failed; restarting at the next keyframe", self.slug, exc_info=True)
+            self._stop_muxer()
+
+    def stop(self) -> None:
+        self._stop_muxer()
+
+    def _start_muxer(self, base_dts: int) -> None:
+        import av
+
+        self._sink = _Sink()
+        self._out = av.open(self._sink, mode="w", format="mp4", options=LIVE_OPTIONS)
+        self._stream = self._out.add_stream_from_template(self._video)
+        self._base = base_dts
+        self._last_dts = -1
+        self._pending_keyframe = False
+        self._init_sent = False
+
+    def _mux(self, packet) -> None:
+        dts = max(packet.dts - self._base, self._last_dts + 1)
+        pts = max((packet.pts if packet.pts is not None else packet.dts) - self._base, dts)
+        self._last_dts = dts
+        keyframe = packet.is_keyframe
+        # mux() moves the packet to the output's time base: give the recorder its packet back as it was.
+        original = packet.stream, packet.time_base, packet.dts, packet.pts
+        packet.stream, packet.dts, packet.pts = self._stream, dts, pts
+        try:
+            self._out.mux(packet)
+        finally:
+            packet.stream, packet.time_base, packet.dts, packet.pts = original
+        self._publish_boxes()
+        # A fragment leaves the muxer when the next packet arrives: it is the previous one's.
+        self._pending_keyframe = keyframe
+
+    def _publish_boxes(self) -> None:
+        boxes = split_boxes(self._sink.buffer)
+        init = b"".join(b for b in boxes if b[4:8] in (b"ftyp", b"moov"))
+        if init and not self._init_sent:
+            self.channel.publish_init(self.slug, mse_codec(self._video), init)
+            self._init_sent = True
+        media = [b for b in boxes if b[4:8] in (b"moof", b"mdat")]
+        if media:
+            self.channel.publish_fragment(self.slug, b"".join(media), self._pending_keyframe)
+            self.fragments_sent += 1
+
+    def _stop_muxer(self) -> None:
+        out, self._out = self._out, None
+        if out is not None:
+            try:
+                out.close()
+            except Exception:
+                log.debug("closing the live muxer failed", exc_info=True)

@@ -1,0 +1,131 @@
+"""The live relay turns packets into fMP4 an MSE player accepts, only while someone watches,
+without disturbing the recording of the same packets."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import pytest
+
+from cameras.live import LiveRelay, mse_codec, split_boxes
+from recordings.segments import SegmentWriter
+from tests.media import make_clip, video_packets
+
+
+class FakeChannel:
+    def __init__(self, watched=True):
+        self.watched = watched
+        self.inits = []
+        self.fragments = []
+
+    def is_watched(self, slug):
+        return self.watched
+
+    def publish_init(self, slug, codec, data):
+        self.inits.append((codec, data))
+
+    def publish_fragment(self, slug, data, keyframe):
+        self.fragments.append((data, keyframe))
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("clips") / "live.mp4", seconds=4, fps=10, gop=10)
+
+
+def feed(clip, relay, writer=None, *, skip=0, clock=None, toggle=None):
+    from datetime import UTC, datetime
+
+    with av.open(str(clip)) as container:
+        video = container.streams.video[0]
+        relay.begin(video)
+        if writer is not None:
+            writer.begin(video, None, wall_clock=datetime(2026, 1, 1, tzinfo=UTC))
+        for n, packet in enumerate(p for p in container.demux(video) if p.dts is not None):
+            if clock is not None:
+                clock.t = n * 0.1
+            if toggle is not None:
+                toggle(n)
+            if n < skip:
+                continue
+            relay.write(packet)
+            if writer is not None:
+                writer.write(packet)
+        if writer is not None:
+            writer.close()
+
+
+def test_nobody_watching_costs_nothing(clip):
+    channel = FakeChannel(watched=False)
+    relay = LiveRelay("gate", channel=channel)
+
+    feed(clip, relay)
+
+    assert channel.inits == [] and channel.fragments == []
+
+
+def test_a_viewer_gets_an_init_segment_then_fragments_from_a_keyframe(clip):
+    channel = FakeChannel()
+    relay = LiveRelay("gate", channel=channel)
+
+    feed(clip, relay, skip=3)  # joins mid-GOP: starts at the next keyframe
+
+    codec, init = channel.inits[0]
+    assert codec.startswith("avc1.")
+    assert [box[4:8] for box in split_boxes(bytearray(init))] == [b"ftyp", b"moov"]
+    assert channel.fragments[0][1] is True
+    stream = io.BytesIO(init + b"".join(data for data, _ in channel.fragments))
+    with av.open(stream, format="mp4") as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) >= 25 and frames[0].key_frame
+
+
+def test_relaying_leaves_the_recording_exact(clip, tmp_path):
+    channel, closed = FakeChannel(), []
+    relay = LiveRelay("gate", channel=channel)
+    writer = SegmentWriter(root=tmp_path, camera_slug="gate", segment_seconds=2, on_closed=closed.append)
+
+    feed(clip, relay, writer)
+
+    assert [round(c.duration, 3) for c in closed] == [2.0, 2.0]
+    assert all(len(video_packets(c.path)) == 20 for c in closed)
+
+
+def test_the_relay_stops_when_the_last_viewer_leaves(clip):
+    channel, clock = FakeChannel(), Clock()
+    relay = LiveRelay("gate", channel=channel, check_s=1.0, clock=clock)
+
+    def leave_after_a_second(n):
+        channel.watched = n < 10
+
+    feed(clip, relay, clock=clock, toggle=leave_after_a_second)
+
+    assert 5 <= len(channel.fragments) <= 12
+
+
+def test_the_codec_string_comes_from_the_avcc_of_a_file(clip):
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        extradata = bytes(stream.codec_context.extradata)
+
+        assert mse_codec(stream) == "avc1." + extradata[1:4].hex().upper()  # profile, flags, level
+
+
+def test_the_codec_string_comes_from_the_annex_b_sps_of_rtsp():
+    class Context:
+        name = "h264"
+        # Annex-B as RTSP gives it: start code, SPS (type 7) High profile level 3.1, then a PPS.
+        extradata = b"\x00\x00\x00\x01\x67\x64\x00\x1f\xac\xd9" + b"\x00\x00\x00\x01\x68\xeb\xe3"
+
+    class Stream:
+        codec_context = Context()
+
+    assert mse_codec(Stream()) == "avc1.64001F"
