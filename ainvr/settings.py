@@ -153,6 +153,9 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     _database["CONN_HEALTH_CHECKS"] = True
+if env_str("DATABASE_TEST_NAME"):
+    # Only for the test runner: a file (SQLite) that worker processes started by tests can open too.
+    _database["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -177,6 +180,11 @@ RQ_QUEUES = {
     "notifications": {"URL": _rq_url, "DEFAULT_TIMEOUT": 120},
 }
 RQ_SHOW_ADMIN_LINK = True
+
+# --- Workers ------------------------------------------------------------------------
+# How long a runworkers host's claim on a camera lasts unrenewed: after this, another
+# host sharing the database takes the camera over.
+WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 30, minimum=3, maximum=3600)
 
 # --- Auth ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from cameras.models import CameraLease
 
-LEASE_TTL = timedelta(seconds=30)
+
+def lease_ttl() -> timedelta:
+    return timedelta(seconds=settings.WORKER_LEASE_SECONDS)
 
 
-def claim(camera_id: int, *, host: str, now: datetime, ttl: timedelta = LEASE_TTL) -> bool:
+def claim(camera_id: int, *, host: str, now: datetime, ttl: timedelta | None = None) -> bool:
     """Take or renew the lease of one camera. True when `host` holds it afterwards."""
-    expires = now + ttl
+    expires = now + (ttl or lease_ttl())
     taken = (
         CameraLease.objects.filter(camera_id=camera_id)
         .filter(Q(host=host) | Q(expires_at__lt=now))
@@ -35,7 +38,7 @@ def claim(camera_id: int, *, host: str, now: datetime, ttl: timedelta = LEASE_TT
     return True
 
 
-def claim_all(camera_ids, *, host: str, now: datetime, ttl: timedelta = LEASE_TTL) -> set[int]:
+def claim_all(camera_ids, *, host: str, now: datetime, ttl: timedelta | None = None) -> set[int]:
     """Claim or renew each camera; returns the ids `host` holds now."""
     return {camera_id for camera_id in camera_ids if claim(camera_id, host=host, now=now, ttl=ttl)}
 

@@ -111,6 +111,9 @@ def _configure() -> None:
     os.environ["ENV_FILE"] = str(workdir / "no.env")  # a developer's .env must not leak into tests
     if "DATABASE_URL" not in os.environ and _postgres_usable():
         os.environ["DATABASE_URL"] = PG_URL
+    if not os.environ.get("DATABASE_URL", "sqlite").startswith("postgres"):
+        # A file, not SQLite's in-memory test database: worker processes the tests start open it too.
+        os.environ.setdefault("DATABASE_TEST_NAME", str(workdir / "test.sqlite3"))
     if "REDIS_URL" not in os.environ:
         if _redis_ping(*LOCAL_REDIS):
             os.environ["REDIS_URL"] = f"redis://{LOCAL_REDIS[0]}:{LOCAL_REDIS[1]}/{TEST_REDIS_DB}"
