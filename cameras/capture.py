@@ -147,9 +147,11 @@ class CaptureWorker:
         open_timeout: float = 5.0,
         read_timeout: float = 5.0,
         live=None,
+        sampler=None,
     ):
         self.spec = spec
         self.live = live  # a cameras.live.LiveRelay, or None
+        self.sampler = sampler  # a cameras.frames.FrameSampler fed from this stream, or None
         self.recordings_root = recordings_root
         self.open_source = open_source
         self.status = status or StatusReporter(spec.id)
@@ -217,6 +219,8 @@ class CaptureWorker:
                 return False
         if self.live is not None:
             self.live.begin(video)
+        if self.sampler is not None:
+            self.sampler.begin(video)
         ctx = video.codec_context
         self.status.online(codec=ctx.name, width=ctx.width or None, height=ctx.height or None)
         log.info("%s: connected (%s %sx%s)", self.spec.slug, ctx.name, ctx.width, ctx.height)
@@ -245,6 +249,8 @@ class CaptureWorker:
             self.status.frame()
         if self.live is not None:
             self.live.write(packet)  # before the recorder, which moves the packet to its file
+        if self.sampler is not None:
+            self.sampler.feed(packet)
         if self.writer is not None:
             try:
                 self.writer.write(packet)

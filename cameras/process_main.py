@@ -7,7 +7,7 @@ from __future__ import annotations
 import signal
 
 
-def capture_main(spec, stop) -> None:
+def capture_main(spec, stop, frames_queue=None) -> None:
     """A capture process: record `spec`'s camera until `stop` is set, SIGTERM, or its
     supervisor dies (a SIGKILLed runworkers must not leave cameras recorded twice once
     another host takes them over)."""
@@ -29,11 +29,23 @@ def capture_main(spec, stop) -> None:
         from cameras.live import LiveRelay, RedisLiveChannel
 
         live = LiveRelay(spec.slug, channel=RedisLiveChannel(settings.REDIS_URL))
-    worker = CaptureWorker(spec, recordings_root=settings.RECORDINGS_DIR, live=live)
+    sampler, detect_reader = None, None
+    if frames_queue is not None and spec.ai_enabled:
+        from cameras.capture import open_stream
+        from cameras.frames import DetectStreamReader, FrameSampler, ProcessQueueSink
+
+        sampler = FrameSampler(spec.id, fps=spec.detect_fps, sink=ProcessQueueSink(frames_queue))
+        if spec.detect_url != spec.main_url:
+            detect_reader = DetectStreamReader(spec.detect_url, sampler, open_source=open_stream)
+            detect_reader.start()
+            sampler = None  # the main stream is not decoded at all
+    worker = CaptureWorker(spec, recordings_root=settings.RECORDINGS_DIR, live=live, sampler=sampler)
     parent = os.getppid()
     try:
         while not stop.is_set() and os.getppid() == parent:
             worker.step()
     finally:
+        if detect_reader is not None:
+            detect_reader.stop()
         worker.stop()  # finishes the segment being written
         drop_stale_connections()

@@ -110,3 +110,26 @@ def test_a_frozen_server_trips_the_read_timeout(rtsp_camera, rtsp_server, tmp_pa
 
     assert waited < 8
     assert CameraStatus.objects.get(camera=rtsp_camera).last_error
+
+
+@pytest.mark.parametrize(
+    ("mount", "codec", "streams"), [("h265", "hevc", ["video"]), ("h264+aac", "h264", ["video", "audio"])]
+)
+def test_h265_and_audio_are_recorded_as_they_come(make_rtsp_server, db, tmp_path, mount, codec, streams):
+    import av
+
+    from cameras.models import Camera
+
+    server = make_rtsp_server(mounts={"/cam": mount}, width=640, height=360, fps=15, gop=15)
+    camera = save_camera(Camera(name="Cam", slug="cam", stream_url=server.url("/cam"), segment_seconds=1))
+    worker = make_worker(camera, tmp_path)
+
+    run_until(worker, lambda: Segment.objects.count() >= 2, 20, "two segments")
+    worker.stop()
+
+    segment = Segment.objects.order_by("start").first()
+    assert segment.codec == codec
+    with av.open(str(tmp_path / segment.path)) as container:
+        assert [s.type for s in container.streams] == streams
+        assert container.streams.video[0].codec_context.name == codec
+    assert video_packets(tmp_path / segment.path)[0].is_keyframe
