@@ -180,4 +180,3 @@ class DetectStreamReader:
             except Exception as e:
                 log.warning("detect stream %s: %s", self.url.split("@")[-1], e)
             self._stop.wait(backoff.next_delay())
-
