@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -287,9 +288,11 @@ class CaptureWorker:
             from recordings.models import StorageSettings
             from recordings.retention import GB, free_space_now
 
-            # At least 1 GB even when no minimum is set: the disk is full now.
-            floor = (StorageSettings.load().min_free_gb or 0) * GB
-            free_space_now(min_free_bytes=max(floor, 1 * GB))
+            # The disk is full now: free at least the set minimum, and some room even when
+            # none is set (1 GB, or 5 % of a small disk).
+            total = shutil.disk_usage(self.recordings_root).total
+            floor = max((StorageSettings.load().min_free_gb or 0) * GB, min(1 * GB, total // 20))
+            free_space_now(min_free_bytes=int(floor), root=self.recordings_root)
         except Exception:
             log.exception("%s: freeing disk space failed", self.spec.slug)
         self.status.error(str(error))
@@ -309,6 +312,7 @@ class CaptureWorker:
                 self.writer.close()
             except RecordingWriteError as e:
                 log.error("%s: %s", self.spec.slug, e)
+                self._on_write_error(e)
         container, self._container, self._packets = self._container, None, None
         if container is not None:
             try:

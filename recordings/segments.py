@@ -255,18 +255,39 @@ class SegmentWriter:
         try:
             out.close()
         except OSError as e:
-            log.warning("%s: closing %s failed: %s", self.camera_slug, path, e)
+            log.warning("%s: finishing %s failed (%s): keeping what reached the disk", self.camera_slug, path, e)
+            return self._salvage(path)
         end_dts = end_dts if end_dts is not None else self._seg_last_video_end
         if end_dts <= self._seg_start_dts:
             # A keyframe alone and nothing after it: not a recording worth a row.
             path.unlink(missing_ok=True)
             return None
+        end = self._wall_time(end_dts)
+        if not self._file_holds(path, (end - self._seg_start).total_seconds()):
+            # FFmpeg does not always report a failed write (a full disk): index what is
+            # there, and tell the caller, who frees space.
+            self._salvage(path)
+            raise RecordingWriteError(f"{path} is shorter than what was written to it (is the disk full?)")
+        return self._closed(path, end)
+
+    def _file_holds(self, path: Path, seconds: float) -> bool:
+        """Check a closed file really holds `seconds` of video (a demux, no decoding: ~1 ms)."""
+        from recordings.reconcile import UnreadableRecording, probe_recording
+
+        try:
+            probe = probe_recording(path)
+        except (UnreadableRecording, OSError):
+            return False
+        tolerance = 2 * float(1 / (self._video.average_rate or 15))
+        return probe is not None and probe.duration >= seconds - tolerance
+
+    def _closed(self, path: Path, end: datetime) -> ClosedSegment:
         ctx = self._video.codec_context
         closed = ClosedSegment(
             path=path,
             relative_path=path.relative_to(self.root).as_posix(),
             start=self._seg_start,
-            end=self._wall_time(end_dts),
+            end=end,
             size_bytes=os.path.getsize(path),
             codec=ctx.name,
             width=ctx.width or None,
@@ -276,12 +297,30 @@ class SegmentWriter:
         self.on_closed(closed)
         return closed
 
+    def _salvage(self, path: Path) -> ClosedSegment | None:
+        """A file whose writing failed (a full disk): keep the part that reached the disk,
+        with its true length, or drop the file when no frame made it."""
+        from recordings.reconcile import UnreadableRecording, probe_recording
+
+        try:
+            probe = probe_recording(path)
+        except (UnreadableRecording, OSError):
+            probe = None
+        if probe is None or probe.duration <= 0:
+            path.unlink(missing_ok=True)
+            return None
+        return self._closed(path, self._seg_start + timedelta(seconds=probe.duration))
+
     def _abandon(self) -> None:
         out, self._out = self._out, None
         try:
             out.close()
         except Exception:  # the disk that failed the write may fail the close too
             log.debug("closing after a write error failed", exc_info=True)
+        try:
+            self._salvage(self._path)
+        except Exception:
+            log.exception("%s: could not keep the start of %s", self.camera_slug, self._path)
 
 
 def _default_ticks(stream) -> int:

@@ -19,9 +19,11 @@ def make_clip(
     height: int = 240,
     audio: str | None = None,
     fragmented: bool = False,
+    noise: bool = False,
 ) -> Path:
     """An H.264 clip with a keyframe every `gop` frames; `audio` = "aac" or "pcm_mulaw" adds
-    a tone track (use a .mov path for pcm_mulaw, which MP4 cannot hold)."""
+    a tone track (use a .mov path for pcm_mulaw, which MP4 cannot hold); `noise` makes
+    every frame random, for a high bitrate."""
     options = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"} if fragmented else {}
     with av.open(str(path), mode="w", options=options) as out:
         video = out.add_stream("libx264", rate=fps)
@@ -34,11 +36,14 @@ def make_clip(
             sound.layout = "mono"
         frames = int(seconds * fps)
         samples_done = 0
+        rng = np.random.default_rng(7)
         for i in range(frames):
             image = np.zeros((height, width, 3), dtype=np.uint8)
             x = int((width - 40) * i / max(1, frames - 1))
             image[height // 3 : height // 3 + 40, x : x + 40] = (255, 200, 40)
             image[:, :, 2] = (i * 7) % 256
+            if noise:
+                image = rng.integers(0, 256, size=image.shape, dtype=np.uint8)
             for packet in video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 out.mux(packet)
             if sound is not None:
