@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 from django.core.management import call_command
 
@@ -58,10 +59,28 @@ def test_the_demo_camera_plays_a_generated_h264_clip(settings, tmp_path, db):
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264"
         frame = next(container.decode(stream))
-    assert (frame.width, frame.height) == (640, 360)
+    assert (frame.width, frame.height) == (1280, 720)
     assert frame.to_ndarray(format="rgb24").std() > 0  # a picture, not a blank frame
     assert probe_stream(camera.stream_url).ok
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["demo.mp4"]  # no partial file left
+
+
+def test_the_demo_clip_shows_photos_for_at_least_20_seconds(demo_clip):
+    with av.open(str(demo_clip)) as container:
+        stream = container.streams.video[0]
+        seconds = container.duration / av.time_base
+        fps = round(stream.average_rate)
+        samples = [
+            frame.to_ndarray(format="gray").astype(np.int16)
+            for index, frame in enumerate(container.decode(stream))
+            if index % (2 * fps) == 0  # one frame every 2 s
+        ]
+
+    assert seconds >= 20
+    for picture in samples:  # photos: contrast and detail everywhere, not a gradient with a box on it
+        assert picture.std() > 30
+        assert np.abs(np.diff(picture, axis=1)).mean() > 1
+    assert np.abs(samples[0] - samples[len(samples) // 2]).mean() > 20  # and not the same photo all along
 
 
 def test_the_demo_camera_fills_slot_0_of_a_default_layout(demo_install):
@@ -98,7 +117,7 @@ def test_running_demo_again_brings_back_a_deleted_clip(demo_install):
 
     bootstrap_demo()
 
-    assert probe_stream(Camera.objects.get(slug=DEMO_SLUG).stream_url).describe().startswith("H264 640x360")
+    assert probe_stream(Camera.objects.get(slug=DEMO_SLUG).stream_url).describe().startswith("H264 1280x720")
 
 
 def test_a_demo_camera_deleted_by_an_admin_stays_deleted(demo_install):
