@@ -106,6 +106,10 @@ INSTALLED_APPS = [
     "notifications",
 ]
 
+if env_bool("AINVR_WORKER_PROCESS", False):
+    # Capture processes (set by cameras/process_main.py): no web server to load.
+    INSTALLED_APPS.remove("daphne")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

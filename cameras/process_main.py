@@ -15,7 +15,15 @@ def capture_main(spec, stop, frames_queue=None) -> None:
 
     import django
 
+    # A worker needs no web server: settings leave daphne (and Twisted) out, which halves
+    # the start-up and memory of each of these processes.
+    os.environ["AINVR_WORKER_PROCESS"] = "1"
     django.setup()
+    from django.db import connections
+
+    # Keep the database connection between writes (a status every 5 s, a row per segment):
+    # reconnecting each time cost more CPU than the recording. Checked before each use.
+    connections["default"].settings_dict["CONN_MAX_AGE"] = 600
     from django.conf import settings
 
     from ainvr.db import drop_stale_connections

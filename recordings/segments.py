@@ -224,6 +224,7 @@ class SegmentWriter:
         t0 = keyframe_dts * self._video.time_base
         self._bases = {index: int(t0 / self._clocks[index].time_base) for index in self._out_streams}
         self._last_out_dts: dict[int, int] = {}
+        self._seg_payload = 0  # bytes of packets muxed: the file can be no smaller
 
     def _mux(self, packet, is_video: bool) -> None:
         index = packet.stream.index
@@ -240,6 +241,7 @@ class SegmentWriter:
             self._seg_last_video_end = packet.dts + (packet.duration or self._clocks[index].step)
         packet.dts, packet.pts = dts, pts
         packet.stream = self._out_streams[index]
+        self._seg_payload += packet.size
         try:
             self._out.mux(packet)
         except OSError as e:
@@ -263,23 +265,12 @@ class SegmentWriter:
             path.unlink(missing_ok=True)
             return None
         end = self._wall_time(end_dts)
-        if not self._file_holds(path, (end - self._seg_start).total_seconds()):
-            # FFmpeg does not always report a failed write (a full disk): index what is
-            # there, and tell the caller, who frees space.
+        if os.path.getsize(path) < self._seg_payload:
+            # FFmpeg does not always report a failed write (a full disk): a file smaller than
+            # the packets muxed into it lost some. Index what is there; the caller frees space.
             self._salvage(path)
             raise RecordingWriteError(f"{path} is shorter than what was written to it (is the disk full?)")
         return self._closed(path, end)
-
-    def _file_holds(self, path: Path, seconds: float) -> bool:
-        """Check a closed file really holds `seconds` of video (a demux, no decoding: ~1 ms)."""
-        from recordings.reconcile import UnreadableRecording, probe_recording
-
-        try:
-            probe = probe_recording(path)
-        except (UnreadableRecording, OSError):
-            return False
-        tolerance = 2 * float(1 / (self._video.average_rate or 15))
-        return probe is not None and probe.duration >= seconds - tolerance
 
     def _closed(self, path: Path, end: datetime) -> ClosedSegment:
         ctx = self._video.codec_context
