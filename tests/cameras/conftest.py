@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.media import make_clip
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
@@ -16,26 +18,9 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_h264_clip(path: Path, *, width: int = 320, height: int = 240, frames: int = 10, fps: int = 10) -> Path:
-    """Encode a small H.264 MP4 with PyAV (libx264)."""
-    import av
-    import numpy as np
-
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(frames):
-            image = np.full((height, width, 3), (i * 20) % 256, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
-
-
 @pytest.fixture(scope="session")
 def h264_clip(tmp_path_factory) -> Path:
-    return make_h264_clip(tmp_path_factory.mktemp("clips") / "small clip.mp4")
+    return make_clip(tmp_path_factory.mktemp("clips") / "small clip.mp4", seconds=1, fps=10)
 
 
 @pytest.fixture

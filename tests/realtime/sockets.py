@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
 OUR_ORIGIN = b"http://localhost"
@@ -14,3 +16,17 @@ def headers_for(client, origin: bytes | None = OUR_ORIGIN) -> list[tuple[bytes, 
     if cookie is not None:
         headers.append((b"cookie", f"{cookie.key}={cookie.value}".encode()))
     return headers
+
+
+def connects(path: str, headers) -> bool:
+    """Whether the ASGI application accepts a socket at `path` with these headers."""
+    from ainvr.asgi import application
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        if connected:
+            await communicator.disconnect()
+        return connected
+
+    return async_to_sync(scenario)()

@@ -18,7 +18,7 @@ from django.db import transaction
 from ainvr.asgi import application
 from ainvr.realtime import ALERTS_GROUP, broadcast_on_commit, send_now
 from cameras.services import update_camera_status
-from tests.realtime.sockets import TIMEOUT, headers_for
+from tests.realtime.sockets import TIMEOUT, connects, headers_for
 
 PATH = "/ws/dashboard/"
 
@@ -32,17 +32,6 @@ def spare_camera(db):
     from cameras.services import save_camera
 
     return save_camera(Camera(name="Spare", slug="spare", stream_url="rtsp://192.0.2.30:554/main"))
-
-
-def connects(headers) -> bool:
-    async def scenario():
-        communicator = WebsocketCommunicator(application, PATH, headers=headers)
-        connected, _ = await communicator.connect(timeout=TIMEOUT)
-        if connected:
-            await communicator.disconnect()
-        return connected
-
-    return async_to_sync(scenario)()
 
 
 def events_after(headers, change, count: int = 1) -> list[dict]:
@@ -66,27 +55,27 @@ def events_after(headers, change, count: int = 1) -> list[dict]:
 
 
 def test_anonymous_is_refused(in_memory_layer, camera, anon_client):
-    assert connects(headers_for(anon_client)) is False
+    assert connects(PATH, headers_for(anon_client)) is False
 
 
 @pytest.mark.parametrize("persona", ["admin", "operator"])
 def test_a_logged_in_user_with_a_role_connects(persona, in_memory_layer, camera, persona_client):
-    assert connects(headers_for(persona_client(persona))) is True
+    assert connects(PATH, headers_for(persona_client(persona))) is True
 
 
 def test_an_inactive_user_is_refused(in_memory_layer, camera, operator_user, persona_client):
     client = persona_client("operator")
     operator_user.is_active = False
     operator_user.save()
-    assert connects(headers_for(client)) is False
+    assert connects(PATH, headers_for(client)) is False
 
 
 def test_a_foreign_origin_is_refused(in_memory_layer, camera, operator_client):
-    assert connects(headers_for(operator_client, origin=b"http://evil.example")) is False
+    assert connects(PATH, headers_for(operator_client, origin=b"http://evil.example")) is False
 
 
 def test_a_socket_without_an_origin_is_refused(in_memory_layer, camera, operator_client):
-    assert connects(headers_for(operator_client, origin=None)) is False
+    assert connects(PATH, headers_for(operator_client, origin=None)) is False
 
 
 @pytest.mark.parametrize("persona", ["admin", "operator"])

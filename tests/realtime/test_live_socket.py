@@ -14,7 +14,7 @@ from django.conf import settings
 
 from ainvr.asgi import application
 from cameras.live import init_key, live_group, watch_key
-from tests.realtime.sockets import TIMEOUT, headers_for
+from tests.realtime.sockets import TIMEOUT, connects, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,17 +25,6 @@ def live_keys(camera):
     client.delete(init_key("gate"), watch_key("gate"))
     yield client
     client.delete(init_key("gate"), watch_key("gate"))
-
-
-def connects(path, headers) -> bool:
-    async def scenario():
-        communicator = WebsocketCommunicator(application, path, headers=headers)
-        connected, _ = await communicator.connect(timeout=TIMEOUT)
-        if connected:
-            await communicator.disconnect()
-        return connected
-
-    return async_to_sync(scenario)()
 
 
 @pytest.mark.parametrize(("persona", "allowed"), [("admin", True), ("operator", True), ("anonymous", False)])
