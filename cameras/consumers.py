@@ -7,7 +7,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 
 from accounts.permissions import has_role
 from ainvr.realtime import ALERTS_GROUP, camera_group
-from cameras.live import WATCH_TTL_S, init_key, live_group, watch_key
+from cameras.live import WATCH_TTL_S, decode_init, init_key, live_group, watch_key
 from cameras.models import Camera
 
 log = logging.getLogger("ainvr.live")
@@ -53,9 +53,11 @@ def camera_is_enabled(slug: str) -> bool:
 class LiveConsumer(AsyncWebsocketConsumer):
     """`/ws/live/<camera>/`: the camera's video as fragmented MP4 for Media Source Extensions.
 
-    First a text message {"type": "init", "codec": "avc1.64001F"}, then the init segment
-    (binary), then media fragments (binary) from the next keyframe on. A new init follows
-    when the camera reconnects with other settings. Refused (403) to anyone without a
+    First a text message {"type": "init", "codec": "avc1.64001F", "epoch": <Unix s of media
+    time 0>}, then the init segment (binary), then media fragments (binary) from the next
+    keyframe on. A new init follows when the camera reconnects with other settings. Text
+    messages {"type": "detections", ...} (cameras.live.detections_payload) carry the AI
+    boxes of each analysed frame. Refused (403) to anyone without a
     role, and for unknown or disabled cameras."""
 
     async def connect(self):
@@ -74,8 +76,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.keepalive = asyncio.ensure_future(self._keep_watching())
         stored = await self.redis.get(init_key(self.slug))
         if stored:
-            codec, _, data = stored.partition(b"\n")
-            await self._send_init(codec.decode(), data)
+            try:
+                header, data = decode_init(stored)
+            except ValueError:  # written by an older worker: wait for the next init
+                log.debug("unreadable init for %s", self.slug)
+            else:
+                await self._send_init(header["codec"], header["epoch"], data)
 
     async def disconnect(self, code):
         if getattr(self, "keepalive", None):
@@ -88,7 +94,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         pass  # viewers only listen
 
     async def live_init(self, message):
-        await self._send_init(message["codec"], message["data"])
+        await self._send_init(message["codec"], message["epoch"], message["data"])
+
+    async def live_detections(self, message):
+        if self.ready:
+            await self.send(text_data=json.dumps({"type": "detections", **message["payload"]}))
 
     async def live_fragment(self, message):
         if not self.ready:
@@ -99,8 +109,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.waiting_for_keyframe = False
         await self.send(bytes_data=message["data"])
 
-    async def _send_init(self, codec: str, data: bytes):
-        await self.send(text_data=json.dumps({"type": "init", "codec": codec}))
+    async def _send_init(self, codec: str, epoch: float, data: bytes):
+        await self.send(text_data=json.dumps({"type": "init", "codec": codec, "epoch": epoch}))
         await self.send(bytes_data=data)
         self.ready = True
         self.waiting_for_keyframe = True

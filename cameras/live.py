@@ -2,12 +2,15 @@
 MP4 and published per camera through the channel layer, for Media Source Extensions.
 
 The init segment (ftyp+moov) is kept in Redis so a viewer who joins late gets it first,
-then media from the next keyframe. Viewers keep a short-lived "watching" key alive;
+then media from the next keyframe. The init carries `epoch`: the wall-clock time (Unix
+seconds) of media time 0, so a browser can place detections, which carry the wall-clock
+time of their frame, on the video's own timeline. Viewers keep a short-lived "watching" key alive;
 while no one watches, the relay does nothing at all.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -32,6 +35,16 @@ def init_key(slug: str) -> str:
 
 def watch_key(slug: str) -> str:
     return f"ainvr:live:watch:{slug}"
+
+
+def encode_init(codec: str, epoch: float, data: bytes) -> bytes:
+    """The init as stored in Redis: one JSON header line, then the init segment."""
+    return json.dumps({"codec": codec, "epoch": epoch}).encode() + b"\n" + data
+
+
+def decode_init(stored: bytes) -> tuple[dict, bytes]:
+    header, _, data = stored.partition(b"\n")
+    return json.loads(header), data
 
 
 def split_boxes(buffer: bytearray) -> list[bytes]:
@@ -107,9 +120,13 @@ class RedisLiveChannel:
     def is_watched(self, slug: str) -> bool:
         return bool(self._client().exists(watch_key(slug)))
 
-    def publish_init(self, slug: str, codec: str, data: bytes) -> None:
-        self._client().set(init_key(slug), codec.encode() + b"\n" + data, ex=INIT_TTL_S)
-        self._send(slug, {"type": "live.init", "codec": codec, "data": data})
+    def publish_init(self, slug: str, codec: str, data: bytes, epoch: float) -> None:
+        self._client().set(init_key(slug), encode_init(codec, epoch, data), ex=INIT_TTL_S)
+        self._send(slug, {"type": "live.init", "codec": codec, "epoch": epoch, "data": data})
+
+    def publish_detections(self, slug: str, payload: dict) -> None:
+        """What the detector saw in one frame, for the overlays: see publish_detections()."""
+        self._send(slug, {"type": "live.detections", "payload": payload})
 
     def publish_fragment(self, slug: str, data: bytes, keyframe: bool) -> None:
         self._send(slug, {"type": "live.fragment", "data": data, "keyframe": keyframe})
@@ -128,11 +145,20 @@ class LiveRelay:
     no one watches (checked every `check_s`); when someone does, the muxer starts at the
     next keyframe and every packet becomes one fragment."""
 
-    def __init__(self, slug: str, *, channel, check_s: float = 2.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        slug: str,
+        *,
+        channel,
+        check_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ):
         self.slug = slug
         self.channel = channel
         self.check_s = check_s
         self.clock = clock
+        self.wall_clock = wall_clock
         self.fragments_sent = 0
         self._video = None
         self._watched = False
@@ -179,6 +205,7 @@ class LiveRelay:
         self._out = av.open(self._sink, mode="w", format="mp4", options=LIVE_OPTIONS)
         self._stream = self._out.add_stream_from_template(self._video)
         self._base = base_dts
+        self._epoch = self.wall_clock()  # this keyframe, media time 0, arrived now
         self._last_dts = -1
         self._pending_keyframe = False
         self._init_sent = False
@@ -203,7 +230,7 @@ class LiveRelay:
         boxes = split_boxes(self._sink.buffer)
         init = b"".join(b for b in boxes if b[4:8] in (b"ftyp", b"moov"))
         if init and not self._init_sent:
-            self.channel.publish_init(self.slug, mse_codec(self._video), init)
+            self.channel.publish_init(self.slug, mse_codec(self._video), init, self._epoch)
             self._init_sent = True
         media = [b for b in boxes if b[4:8] in (b"moof", b"mdat")]
         if media:
@@ -217,3 +244,20 @@ class LiveRelay:
                 out.close()
             except Exception:
                 log.debug("closing the live muxer failed", exc_info=True)
+
+
+def detections_payload(
+    *, captured_at: float, objects: list[dict], inference_ms: float | None, width: int, height: int
+) -> dict:
+    """The overlay message for one analysed frame, as the browser gets it (type "detections").
+
+    captured_at: wall-clock Unix seconds of the frame (compare with the init's epoch);
+    objects: [{"label", "confidence", "box": [x1, y1, x2, y2] normalised 0..1, "track_id"}];
+    width/height: the frame the boxes are relative to."""
+    return {
+        "captured_at": captured_at,
+        "objects": objects,
+        "inference_ms": inference_ms,
+        "width": width,
+        "height": height,
+    }

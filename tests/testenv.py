@@ -21,7 +21,8 @@ from pathlib import Path
 PG_URL = f"postgres://postgres@127.0.0.1:5432/ainvr_{os.getpid()}"
 LOCAL_REDIS = ("127.0.0.1", 6379)
 # A database number of its own, so tests never touch a developer's queues.
-TEST_REDIS_DB = 15
+# Another DB per concurrent test run on one machine (several checkouts): AINVR_TEST_REDIS_DB.
+TEST_REDIS_DB = int(os.environ.get("AINVR_TEST_REDIS_DB", "15"))
 
 
 def _answers(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -97,6 +97,7 @@ ADMIN_SITE = [
     Row("GET", "/admin/accounts/user/{accounts_user}/password/", 200, 403, LOGIN),
     # Django-RQ's JSON statistics answer staff only (or a bearer token, none configured here).
     Row("GET", f"{RQ}/stats.json", 200, 401, 401),
+    Row("GET", f"{RQ}/metrics/", 200, 401, 401),
     Row("GET", f"{RQ}/stats.json/guessedtoken/", 200, 401, 401),
     Row("GET", f"{RQ}/", 200, 403, LOGIN),
     *(

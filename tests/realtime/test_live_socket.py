@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from ainvr.asgi import application
-from cameras.live import init_key, live_group, watch_key
+from cameras.live import detections_payload, encode_init, init_key, live_group, watch_key
 from tests.realtime.sockets import TIMEOUT, connects, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +41,7 @@ def test_an_unknown_or_disabled_camera_is_refused(operator_client, redis_layer, 
 
 
 def test_a_late_viewer_gets_the_init_then_media_from_a_keyframe(operator_client, redis_layer, live_keys):
-    live_keys.set(init_key("gate"), b"avc1.64001F\n" + b"INIT-SEGMENT")
+    live_keys.set(init_key("gate"), encode_init("avc1.64001F", 1700000000.25, b"INIT-SEGMENT"))
 
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/live/gate/", headers=headers_for(operator_client))
@@ -52,14 +52,25 @@ def test_a_late_viewer_gets_the_init_then_media_from_a_keyframe(operator_client,
         layer = get_channel_layer()
         for data, keyframe in ((b"P1", False), (b"K1", True), (b"P2", False)):
             await layer.group_send(live_group("gate"), {"type": "live.fragment", "data": data, "keyframe": keyframe})
-        received = [await communicator.receive_from(timeout=TIMEOUT) for _ in range(2)]
+        boxes = detections_payload(
+            captured_at=1700000001.5,
+            objects=[{"label": "person", "confidence": 0.9, "box": [0.1, 0.2, 0.3, 0.4], "track_id": 3}],
+            inference_ms=12.5,
+            width=640,
+            height=360,
+        )
+        await layer.group_send(live_group("gate"), {"type": "live.detections", "payload": boxes})
+        received = [await communicator.receive_from(timeout=TIMEOUT) for _ in range(3)]
         nothing_more = await communicator.receive_nothing(timeout=0.2)
         await communicator.disconnect()
         return hello, init, received, nothing_more
 
     hello, init, received, nothing_more = async_to_sync(scenario)()
 
-    assert hello == {"type": "init", "codec": "avc1.64001F"}
+    assert hello == {"type": "init", "codec": "avc1.64001F", "epoch": 1700000000.25}
     assert init == b"INIT-SEGMENT"
-    assert received == [b"K1", b"P2"] and nothing_more
+    assert received[:2] == [b"K1", b"P2"] and nothing_more
+    overlay = json.loads(received[2])
+    assert overlay["type"] == "detections" and overlay["captured_at"] == 1700000001.5
+    assert overlay["objects"][0]["label"] == "person" and overlay["objects"][0]["box"] == [0.1, 0.2, 0.3, 0.4]
     assert live_keys.exists(watch_key("gate"))  # the capture process sees someone watching

@@ -18,12 +18,14 @@ class FakeChannel:
         self.watched = watched
         self.inits = []
         self.fragments = []
+        self.epochs = []
 
     def is_watched(self, slug):
         return self.watched
 
-    def publish_init(self, slug, codec, data):
+    def publish_init(self, slug, codec, data, epoch):
         self.inits.append((codec, data))
+        self.epochs.append(epoch)
 
     def publish_fragment(self, slug, data, keyframe):
         self.fragments.append((data, keyframe))
@@ -74,10 +76,11 @@ def test_nobody_watching_costs_nothing(clip):
 
 def test_a_viewer_gets_an_init_segment_then_fragments_from_a_keyframe(clip):
     channel = FakeChannel()
-    relay = LiveRelay("gate", channel=channel)
+    relay = LiveRelay("gate", channel=channel, wall_clock=lambda: 1700000000.5)
 
     feed(clip, relay, skip=3)  # joins mid-GOP: starts at the next keyframe
 
+    assert channel.epochs == [1700000000.5]  # media time 0 is the keyframe that arrived then
     codec, init = channel.inits[0]
     assert codec.startswith("avc1.")
     assert [box[4:8] for box in split_boxes(bytearray(init))] == [b"ftyp", b"moov"]
