@@ -3,24 +3,23 @@
 `CaptureWorker.step()` does one small piece of work (open the stream, or move one
 packet) and returns; the process loop calls it until asked to stop, and tests drive it
 packet by packet. The stream opener, the clocks and the sinks are passed in.
+
+Nothing here needs Django set up: a capture process sends its status and closed segments
+to the supervisor (cameras.reports), which writes them. Each process then costs PyAV and
+the stream, not a Django installation (measured in bench/ingest).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from django.utils import timezone
-
-from ainvr.db import drop_stale_connections
-from cameras.models import CameraState
-from cameras.specs import CameraSpec
+from cameras.specs import CameraSpec, CameraStates
 from cameras.streams import local_path
 from recordings.segments import ClosedSegment, RecordingWriteError, SegmentWriter
 
@@ -44,6 +43,10 @@ class Backoff:
 
     def reset(self) -> None:
         self._next = 0.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def is_file_source(url: str) -> bool:
@@ -81,20 +84,20 @@ class StatusReporter:
     def frame(self) -> None:
         self._frames += 1
         now = self.clock()
-        if self.state == CameraState.ONLINE and now - self._last_write >= self.refresh_s:
-            self._report(CameraState.ONLINE, fps=self._fps(now))
+        if self.state == CameraStates.ONLINE and now - self._last_write >= self.refresh_s:
+            self._report(CameraStates.ONLINE, fps=self._fps(now))
 
     def online(self, *, codec: str, width: int | None, height: int | None) -> None:
         self._frames = 0
         self._window_start = self.clock()
-        self._report(CameraState.ONLINE, codec=codec, width=width, height=height, last_error="")
+        self._report(CameraStates.ONLINE, codec=codec, width=width, height=height, last_error="")
 
     def offline(self, reason: str) -> None:
-        if self.state != CameraState.OFFLINE or reason:
-            self._report(CameraState.OFFLINE, last_error=reason, fps=None)
+        if self.state != CameraStates.OFFLINE or reason:
+            self._report(CameraStates.OFFLINE, last_error=reason, fps=None)
 
     def error(self, reason: str) -> None:
-        self._report(CameraState.ERROR, last_error=reason, fps=None)
+        self._report(CameraStates.ERROR, last_error=reason, fps=None)
 
     def _fps(self, now: float) -> float | None:
         elapsed = now - self._window_start
@@ -105,8 +108,8 @@ class StatusReporter:
     def _report(self, state: str, **fields) -> None:
         self.state = state
         self._last_write = self.clock()
-        if state == CameraState.ONLINE:
-            fields["last_frame_at"] = timezone.now()
+        if state == CameraStates.ONLINE:
+            fields["last_frame_at"] = utc_now()
         write = self._write or _write_status
         try:
             write(self.camera_id, state, fields)
@@ -114,19 +117,24 @@ class StatusReporter:
             log.warning("camera %s: could not write its status", self.camera_id, exc_info=True)
 
 
+# In-process sinks, for a CaptureWorker run where Django is set up (tests, tools). Capture
+# processes pass cameras.reports.ReportSender methods instead.
 def _write_status(camera_id: int, state: str, fields: dict) -> None:
-    from cameras.services import report_camera_status
+    from cameras.reports import write_status
 
-    # A worker lives for days: drop a connection the database has closed meanwhile.
-    drop_stale_connections()
-    report_camera_status(camera_id, state=state, **fields)
+    write_status(camera_id, state, fields)
 
 
 def _record_segment(camera_id: int, closed: ClosedSegment) -> None:
-    from recordings.services import record_segment
+    from cameras.reports import write_segment
 
-    drop_stale_connections()
-    record_segment(camera_id=camera_id, closed=closed)
+    write_segment(camera_id, closed)
+
+
+def _free_disk(camera_id: int, recordings_root) -> None:
+    from cameras.reports import free_disk
+
+    free_disk(camera_id, recordings_root)
 
 
 class CaptureWorker:
@@ -141,9 +149,10 @@ class CaptureWorker:
         open_source: Callable = open_stream,
         status: StatusReporter | None = None,
         on_segment: Callable[[int, ClosedSegment], None] = _record_segment,
+        on_disk_full: Callable[[int, object], None] = _free_disk,
         backoff: Backoff | None = None,
         monotonic: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], datetime] = timezone.now,
+        wall_clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
         open_timeout: float = 5.0,
         read_timeout: float = 5.0,
@@ -157,6 +166,7 @@ class CaptureWorker:
         self.open_source = open_source
         self.status = status or StatusReporter(spec.id)
         self.on_segment = on_segment
+        self.on_disk_full = on_disk_full
         self.backoff = backoff or Backoff()
         self.monotonic = monotonic
         self.wall_clock = wall_clock
@@ -285,14 +295,7 @@ class CaptureWorker:
         """A full disk must not stop the newest footage: free space, then carry on at the
         next keyframe (the writer has already closed the failed file)."""
         try:
-            from recordings.models import StorageSettings
-            from recordings.retention import GB, free_space_now
-
-            # The disk is full now: free at least the set minimum, and some room even when
-            # none is set (1 GB, or 5 % of a small disk).
-            total = shutil.disk_usage(self.recordings_root).total
-            floor = max((StorageSettings.load().min_free_gb or 0) * GB, min(1 * GB, total // 20))
-            free_space_now(min_free_bytes=int(floor), root=self.recordings_root)
+            self.on_disk_full(self.spec.id, self.recordings_root)
         except Exception:
             log.exception("%s: freeing disk space failed", self.spec.slug)
         self.status.error(str(error))

@@ -14,10 +14,9 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
-from django.utils import timezone
 
 log = logging.getLogger("ainvr.frames")
 
@@ -93,7 +92,7 @@ class FrameSampler:
         fps: float,
         sink,
         max_side: int = 640,
-        wall_clock: Callable[[], datetime] = timezone.now,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self.camera_id = camera_id
         self.interval = 1.0 / fps

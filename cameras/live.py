@@ -103,10 +103,14 @@ class _Sink:
 
 
 class RedisLiveChannel:
-    """Publishing through the Redis channel layer, and the keys beside it."""
+    """Publishing through the Redis channel layer, and the keys beside it.
 
-    def __init__(self, redis_url: str):
+    `layer_config` (CHANNEL_LAYERS["default"]["CONFIG"]) builds the layer directly, for a
+    process without Django settings; without it the configured layer is used."""
+
+    def __init__(self, redis_url: str, *, layer_config: dict | None = None):
         self.redis_url = redis_url
+        self.layer_config = layer_config
         self._redis = None
         self._layer = None
 
@@ -133,10 +137,16 @@ class RedisLiveChannel:
 
     def _send(self, slug: str, message: dict) -> None:
         from asgiref.sync import async_to_sync
-        from channels.layers import get_channel_layer
 
         if self._layer is None:
-            self._layer = get_channel_layer()
+            if self.layer_config:
+                from channels_redis.core import RedisChannelLayer
+
+                self._layer = RedisChannelLayer(**self.layer_config)
+            else:
+                from channels.layers import get_channel_layer
+
+                self._layer = get_channel_layer()
         async_to_sync(self._layer.group_send)(live_group(slug), message)
 
 

@@ -1,42 +1,81 @@
-"""Entry points of worker processes, started with "spawn" (a fresh interpreter: no
-Django state or database connection inherited across a fork). Nothing here imports
-Django models before `django.setup()`."""
+"""Entry points of worker processes.
+
+Capture processes run WITHOUT Django: they are forked from a forkserver that has PyAV
+and the capture modules already imported (so 32 cameras start in well under a second,
+and share those pages), and they talk to the database only through their supervisor
+(cameras.reports). What they need of the settings comes in a CaptureConfig.
+"""
 
 from __future__ import annotations
 
+import logging
+import logging.config
+import os
 import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# What the forkserver imports once, before it forks any capture process.
+CAPTURE_PRELOAD = [
+    "av",
+    "numpy",
+    "cameras.capture",
+    "cameras.frames",
+    "cameras.live",
+    "cameras.reports",
+    "recordings.segments",
+    "channels_redis.core",
+]
 
 
-def capture_main(spec, stop, frames_queue=None) -> None:
+@dataclass(frozen=True)
+class CaptureConfig:
+    """The settings a capture process needs: plain values, read by the supervisor."""
+
+    recordings_root: str
+    redis_url: str = ""
+    channel_layer: dict = field(default_factory=dict)  # CHANNEL_LAYERS["default"]["CONFIG"] when Redis
+    logging: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls) -> CaptureConfig:
+        from django.conf import settings
+
+        layer = settings.CHANNEL_LAYERS.get("default", {})
+        redis_layer = layer.get("BACKEND", "").startswith("channels_redis")
+        return cls(
+            recordings_root=str(settings.RECORDINGS_DIR),
+            redis_url=settings.REDIS_URL or "",
+            channel_layer=dict(layer.get("CONFIG", {})) if redis_layer else {},
+            logging=settings.LOGGING,
+        )
+
+
+def configure_logging(config: dict) -> None:
+    try:
+        logging.config.dictConfig(config)
+    except Exception:  # a handler that needs Django: plain lines to stderr then
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def capture_main(spec, stop, reports, config: CaptureConfig, frames_queue=None) -> None:
     """A capture process: record `spec`'s camera until `stop` is set, SIGTERM, or its
     supervisor dies (a SIGKILLed runworkers must not leave cameras recorded twice once
-    another host takes them over)."""
-    import os
-
-    import django
-
-    # A worker needs no web server: settings leave daphne (and Twisted) out, which halves
-    # the start-up and memory of each of these processes.
-    os.environ["AINVR_WORKER_PROCESS"] = "1"
-    django.setup()
-    from django.db import connections
-
-    # Keep the database connection between writes (a status every 5 s, a row per segment):
-    # reconnecting each time cost more CPU than the recording. Checked before each use.
-    connections["default"].settings_dict["CONN_MAX_AGE"] = 600
-    from django.conf import settings
-
-    from ainvr.db import drop_stale_connections
-    from cameras.capture import CaptureWorker
-
+    another host takes them over). `reports` is this process's end of its pipe."""
     # Ctrl-C reaches the whole process group: only the supervisor decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    configure_logging(config.logging)
+
+    from cameras.capture import CaptureWorker, StatusReporter
+    from cameras.reports import ReportSender
+
+    sender = ReportSender(reports)
     live = None
-    if settings.REDIS_URL:  # live video crosses processes only through Redis
+    if config.redis_url and config.channel_layer:  # live video crosses processes only through Redis
         from cameras.live import LiveRelay, RedisLiveChannel
 
-        live = LiveRelay(spec.slug, channel=RedisLiveChannel(settings.REDIS_URL))
+        live = LiveRelay(spec.slug, channel=RedisLiveChannel(config.redis_url, layer_config=config.channel_layer))
     sampler, detect_reader = None, None
     if frames_queue is not None and spec.ai_enabled:
         from cameras.capture import open_stream
@@ -47,13 +86,21 @@ def capture_main(spec, stop, frames_queue=None) -> None:
             detect_reader = DetectStreamReader(spec.detect_url, sampler, open_source=open_stream)
             detect_reader.start()
             sampler = None  # the main stream is not decoded at all
-    worker = CaptureWorker(spec, recordings_root=settings.RECORDINGS_DIR, live=live, sampler=sampler)
-    parent = os.getppid()
+    worker = CaptureWorker(
+        spec,
+        recordings_root=Path(config.recordings_root),
+        status=StatusReporter(spec.id, write=sender.status),
+        on_segment=sender.segment,
+        on_disk_full=sender.disk_full,
+        live=live,
+        sampler=sampler,
+    )
+    parent = os.getppid()  # the forkserver: it exits with the supervisor
     try:
-        while not stop.is_set() and os.getppid() == parent:
+        while not stop.is_set() and os.getppid() == parent and not sender.broken:
             worker.step()
     finally:
         if detect_reader is not None:
             detect_reader.stop()
-        worker.stop()  # finishes the segment being written
-        drop_stale_connections()
+        worker.stop()  # finishes the segment being written and reports it
+        reports.close()

@@ -9,6 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+class CameraStates:
+    """The values of cameras.models.CameraState, for processes that run without Django."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
 @dataclass(frozen=True)
 class CameraSpec:
     """What a capture process needs to know of its camera: plain values, credentials

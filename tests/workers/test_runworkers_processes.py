@@ -53,20 +53,46 @@ def wait_for(condition, timeout, what):
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
-def capture_children(pid: int) -> list[int]:
-    """The capture processes a runworkers process spawned (not multiprocessing's helpers)."""
-    found = []
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """pid -> (parent pid, command line) of every process."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
+            found[int(entry.name)] = (ppid, (entry / "cmdline").read_bytes())
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == pid and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
     return found
+
+
+def capture_children(pid: int) -> list[int]:
+    """The capture processes of a runworkers process: the children of its forkserver
+    (multiprocessing's helper processes are not counted)."""
+    processes = _processes()
+    servers = {p for p, (ppid, cmdline) in processes.items() if ppid == pid and b"forkserver" in cmdline}
+    return sorted(p for p, (ppid, _) in processes.items() if ppid in servers)
+
+
+def worker_tree(pid: int) -> list[int]:
+    """Every process a runworkers process started, directly or through its forkserver."""
+    processes = _processes()
+    tree, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, (ppid, _) in processes.items() if ppid == parent]
+        tree += children
+        frontier += children
+    return sorted(tree)
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def stop(process: subprocess.Popen) -> int:
@@ -115,11 +141,13 @@ def test_runworkers_follows_the_admin_survives_a_killed_capture_and_stops_cleanl
         recorded_a = Segment.objects.filter(camera=a).count()
         wait_for(lambda: Segment.objects.filter(camera=b).count() >= 4, 20, "more of cam-b")
         assert Segment.objects.filter(camera=a).count() == recorded_a
+        assert len(capture_children(process.pid)) == 1
+        started = worker_tree(process.pid)
     finally:
         code = stop(process)
 
     assert code == 0
-    assert capture_children(process.pid) == []
+    wait_for(lambda: not any(running(pid) for pid in started), 10, "every worker process gone")
     assert files_of(tmp_path, "cam-b") == set(Segment.objects.filter(camera=b).values_list("path", flat=True))
     for segment in Segment.objects.all():
         assert video_packets(tmp_path / "recordings" / segment.path)[0].is_keyframe
