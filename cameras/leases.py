@@ -39,8 +39,24 @@ def claim(camera_id: int, *, host: str, now: datetime, ttl: timedelta | None = N
 
 
 def claim_all(camera_ids, *, host: str, now: datetime, ttl: timedelta | None = None) -> set[int]:
-    """Claim or renew each camera; returns the ids `host` holds now."""
-    return {camera_id for camera_id in camera_ids if claim(camera_id, host=host, now=now, ttl=ttl)}
+    """Claim or renew each camera; returns the ids `host` holds now.
+
+    One conditional UPDATE renews every lease this host holds and takes every expired
+    one (a supervisor does this every few seconds for all its cameras), then one read;
+    only cameras with no lease row at all are created one by one."""
+    ids = set(camera_ids)
+    if not ids:
+        return set()
+    expires = now + (ttl or lease_ttl())
+    CameraLease.objects.filter(camera_id__in=ids).filter(Q(host=host) | Q(expires_at__lt=now)).update(
+        host=host, expires_at=expires
+    )
+    rows = dict(CameraLease.objects.filter(camera_id__in=ids).values_list("camera_id", "host"))
+    held = {camera_id for camera_id, holder in rows.items() if holder == host}
+    for camera_id in ids - set(rows):
+        if claim(camera_id, host=host, now=now, ttl=ttl):
+            held.add(camera_id)
+    return held
 
 
 def release(camera_ids, *, host: str) -> int:

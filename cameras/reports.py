@@ -84,11 +84,14 @@ def apply_report(message: tuple) -> None:
 
 def write_status(camera_id: int, state: str, fields: dict) -> None:
     from ainvr.db import drop_stale_connections
-    from cameras.services import report_camera_status
+    from cameras.services import refresh_camera_status, report_camera_status
 
     # The supervisor lives for days: drop a connection the database has closed meanwhile.
     drop_stale_connections()
-    report_camera_status(camera_id, state=state, **fields)
+    # Most reports are refreshes (same state, new fps): one UPDATE. A change of state takes
+    # the full path, which broadcasts it.
+    if not refresh_camera_status(camera_id, state=state, **fields):
+        report_camera_status(camera_id, state=state, **fields)
 
 
 def write_segment(camera_id: int, closed) -> None:

@@ -78,6 +78,19 @@ def update_camera_status(camera: Camera, *, state: str, **fields) -> CameraStatu
     return status
 
 
+def refresh_camera_status(camera_id: int, *, state: str, **fields) -> bool:
+    """Update the status of a camera whose state has not changed, in one query, without a
+    broadcast. False when the state differs (or there is no status yet): nothing written,
+    use report_camera_status."""
+    unknown = set(fields) - STATUS_FIELDS
+    if unknown:
+        raise ValueError(f"not camera status fields: {', '.join(sorted(unknown))}")
+    if state == CameraState.ONLINE and "last_frame_at" not in fields:
+        fields["last_frame_at"] = timezone.now()
+    updated = CameraStatus.objects.filter(camera_id=camera_id, state=state).update(updated_at=timezone.now(), **fields)
+    return bool(updated)
+
+
 def report_camera_status(camera_id: int, *, state: str, **fields) -> CameraStatus:
     """update_camera_status for a worker that knows its camera by id only."""
     camera = Camera.objects.only("id", "slug").get(pk=camera_id)

@@ -57,6 +57,14 @@ def worker_context():
     return _forkserver
 
 
+def start_worker_server() -> None:
+    """Start the forkserver now rather than at the first camera."""
+    from multiprocessing import forkserver
+
+    worker_context()
+    forkserver.ensure_running()
+
+
 class ProcessHandle:
     """A capture process, the event that asks it to stop, and the pipe it reports on."""
 

@@ -103,15 +103,20 @@ def run_ainvr(args, urls: list[str], scratch: Path, server_pid: int | None, redi
     children: dict[int, bytes] = {}
 
     def groups_of(ticks):
+        # runworkers -> forkserver -> one capture process per camera; resource_tracker beside.
         groups = {"supervisor": [process.pid], "capture": [], "helpers": []}
+        servers = set()
         for pid, (ppid, _) in ticks.items():
             if ppid == process.pid:
                 if pid not in children:
                     # Between fork and exec a child still shows runworkers' command line: look again.
                     line = cmdline(pid)
-                    if b"spawn_main" in line or b"resource_tracker" in line:
+                    if b"forkserver" in line or b"resource_tracker" in line:
                         children[pid] = line
-                groups["capture" if b"spawn_main" in children.get(pid, b"") else "helpers"].append(pid)
+                if b"forkserver" in children.get(pid, b""):
+                    servers.add(pid)
+                groups["helpers"].append(pid)
+        groups["capture"] = [pid for pid, (ppid, _) in ticks.items() if ppid in servers]
         seen.update(groups["capture"])
         return groups
 

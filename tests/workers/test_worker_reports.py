@@ -130,3 +130,23 @@ def test_the_supervisor_writes_what_its_processes_report(camera, tmp_path):
     supervisor.after_crash = lambda spec: None
     supervisor.step()
     assert CameraStatus.objects.get(camera=camera).last_error == "Disk full."
+
+
+@pytest.mark.django_db
+def test_a_refresh_is_one_update_and_a_change_of_state_is_broadcast(camera, django_assert_num_queries, monkeypatch):
+    from cameras import services
+    from cameras.reports import write_status
+
+    sent = []
+    monkeypatch.setattr(services, "broadcast_on_commit", lambda group, event, payload: sent.append(payload["state"]))
+    write_status(camera.pk, CameraStates.ONLINE, {"codec": "h264", "last_error": ""})
+    assert sent == [CameraStates.ONLINE]
+
+    with django_assert_num_queries(1):
+        write_status(camera.pk, CameraStates.ONLINE, {"fps": 14.9})
+
+    status = CameraStatus.objects.get(camera=camera)
+    assert status.fps == 14.9 and status.codec == "h264" and status.last_frame_at is not None
+    write_status(camera.pk, CameraStates.OFFLINE, {"last_error": "Gone.", "fps": None})
+    assert sent == [CameraStates.ONLINE, CameraStates.OFFLINE]
+    assert CameraStatus.objects.get(camera=camera).last_error == "Gone."

@@ -5,12 +5,15 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 
 from cameras.models import Camera
-from cameras.supervisor import Supervisor
+from cameras.supervisor import Supervisor, start_worker_server
 
 log = logging.getLogger("ainvr.workers")
 
 
 class Command(BaseCommand):
+    # The web process runs the system checks; here they cost a second of start-up while
+    # cameras wait to be recorded.
+    requires_system_checks = []
     help = (
         "Run the camera workers until SIGTERM or SIGINT: one capture process per enabled camera "
         "that this host holds the lease of (recording, and later detection), restarted when it "
@@ -32,8 +35,17 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
 
+        # The forkserver imports PyAV and the capture code while we reconcile.
+        start_worker_server()
+        from django.db import connections
+
         from recordings.reconcile import reconcile_recordings
         from recordings.retention import RetentionTask
+
+        # The supervisor writes every camera's status and segments: keep its connection
+        # (checked before each use) instead of reconnecting for each write, which cost
+        # more CPU than the writes themselves.
+        connections["default"].settings_dict["CONN_MAX_AGE"] = 600
 
         try:
             reconcile_recordings(cameras=Camera.objects.filter(slug__in=cameras) if cameras else None)
