@@ -181,6 +181,7 @@ class CaptureWorker:
         self._video = None
         self._retry_at = 0.0
         self._pace = None  # (monotonic at first packet, first dts) for file sources
+        self._file_source = is_file_source(spec.main_url)  # asked for every packet
 
     # --- the loop -----------------------------------------------------------------
     def step(self) -> bool:
@@ -241,7 +242,7 @@ class CaptureWorker:
         try:
             packet = next(self._packets)
         except StopIteration:
-            if is_file_source(self.spec.main_url):
+            if self._file_source:
                 # The demo clip: play it again, as a new connection.
                 self._disconnect(reason="", report=False)
                 self._retry_at = 0.0
@@ -253,7 +254,7 @@ class CaptureWorker:
             return False
         if packet.dts is None and packet.pts is None and packet.size == 0:
             return True  # a flush packet at the end of a stream
-        if is_file_source(self.spec.main_url):
+        if self._file_source:
             self._keep_pace(packet)
         if packet.stream.type == "video":
             self.backoff.reset()
