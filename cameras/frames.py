@@ -81,6 +81,16 @@ class ProcessQueueSink:
         return True
 
 
+class FanOutSink:
+    """One frame offered to several stages; each sink drops on its own."""
+
+    def __init__(self, sinks):
+        self.sinks = list(sinks)
+
+    def offer(self, frame: Frame) -> bool:
+        return all([sink.offer(frame) for sink in self.sinks])
+
+
 class FrameSampler:
     """Decodes every packet of a video stream (P-frames need their predecessors) and keeps
     one frame per 1/fps second, converted to BGR and scaled down only for those."""

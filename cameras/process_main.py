@@ -58,10 +58,23 @@ def configure_logging(config: dict) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def capture_main(spec, stop, reports, config: CaptureConfig, frames_queue=None) -> None:
+def frame_sink(spec, frame_queues: dict):
+    """Where this camera's sampled frames go: the detector's queue when AI is on, the face
+    recogniser's when attendance is, both, or nowhere (then nothing is decoded at all)."""
+    from cameras.frames import FanOutSink, ProcessQueueSink
+
+    wanted = {"detection": spec.ai_enabled, "attendance": spec.attendance_enabled}
+    sinks = [ProcessQueueSink(q) for purpose, q in sorted(frame_queues.items()) if wanted.get(purpose)]
+    if not sinks:
+        return None
+    return sinks[0] if len(sinks) == 1 else FanOutSink(sinks)
+
+
+def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict | None = None) -> None:
     """A capture process: record `spec`'s camera until `stop` is set, SIGTERM, or its
     supervisor dies (a SIGKILLed runworkers must not leave cameras recorded twice once
-    another host takes them over). `reports` is this process's end of its pipe."""
+    another host takes them over). `reports` is this process's end of its pipe;
+    `frame_queues` the stages' queues by purpose ("detection", "attendance")."""
     # Ctrl-C reaches the whole process group: only the supervisor decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -77,11 +90,12 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frames_queue=None) 
 
         live = LiveRelay(spec.slug, channel=RedisLiveChannel(config.redis_url, layer_config=config.channel_layer))
     sampler, detect_reader = None, None
-    if frames_queue is not None and spec.ai_enabled:
+    sink = frame_sink(spec, frame_queues or {})
+    if sink is not None:
         from cameras.capture import open_stream
-        from cameras.frames import DetectStreamReader, FrameSampler, ProcessQueueSink
+        from cameras.frames import DetectStreamReader, FrameSampler
 
-        sampler = FrameSampler(spec.id, fps=spec.detect_fps, sink=ProcessQueueSink(frames_queue))
+        sampler = FrameSampler(spec.id, fps=spec.detect_fps, sink=sink)
         if spec.detect_url != spec.main_url:
             detect_reader = DetectStreamReader(spec.detect_url, sampler, open_source=open_stream)
             detect_reader.start()

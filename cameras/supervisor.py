@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import socket
 import time
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -25,17 +24,15 @@ from django.utils import timezone
 
 from ainvr.db import drop_stale_connections
 from cameras import leases
-from cameras.capture import Backoff
 from cameras.models import Camera, CameraState
 from cameras.process_main import CAPTURE_PRELOAD, CaptureConfig, capture_main
 from cameras.reports import apply_report, drain
+from cameras.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Restarts
 from cameras.specs import CameraSpec
 
 log = logging.getLogger("ainvr.workers")
 
-FLAP_RESTARTS = 5
-FLAP_WINDOW_S = 60.0
-FLAP_COOLDOWN_S = 600.0
+__all__ = ["FLAP_RESTARTS", "ProcessHandle", "Supervisor", "start_worker_server", "worker_context"]
 
 
 def default_host_id() -> str:
@@ -68,13 +65,13 @@ def start_worker_server() -> None:
 class ProcessHandle:
     """A capture process, the event that asks it to stop, and the pipe it reports on."""
 
-    def __init__(self, spec: CameraSpec, config: CaptureConfig | None = None):
+    def __init__(self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict | None = None):
         ctx = worker_context()
         self.stop_event = ctx.Event()
         self.reports, child_end = ctx.Pipe(duplex=False)
         self.process = ctx.Process(
             target=capture_main,
-            args=(spec, self.stop_event, child_end, config or CaptureConfig.from_settings()),
+            args=(spec, self.stop_event, child_end, config or CaptureConfig.from_settings(), frame_queues or {}),
             name=f"capture-{spec.slug}",
             daemon=False,
         )
@@ -111,10 +108,7 @@ class Slot:
 
     spec: CameraSpec
     handle: object | None = None
-    starts: deque = field(default_factory=lambda: deque(maxlen=FLAP_RESTARTS))
-    backoff: Backoff = field(default_factory=lambda: Backoff(initial=1.0, cap=30.0))
-    start_at: float = 0.0
-    gave_up_until: float = 0.0
+    restarts: Restarts = field(default_factory=Restarts)
 
 
 class Supervisor:
@@ -123,7 +117,8 @@ class Supervisor:
         *,
         host: str | None = None,
         only_slugs: Iterable[str] | None = None,
-        spawn: Callable[[CameraSpec], object] = ProcessHandle,
+        spawn: Callable[[CameraSpec], object] | None = None,
+        stages=None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable = timezone.now,
         refresh_s: float = 3.0,
@@ -135,7 +130,9 @@ class Supervisor:
     ):
         self.host = host or default_host_id()
         self.only_slugs = set(only_slugs) if only_slugs else None
-        self.spawn = spawn
+        self.stages = stages  # a cameras.stages.StagePool, or None
+        queues = stages.queues if stages is not None else {}
+        self.spawn = spawn or (lambda spec: ProcessHandle(spec, frame_queues=queues))
         self.clock = clock
         self.now = now
         self.refresh_s = refresh_s
@@ -159,6 +156,8 @@ class Supervisor:
             worked |= self.refresh()
         worked |= self.collect_reports()
         worked |= self.tend(now)
+        if self.stages is not None:
+            worked |= self.stages.tend(now)
         for task in self.tasks:
             try:
                 worked |= bool(task.step())
@@ -222,17 +221,18 @@ class Supervisor:
                 log.warning("%s: capture process exited with code %s", slot.spec.slug, code)
                 slot.handle = None
                 self.after_crash(slot.spec)
-                slot.start_at = now + slot.backoff.next_delay()
+                slot.restarts.exited(now)
                 worked = True
-            if slot.handle is None and now >= slot.start_at and now >= slot.gave_up_until:
-                if self._flapping(slot, now):
+            if slot.handle is None and slot.restarts.due(now):
+                if slot.restarts.flapping(now):
+                    self._gave_up(slot)
                     continue
-                slot.starts.append(now)
+                slot.restarts.started(now)
                 slot.handle = self.spawn(slot.spec)
                 log.info("%s: capture process started (pid %s)", slot.spec.slug, getattr(slot.handle, "pid", "?"))
                 worked = True
-            elif slot.handle is not None and now - (slot.starts[-1] if slot.starts else now) > FLAP_WINDOW_S:
-                slot.backoff.reset()  # it has run a good while: the next failure starts afresh
+            elif slot.handle is not None:
+                slot.restarts.still_running(now)
         return worked
 
     def stop(self) -> None:
@@ -244,6 +244,8 @@ class Supervisor:
             handle = self.stopping[0][1]
             handle.join(max(0.05, min(0.5, self.stopping[0][2] - self.clock())))
             self._reap(self.clock())
+        if self.stages is not None:
+            self.stages.stop(self.stop_timeout_s)  # after the cameras: no frame arrives any more
         try:
             drop_stale_connections()
             leases.release_all(host=self.host)
@@ -263,22 +265,13 @@ class Supervisor:
         return list(CameraLease.objects.filter(host=self.host).values_list("camera_id", flat=True))
 
     # --- internals ----------------------------------------------------------------
-    def _flapping(self, slot: Slot, now: float) -> bool:
-        recent = [t for t in slot.starts if now - t <= FLAP_WINDOW_S]
-        if len(recent) < FLAP_RESTARTS:
-            return False
-        slot.gave_up_until = now + FLAP_COOLDOWN_S
-        slot.starts.clear()
-        message = (
-            f"The capture process crashed {FLAP_RESTARTS} times within {FLAP_WINDOW_S:g} s; "
-            f"not restarting it for {FLAP_COOLDOWN_S / 60:g} minutes (or until the camera is changed)."
-        )
+    def _gave_up(self, slot: Slot) -> None:
+        message = f"The capture process {FLAP_MESSAGE} (or until the camera is changed)."
         log.error("%s: %s", slot.spec.slug, message)
         try:
             self.mark_error(slot.spec.id, message)
         except Exception:
             log.warning("%s: could not mark the camera in error", slot.spec.slug, exc_info=True)
-        return True
 
     def _stop_slot(self, slot: Slot) -> None:
         """Ask the process to stop without waiting for it: `_reap` collects it."""
