@@ -45,7 +45,8 @@ def enqueue(delivery_ids) -> int:
 
     queued = 0
     try:
-        queue = django_rq.get_queue(QUEUE)
+        # "auto": enqueue now and return the job; callers already wait for their commit.
+        queue = django_rq.get_queue(QUEUE, commit_mode="auto")
         for pk in delivery_ids:
             job = queue.enqueue(JOB, pk, retry=retry_policy(), result_ttl=3600, failure_ttl=7 * 86_400)
             Delivery.objects.filter(pk=pk).update(rq_job_id=job.id)
