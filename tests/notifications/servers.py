@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
+from requests.structures import CaseInsensitiveDict
 
 
 class SMTPHandler:
@@ -46,7 +47,7 @@ class LoopbackSMTP(Controller):
 class Received:
     method: str
     path: str
-    headers: dict
+    headers: CaseInsensitiveDict
     body: bytes
 
 
@@ -64,7 +65,7 @@ class HTTPRecorder:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                recorder.requests.append(Received("POST", self.path, dict(self.headers.items()), body))
+                recorder.requests.append(Received("POST", self.path, CaseInsensitiveDict(self.headers.items()), body))
                 status = recorder.statuses.pop(0) if len(recorder.statuses) > 1 else recorder.statuses[0]
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
