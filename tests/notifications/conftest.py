@@ -111,3 +111,13 @@ def object_event(db, camera):
         )  # fmt: skip
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """The VAPID public key is cached; each test starts without it."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
