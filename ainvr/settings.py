@@ -314,6 +314,8 @@ def _retry_seconds(name: str, default: str) -> list[int]:
 NOTIFICATIONS_RETRY_SECONDS = _retry_seconds("NOTIFICATIONS_RETRY_SECONDS", "30,120,600,1800,3600")
 # Failed attempts in a row after which a channel is flagged failing and holds its notifications.
 NOTIFICATIONS_FAILURE_LIMIT = env_int("NOTIFICATIONS_FAILURE_LIMIT", 10, minimum=1, maximum=1000)
+# Deliveries (and the snapshots kept for them) are deleted after this many days.
+NOTIFICATIONS_KEEP_DAYS = env_int("NOTIFICATIONS_KEEP_DAYS", 90, minimum=1, maximum=3650)
 # Seconds to wait for an SMTP server, a webhook or a push service.
 NOTIFICATIONS_TIMEOUT = env_int("NOTIFICATIONS_TIMEOUT", 10, minimum=1, maximum=110)
 if not globals().get("EMAIL_TIMEOUT"):

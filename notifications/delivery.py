@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone
@@ -73,6 +74,21 @@ def release_held(channel_id: int) -> int:
     ids = list(Delivery.objects.filter(channel_id=channel_id, status=DeliveryStatus.HELD).values_list("pk", flat=True))
     Delivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING, rq_job_id="")
     return enqueue(ids)
+
+
+def purge_old_deliveries() -> int:
+    """Delete deliveries older than NOTIFICATIONS_KEEP_DAYS, with the snapshots stored for
+    them (a snapshot shared by the deliveries of one event goes with the last of them)."""
+    cutoff = timezone.now() - timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS)
+    old = Delivery.objects.filter(created_at__lt=cutoff)
+    names = set(old.exclude(snapshot="").values_list("snapshot", flat=True))
+    _, per_model = old.delete()
+    for name in names - set(Delivery.objects.filter(snapshot__in=names).values_list("snapshot", flat=True)):
+        try:
+            default_storage.delete(name)
+        except OSError:
+            log.warning("could not delete old notification snapshot %s", name, exc_info=True)
+    return per_model.get(Delivery._meta.label, 0)
 
 
 def load_snapshot(delivery) -> Snapshot | None:
@@ -144,6 +160,8 @@ def attempt(delivery_id: int, *, last_try: bool) -> str:
         raise
     _sent(delivery, record)
     requeue_orphans()
+    if cache.add("notifications:purged-recently", True, 3600):  # at most hourly per worker process
+        purge_old_deliveries()
     return "sent"
 
 

@@ -130,3 +130,26 @@ def test_the_production_retry_policy_backs_off(settings):
     settings.NOTIFICATIONS_RETRY_SECONDS = [30, 120, 600]
     policy = retry_policy()
     assert (policy.max, policy.intervals) == (3, [30, 120, 600])
+
+
+def test_old_deliveries_and_their_snapshots_are_purged(db, mail_channel, settings):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from notifications.delivery import purge_old_deliveries
+
+    settings.NOTIFICATIONS_KEEP_DAYS = 30
+    shared = default_storage.save("notifications/test/old.jpg", ContentFile(b"jpeg"))
+    kept_file = default_storage.save("notifications/test/new.jpg", ContentFile(b"jpeg"))
+    old = [Delivery.objects.create(channel=mail_channel, snapshot=shared) for _ in range(2)]
+    recent = Delivery.objects.create(channel=mail_channel, snapshot=kept_file)
+    Delivery.objects.filter(pk__in=[d.pk for d in old]).update(created_at=timezone.now() - timedelta(days=31))
+
+    assert purge_old_deliveries() == 2
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert not default_storage.exists(shared)
+    assert default_storage.exists(kept_file)
+    default_storage.delete(kept_file)
