@@ -18,8 +18,8 @@ class Trigger:
     camera_id: int | None
     label: str = ""
     confidence: float | None = None
-    # Narrows the cooldown beyond rule and camera: "employee:<id>" for attendance events,
-    # so one employee's arrival does not silence another's.
+    # Narrows the cooldown beyond rule and camera: "<kind>:employee:<id>" for attendance
+    # events, so one employee's arrival does not silence another's.
     subject: str = ""
 
 

@@ -100,7 +100,10 @@ def _notify_attendance_event(kind, *, employee_id, camera_id, at, alert_id, snap
     employee = Employee.objects.filter(pk=employee_id).first() if employee_id else None
     camera = Camera.objects.filter(pk=camera_id).first() if camera_id else None
     alert = AlertLog.objects.filter(pk=alert_id).first() if alert_id else None
-    trigger = Trigger(kind=kind, at=at, camera_id=camera_id, subject=f"employee:{employee_id}" if employee_id else "")
+    # The cooldown is per event kind and employee too: "Eve is away" must not silence
+    # "Eve is back" two minutes later, nor Dan's arrival Eve's.
+    subject = f"{kind}:employee:{employee_id}" if employee_id else kind
+    trigger = Trigger(kind=kind, at=at, camera_id=camera_id, subject=subject)
     payload = {
         "event": kind,
         "at": at.isoformat(),

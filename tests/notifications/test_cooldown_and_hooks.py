@@ -94,6 +94,21 @@ def test_two_employees_arriving_together_are_both_notified(
     assert names == ["Dan", "Eve"]
 
 
+def test_an_absence_and_its_resolution_are_both_notified_within_the_cooldown(
+    two_channel_rule, camera, notifications_queue, django_capture_on_commit_callbacks
+):
+    from attendance.models import Employee
+
+    Rule.objects.update(attendance_kinds=["absence", "resolved"])
+    eve = Employee.objects.create(code="E1", name="Eve")
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        for kind in ("absence", "resolved", "absence"):
+            notify_attendance_event(kind, employee_id=eve.pk, camera_id=camera.pk, at=now)
+    events = sorted(Delivery.objects.filter(channel__kind="email").values_list("payload__event", flat=True))
+    assert events == ["absence", "resolved"]
+
+
 def test_outside_its_window_a_rule_stays_silent(
     two_channel_rule, object_event, notifications_queue, django_capture_on_commit_callbacks
 ):
