@@ -79,3 +79,31 @@ def test_operators_cannot_send_test_notifications(operator_client, mail_channel,
     response = operator_client.post(CHANNELS, action)
     assert response.status_code == 403
     assert not Delivery.objects.exists()
+
+
+def test_an_after_hours_rule_is_made_in_the_admin(admin_client, camera, mail_channel):
+    from datetime import time
+
+    from notifications.models import Rule
+
+    response = admin_client.post(
+        "/admin/notifications/rule/add/",
+        {"name": "Night people", "enabled": "on", "cameras": [camera.pk], "labels": ["person", "car"],
+         "attendance_kinds": ["unknown_face"], "min_confidence": "0.7", "weekdays": ["0", "1", "2", "3", "4"],
+         "active_from": "19:00", "active_until": "07:00", "cooldown_seconds": "600", "channels": [mail_channel.pk]},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    rule = Rule.objects.get()
+    assert (rule.labels, rule.attendance_kinds, rule.weekdays) == (["person", "car"], ["unknown_face"], [0, 1, 2, 3, 4])
+    assert (rule.active_from, rule.active_until, rule.cooldown_seconds) == (time(19), time(7), 600)
+    assert list(rule.cameras.all()) == [camera]
+
+
+def test_a_rule_with_half_a_window_is_refused_with_a_message(admin_client, mail_channel):
+    response = admin_client.post(
+        "/admin/notifications/rule/add/",
+        {"name": "Broken", "labels": ["person"], "min_confidence": "0.5", "weekdays": ["0"],
+         "active_from": "19:00", "active_until": "", "cooldown_seconds": "60", "channels": [mail_channel.pk]},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Give both ends of the time window, or neither." in response.content.decode()
