@@ -40,6 +40,7 @@ def send(delivery, message, snapshot) -> None:
                 subscription.info(), data=data, vapid_private_key=signer,
                 vapid_claims={"sub": settings.WEBPUSH_SUBJECT},  # a new dict each time: pywebpush adds "aud" to it
                 ttl=settings.WEBPUSH_TTL, timeout=settings.NOTIFICATIONS_TIMEOUT,
+                headers={"Urgency": "high"},  # alerts wake a phone that saves battery
             )  # fmt: skip
         except WebPushException as e:
             status = getattr(e.response, "status_code", None)

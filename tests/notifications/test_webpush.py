@@ -68,6 +68,7 @@ def test_the_push_payload_decrypts_with_the_subscription_keys(
     assert received.path == "/push/v1/abc"
     assert received.headers["Content-Encoding"] == "aes128gcm"
     assert int(received.headers["TTL"]) == settings.WEBPUSH_TTL
+    assert received.headers["Urgency"] == "high"
     assert b"Person" not in received.body  # encrypted on the wire
     data = browser.decrypt(received.body)
     assert data["title"] == "Person at Gate"
