@@ -292,3 +292,37 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Notifications (issue 7) ---------------------------------------------------------
+# Links in notifications (playback of the moment) are absolute: the address users reach AINVR at.
+PUBLIC_URL = url_scheme_check("PUBLIC_URL", env_str("PUBLIC_URL") or "http://127.0.0.1:8000", {"http", "https"})
+PUBLIC_URL = PUBLIC_URL.rstrip("/")
+
+
+def _retry_seconds(name: str, default: str) -> list[int]:
+    raw = env_str(name) or default
+    try:
+        values = [int(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a list of whole seconds, e.g. 30,120,600") from None
+    if not values or len(values) > 20 or any(v < 0 or v > 86_400 for v in values):
+        raise ImproperlyConfigured(f"{name}={raw!r}: give 1 to 20 waits, each 0 to 86400 seconds")
+    return values
+
+
+# The wait before each retry of a failed delivery (RQ Retry): as many retries as values.
+NOTIFICATIONS_RETRY_SECONDS = _retry_seconds("NOTIFICATIONS_RETRY_SECONDS", "30,120,600,1800,3600")
+# Failed attempts in a row after which a channel is flagged failing and holds its notifications.
+NOTIFICATIONS_FAILURE_LIMIT = env_int("NOTIFICATIONS_FAILURE_LIMIT", 10, minimum=1, maximum=1000)
+# Deliveries (and the snapshots kept for them) are deleted after this many days.
+NOTIFICATIONS_KEEP_DAYS = env_int("NOTIFICATIONS_KEEP_DAYS", 90, minimum=1, maximum=3650)
+# Seconds to wait for an SMTP server, a webhook or a push service.
+NOTIFICATIONS_TIMEOUT = env_int("NOTIFICATIONS_TIMEOUT", 10, minimum=1, maximum=110)
+if not globals().get("EMAIL_TIMEOUT"):
+    EMAIL_TIMEOUT = NOTIFICATIONS_TIMEOUT  # an SMTP server that never answers must not hang the worker
+# How long a push service keeps a notification for a phone that is off.
+WEBPUSH_TTL = env_int("WEBPUSH_TTL", 12 * 3600, minimum=0, maximum=28 * 86_400)
+# Contact for push services (VAPID "sub"): mailto: or https:.
+WEBPUSH_SUBJECT = env_str("WEBPUSH_SUBJECT") or "mailto:" + DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].strip(" >")
+if not WEBPUSH_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(f"WEBPUSH_SUBJECT={WEBPUSH_SUBJECT!r} must start with mailto: or https://")

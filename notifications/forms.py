@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+import base64
+
 from django import forms
 
 from detection.labels import COCO_CLASSES
@@ -28,7 +32,7 @@ class ChannelAdminForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ("name", "kind", "enabled", "email_to", "webhook_url")
+        fields = ("name", "kind", "enabled", "email_to", "webhook_url", "push_users")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,3 +66,40 @@ class RuleAdminForm(forms.ModelForm):
             "name", "enabled", "cameras", "labels", "attendance_kinds", "min_confidence", "weekdays",
             "active_from", "active_until", "cooldown_seconds", "channels",
         )  # fmt: skip
+
+
+def _b64url_bytes(value: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        return b""
+
+
+class PushSubscriptionForm(forms.Form):
+    """What PushManager.subscribe() gives a browser: {endpoint, keys: {p256dh, auth}}."""
+
+    endpoint = forms.URLField(max_length=1000, assume_scheme="https")
+    p256dh = forms.CharField(max_length=200)
+    auth = forms.CharField(max_length=100)
+
+    @classmethod
+    def from_json(cls, body: dict) -> PushSubscriptionForm:
+        keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+        return cls({"endpoint": body.get("endpoint"), "p256dh": keys.get("p256dh"), "auth": keys.get("auth")})
+
+    def clean_endpoint(self):
+        endpoint = self.cleaned_data["endpoint"]
+        if not endpoint.startswith("https://"):
+            raise forms.ValidationError("Push services are reached over https.")
+        return endpoint
+
+    def clean_p256dh(self):
+        raw = _b64url_bytes(self.cleaned_data["p256dh"])
+        if len(raw) != 65 or raw[0] != 4:
+            raise forms.ValidationError("Not a P-256 public key (65 bytes, base64url).")
+        return self.cleaned_data["p256dh"]
+
+    def clean_auth(self):
+        if len(_b64url_bytes(self.cleaned_data["auth"])) != 16:
+            raise forms.ValidationError("Not an auth secret (16 bytes, base64url).")
+        return self.cleaned_data["auth"]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
@@ -13,10 +14,12 @@ class ChannelKind(models.TextChoices):
 
 
 class AttendanceTrigger(models.TextChoices):
-    ABSENCE_ALERT = "absence_alert", "Absence alert"
-    ALERT_RESOLVED = "alert_resolved", "Alert resolved"
+    """The `kind` values of notifications.services.notify_attendance_event."""
+
+    ABSENCE_ALERT = "absence", "Absence alert"
+    ALERT_RESOLVED = "resolved", "Alert resolved"
     UNKNOWN_FACE = "unknown_face", "Unknown face"
-    EMPLOYEE_ARRIVED = "employee_arrived", "Employee arrived"
+    EMPLOYEE_ARRIVED = "arrived", "Employee arrived"
 
 
 def email_list(value: str) -> list[str]:
@@ -32,7 +35,18 @@ class Channel(models.Model):
     email_to = models.TextField("email recipients", blank=True, help_text="Addresses separated by commas.")
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=200, blank=True, help_text="Signs each POST (HMAC-SHA256).")
-    failing = models.BooleanField(default=False, help_text="Set after repeated failures; delivery pauses.")
+    push_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        verbose_name="push to",
+        help_text="Web push: these users' subscribed browsers. None selected: every user with a role.",
+    )
+    failing = models.BooleanField(
+        default=False,
+        help_text="Set after repeated failures: new notifications are held until a test notification "
+        "gets through or the channel is resumed.",
+    )
     consecutive_failures = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -114,12 +128,36 @@ class Rule(models.Model):
             raise ValidationError("Choose object classes, attendance events, or both.")
         if (self.active_from is None) != (self.active_until is None):
             raise ValidationError({"active_until": "Give both ends of the time window, or neither."})
+        if self.active_from is not None and self.active_from == self.active_until:
+            raise ValidationError({"active_until": "The window ends when it starts; leave both empty for all day."})
+        if not self.weekdays:
+            raise ValidationError({"weekdays": "Tick at least one day."})
+
+
+class RuleCooldown(models.Model):
+    """When a rule last notified about one camera and subject (an employee for attendance
+    events, empty for objects). Claimed with a conditional UPDATE, so two processes seeing
+    the same thing at once notify once."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+")
+    camera_key = models.BigIntegerField(help_text="The camera's id; 0 for events without a camera.")
+    subject = models.CharField(max_length=64, blank=True)
+    last_sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "camera_key", "subject"], name="one_cooldown_per_rule_camera")
+        ]
+
+    def __str__(self):
+        return f"{self.rule} on camera {self.camera_key} {self.subject}".strip()
 
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    HELD = "held", "Held (channel failing)"
 
 
 class Delivery(models.Model):
@@ -129,9 +167,18 @@ class Delivery(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="deliveries")
     camera = models.ForeignKey(Camera, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    is_test = models.BooleanField(default=False, help_text="Sent by the 'send test notification' action.")
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     payload = models.JSONField(default=dict)
+    snapshot = models.FileField(upload_to="notifications/%Y/%m/%d", blank=True, max_length=300)
+    done_targets = models.JSONField(
+        default=list, blank=True, help_text="Web push: subscriptions already reached, not pushed again on a retry."
+    )
+    rq_job_id = models.CharField(max_length=64, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is sending it until then; another may take over after."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -146,3 +193,55 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.status} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a delivery, and what went wrong."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+
+    def __str__(self):
+        return f"Attempt {self.number} of delivery {self.delivery_id}"
+
+
+class PushSubscription(models.Model):
+    """One browser of one user that accepted web push notifications. The endpoint names the
+    browser: subscribing again from it replaces the row (and its owner, after a change of user)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField("browser public key", max_length=200)
+    auth = models.CharField("auth secret", max_length=100)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+
+    def __str__(self):
+        return f"{self.user} on {self.user_agent[:40] or 'a browser'}"
+
+    def info(self) -> dict:
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+
+
+class VapidKey(models.Model):
+    """The server's web push key pair (one row, made by `manage.py vapid`). The private key
+    never leaves the server: no page, admin or API shows it. Kept in the database so every
+    host running a job worker signs with the same key."""
+
+    private_pem = models.TextField(editable=False)
+    public_key = models.CharField(max_length=120, editable=False, help_text="Base64url, uncompressed P-256 point.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"VAPID key {self.public_key[:12]}…"

@@ -55,7 +55,7 @@ def world(camera, spare_camera, admin_user, operator_user):
     from attendance.models import AlertLog, AttendanceEvent, DailyAttendance, Employee, Presence
     from cameras.models import DashboardLayout, DashboardSlot
     from detection.models import AnalysisJob, ObjectEvent
-    from notifications.models import Channel, Delivery, Rule
+    from notifications.models import Channel, Delivery, PushSubscription, Rule
     from recordings.models import Segment, StorageSettings
 
     group = Group.objects.create(name="Night shift")
@@ -90,6 +90,9 @@ def world(camera, spare_camera, admin_user, operator_user):
     rule.channels.add(channel)
     rule.cameras.add(camera)
     delivery = Delivery.objects.create(rule=rule, channel=channel, camera=camera, payload={"label": "person"})
+    push = PushSubscription.objects.create(
+        user=operator_user, endpoint="https://push.example.com/bob", p256dh="BNc", auth="k9"
+    )
 
     objects = {
         "auth.group": group,
@@ -108,6 +111,7 @@ def world(camera, spare_camera, admin_user, operator_user):
         "notifications.channel": channel,
         "notifications.rule": rule,
         "notifications.delivery": delivery,
+        "notifications.pushsubscription": push,
     }
     ids = {key.replace(".", "_"): quote(obj.pk) for key, obj in objects.items()}
     # Tokens are found in the admin by their user's id; Django-RQ's "model" has no rows at all.

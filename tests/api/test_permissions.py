@@ -77,6 +77,10 @@ SITE = [
     Row("POST", "/logout/", Redirect("/login/"), Redirect("/login/"), Redirect("/login/")),
     Row("GET", "/password/", 200, 200, LOGIN),
     Row("GET", "/password/done/", 200, 200, LOGIN),
+    # Web push (notifications): the service worker is public; an empty body is a 400.
+    Row("GET", "/sw.js", 200, 200, 200),
+    Row("POST", "/notifications/push/subscribe/", 400, 400, LOGIN),
+    Row("POST", "/notifications/push/unsubscribe/", 400, 400, LOGIN),
 ]
 
 # --- The admin's own pages (the ModelAdmins' pages are in ADMIN_MODELS) --------------
@@ -159,6 +163,7 @@ ADMIN_MODELS: dict[str, dict[str, object]] = {
     "notifications.channel": {},
     "notifications.rule": {},
     "notifications.delivery": {"add": 403},  # change: a read-only view, 200
+    "notifications.pushsubscription": {"add": 403},  # change: a read-only view, 200
 }
 
 

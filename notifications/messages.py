@@ -1,0 +1,80 @@
+"""What a notification says: title, text and links, built from a Delivery's payload (which
+holds everything needed, so a notification survives the deletion of what it was about)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+KIND_TITLES = {
+    "object": "{label} at {camera}",
+    "absence": "{employee} is away",
+    "resolved": "{employee} is back",
+    "unknown_face": "Unknown face at {camera}",
+    "arrived": "{employee} arrived",
+    "test": "Test notification from AINVR",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    event: str
+    title: str
+    text: str
+    at: datetime
+    url: str  # absolute: the moment in playback, else the site
+    tag: str  # groups push notifications of one rule and camera on a phone
+
+
+def playback_path(camera_slug: str, at: datetime) -> str:
+    """The web helper's playback page at the moment `at` (UTC, second precision)."""
+    moment = at.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    return "/playback/?" + urlencode({"camera": camera_slug, "at": moment})
+
+
+def absolute(path: str) -> str:
+    return settings.PUBLIC_URL + path
+
+
+def describe(payload: dict) -> Message:
+    event = payload.get("event", "test")
+    at = parse_datetime(payload["at"])
+    camera = payload.get("camera") or {}
+    obj = payload.get("object") or {}
+    employee = payload.get("employee") or {}
+    alert = payload.get("alert") or {}
+    names = {
+        "label": (obj.get("label") or "object").capitalize(),
+        "camera": camera.get("name") or "an unknown camera",
+        "employee": employee.get("name") or "An employee",
+    }
+    title = KIND_TITLES.get(event, "AINVR notification").format(**names)
+    when = timezone.localtime(at).strftime("%H:%M:%S on %a %d %b %Y")
+    place = f" at {camera['name']}" if camera.get("name") else ""
+    if event == "object":
+        text = f"{names['label']} ({round(100 * obj.get('confidence', 0))} %) seen{place}, {when}."
+    elif event == "test":
+        text = f"The channel works: this test was sent {when}."
+    elif event == "unknown_face":
+        text = f"A face nobody is enrolled with was seen{place}, {when}."
+    elif event == "arrived":
+        text = f"{names['employee']} was seen{place}, {when}."
+    elif event == "absence":
+        text = alert.get("message") or f"{names['employee']} has been away since {when}."
+        if camera.get("name"):
+            text += f" Last seen at {camera['name']}."
+    else:  # resolved
+        text = f"{names['employee']} is back{place}, {when}."
+        if alert.get("message"):
+            text += f" ({alert['message']})"
+    rule = payload.get("rule") or {}
+    if rule.get("name"):
+        text += f"\nRule: {rule['name']}."
+    url = absolute(playback_path(camera["slug"], at)) if camera.get("slug") else absolute("/")
+    tag = f"ainvr-{rule.get('id', 'test')}-{camera.get('slug', 'none')}"
+    return Message(event=event, title=title, text=text, at=at, url=url, tag=tag)
