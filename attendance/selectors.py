@@ -33,3 +33,35 @@ def count_by_state(rows: list[dict]) -> dict[str, int]:
     for row in rows:
         counts[row["state"]] += 1
     return counts
+
+
+def roster_signature(model_name: str) -> tuple:
+    """Changes whenever a template of `model_name` of an active employee is added, removed
+    or re-embedded, or an employee is (de)activated: the worker reloads its matrix then."""
+    from django.db.models import Count, Max, Sum
+
+    from attendance.models import FaceTemplate
+
+    return tuple(
+        FaceTemplate.objects.filter(model_name=model_name, employee__active=True)
+        .aggregate(n=Count("id"), top=Max("id"), total=Sum("id"), employees=Sum("employee_id"))
+        .values()
+    )
+
+
+def load_roster(model_name: str, dimension: int):
+    """(vectors float32 [n, dimension], employee ids [n]) of every active employee's
+    templates made with `model_name`."""
+    import numpy as np
+
+    from attendance.models import FaceTemplate
+
+    rows = list(
+        FaceTemplate.objects.filter(model_name=model_name, dimension=dimension, employee__active=True)
+        .order_by("employee_id", "id")
+        .values_list("employee_id", "embedding")
+    )
+    if not rows:
+        return np.zeros((0, dimension), np.float32), np.zeros(0, np.int64)
+    vectors = np.stack([np.frombuffer(bytes(blob), dtype=np.float32) for _, blob in rows])
+    return vectors, np.array([employee_id for employee_id, _ in rows], dtype=np.int64)
