@@ -46,3 +46,37 @@ def clock():
     from django.utils import timezone
 
     return ManualClock(timezone.now().replace(microsecond=0))
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def rq_default_queue(db):
+    """The real "default" RQ queue (in this run's Redis database), emptied before and after."""
+    import django_rq
+
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    yield queue
+    queue.empty()
+
+
+@pytest.fixture
+def run_jobs(rq_default_queue, face_backend, monkeypatch):
+    """run_jobs() -> runs every queued job in this process (a burst of RQ's SimpleWorker),
+    with the session's face backend instead of loading a new one per job."""
+    from rq import SimpleWorker
+
+    monkeypatch.setattr("attendance.recognition.backend.face_backend_from_settings", lambda: face_backend)
+
+    def run() -> int:
+        count = len(rq_default_queue)
+        SimpleWorker([rq_default_queue], connection=rq_default_queue.connection).work(burst=True)
+        return count
+
+    return run

@@ -67,3 +67,21 @@ def on_canvas(face: np.ndarray | None, *, size=(640, 480), at=(60, 40), scale: f
         h, w = min(h, size[1] - y), min(w, size[0] - x)
         canvas[y : y + h, x : x + w] = small[:h, :w]
     return canvas
+
+
+def make_face_clip(path: Path, frames: list[np.ndarray], *, fps: int = 10, gop: int = 10) -> Path:
+    """An H.264 MP4 of these BGR frames (all the same size), for the RTSP test server."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), mode="w") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.gop_size = gop
+        video.options = {"preset": "ultrafast", "bf": "0", "sc_threshold": "0", "keyint_min": str(gop)}
+        for image in frames:
+            for packet in video.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    return path
