@@ -114,7 +114,7 @@ def mark_absences(*, now: datetime, threshold_seconds: int) -> list[AlertLog]:
     cutoff = now - timedelta(seconds=threshold_seconds)
     alerts = []
     stale = (
-        Presence.objects.select_for_update()
+        Presence.objects.select_for_update(of=("self",))
         .filter(state=PresenceState.AVAILABLE, last_seen__lt=cutoff)
         .select_related("employee", "last_camera")
     )

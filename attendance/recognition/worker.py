@@ -61,21 +61,27 @@ def build_stage(*, camera_ids=None, options=None, clock=None):
 
 
 def run(stage, frames_queue, stop, *, monotonic=time.monotonic) -> None:
+    """Feed frames to `stage` until `stop` is set; the clock-driven work (absences, flushes,
+    midnight upkeep) runs at least every IDLE_WAIT_SECONDS even when no frame comes."""
+    from django.db import connections
+
     from ainvr.db import drop_stale_connections
 
     checked = monotonic()
-    while not stop.is_set():
-        try:
-            frame = frames_queue.get(timeout=IDLE_WAIT_SECONDS)
-        except queue.Empty:
-            frame = None
-        try:
-            stage.step(frame)
-        except Exception:  # one bad frame or a database hiccup must not end attendance
-            log.exception("attendance step failed")
-            drop_stale_connections()
-        if monotonic() - checked >= CONNECTION_CHECK_SECONDS:
-            # Days-long process: let Django reconnect if PostgreSQL dropped us.
-            drop_stale_connections()
-            checked = monotonic()
-    stage.flush()
+    try:
+        while not stop.is_set():
+            try:
+                frame = frames_queue.get(timeout=IDLE_WAIT_SECONDS)
+            except queue.Empty:
+                frame = None
+            try:
+                stage.step(frame)
+            except Exception:  # one bad frame or a database hiccup must not end attendance
+                log.exception("attendance step failed")
+                drop_stale_connections()
+            if monotonic() - checked >= CONNECTION_CHECK_SECONDS:
+                drop_stale_connections()  # days-long process: reconnect if PostgreSQL dropped us
+                checked = monotonic()
+        stage.flush()
+    finally:
+        connections.close_all()  # this thread's own connections (tests run the loop on a thread)

@@ -80,3 +80,30 @@ def run_jobs(rq_default_queue, face_backend, monkeypatch):
         return count
 
     return run
+
+
+@pytest.fixture
+def enrol_photo(face_backend):
+    """enrol_photo(employee, image) -> a FaceTemplate made as the enrolment job makes it."""
+    import numpy as np
+
+    from attendance.enrolment import embed_single_face
+    from attendance.models import FaceTemplate
+
+    def enrol(employee, image):
+        vector, quality = embed_single_face(face_backend, image)
+        return FaceTemplate.objects.create(
+            employee=employee,
+            photo=f"faces/{employee.code}.jpg",
+            embedding=np.asarray(vector, np.float32).tobytes(),
+            model_name=face_backend.model_name,
+            dimension=face_backend.dimension,
+            quality=quality,
+        )
+
+    return enrol
+
+
+@pytest.fixture
+def in_memory_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
