@@ -30,3 +30,22 @@ class CaptureFaceForm(forms.Form):
         queryset=Camera.objects.filter(enabled=True).order_by("name"),
         help_text="The person should stand facing this camera, alone in the picture, when you press Capture.",
     )
+
+
+class ReportRangeForm(forms.Form):
+    """A date range of at most MAX_REPORT_DAYS days; both ends included."""
+
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        from attendance.selectors import MAX_REPORT_DAYS
+
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            if start > end:
+                self.add_error("date_to", "The end must not be before the start.")
+            elif (end - start).days >= MAX_REPORT_DAYS:
+                self.add_error("date_to", f"Ask for at most {MAX_REPORT_DAYS} days at a time.")
+        return data
