@@ -29,7 +29,9 @@ class TemplateMatrix:
         if vectors.ndim != 2:
             raise ValueError("vectors must be a 2-D array (templates x dimension)")
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        self.vectors = np.ascontiguousarray(vectors / np.where(norms > 0, norms, 1.0))
+        # Stored transposed (dimension x templates, C order): a query row times this matrix
+        # streams memory linearly, which measured fastest for one face against 100k rows.
+        self.columns = np.ascontiguousarray((vectors / np.where(norms > 0, norms, 1.0)).T)
         self.employee_ids = np.asarray(employee_ids, dtype=np.int64)
         self.threshold = float(threshold)
 
@@ -40,6 +42,11 @@ class TemplateMatrix:
     def __len__(self) -> int:
         return len(self.employee_ids)
 
+    @property
+    def vectors(self) -> np.ndarray:
+        """The normalised templates, one per row (a view)."""
+        return self.columns.T
+
     def match(self, queries: np.ndarray) -> list[Match]:
         """The best employee for each query vector (rows of `queries`, normalised)."""
         queries = np.asarray(queries, dtype=np.float32)
@@ -49,7 +56,7 @@ class TemplateMatrix:
             return []
         if len(self) == 0:
             return [Match(None, 0.0) for _ in range(len(queries))]
-        similarities = queries @ self.vectors.T  # (queries, templates)
+        similarities = queries @ self.columns  # (queries, templates)
         best = similarities.argmax(axis=1)
         scores = similarities[np.arange(len(queries)), best]
         return [
