@@ -20,12 +20,14 @@ log = logging.getLogger("ainvr.attendance")
 
 IDLE_WAIT_SECONDS = 0.5  # how long to wait for a frame before the clock-driven work runs anyway
 CONNECTION_CHECK_SECONDS = 60.0
+EXIT_BACKEND_UNAVAILABLE = 2
 
 
-def attendance_main(frames_queue, stop, camera_ids: list[int] | None = None, options: dict | None = None) -> int:
+def attendance_main(frames_queue, stop, camera_ids: list[int] | None = None, options: dict | None = None) -> None:
     """Run recognition until `stop` (a multiprocessing Event) is set or SIGTERM. `options`
-    override RecognitionConfig fields (e.g. {"absence_seconds": 30}). Returns an exit code:
-    2 when the face backend cannot load (its one-line reason is logged)."""
+    override RecognitionConfig fields (e.g. {"absence_seconds": 30}). The process exits
+    with status 2 when the face backend cannot load (its one-line reason is logged): a
+    supervisor should not restart it until the configuration changes."""
     import os
 
     import django
@@ -40,9 +42,8 @@ def attendance_main(frames_queue, stop, camera_ids: list[int] | None = None, opt
         stage = build_stage(camera_ids=camera_ids, options=options)
     except FaceBackendUnavailable as e:
         log.error("attendance worker not started: %s", e)
-        return 2
+        raise SystemExit(EXIT_BACKEND_UNAVAILABLE) from None
     run(stage, frames_queue, stop)
-    return 0
 
 
 def build_stage(*, camera_ids=None, options=None, clock=None):
