@@ -140,15 +140,24 @@ def mark_absences(*, now: datetime, threshold_seconds: int) -> list[AlertLog]:
 
 
 def record_sighting(
-    *, employee_id: int | None, camera_id: int | None, at: datetime, similarity: float | None
+    *,
+    employee_id: int | None,
+    camera_id: int | None,
+    at: datetime,
+    similarity: float | None,
+    snapshot: bytes | None = None,
 ) -> AttendanceEvent:
-    """One sighting row (the caller rate-limits: one every few seconds per face, not per frame)."""
+    """One sighting row (the caller rate-limits: one every few seconds per face, not per
+    frame). `snapshot`, a JPEG of the face, is kept with the event."""
+    from django.core.files.base import ContentFile
+
     kind = EventKind.SIGHTING if employee_id else EventKind.UNKNOWN
-    event = AttendanceEvent.objects.create(
-        employee_id=employee_id, camera_id=camera_id, time=at, kind=kind, similarity=similarity
-    )
+    event = AttendanceEvent(employee_id=employee_id, camera_id=camera_id, time=at, kind=kind, similarity=similarity)
+    if snapshot:
+        event.snapshot.save(f"{kind}-{camera_id}.jpg", ContentFile(snapshot), save=False)
+    event.save()
     if employee_id is None:
-        _notify_on_commit("unknown_face", employee_id=None, camera_id=camera_id, at=at)
+        _notify_on_commit("unknown_face", employee_id=None, camera_id=camera_id, at=at, snapshot=snapshot)
     return event
 
 

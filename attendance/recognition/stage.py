@@ -87,6 +87,21 @@ class FaceResult:
     track: FaceTrack
 
 
+def face_snapshot(image, box, *, margin: float = 0.4, quality: int = 85) -> bytes | None:
+    """A JPEG of the face with some context around it."""
+    import cv2
+
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = box
+    pad_x, pad_y = (x2 - x1) * margin, (y2 - y1) * margin
+    left, top = max(0, int(x1 - pad_x)), max(0, int(y1 - pad_y))
+    right, bottom = min(width, int(x2 + pad_x)), min(height, int(y2 + pad_y))
+    if right <= left or bottom <= top:
+        return None
+    ok, data = cv2.imencode(".jpg", image[top:bottom, left:right], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return data.tobytes() if ok else None
+
+
 class RecognitionStage:
     def __init__(
         self,
@@ -176,7 +191,12 @@ class RecognitionStage:
         if last is None or (at - last).total_seconds() >= self.config.sighting_seconds:
             self._last_sighting[key] = at
             presence_services.record_sighting(
-                employee_id=employee_id, camera_id=camera_id, at=at, similarity=similarity
+                employee_id=employee_id,
+                camera_id=camera_id,
+                at=at,
+                similarity=similarity,
+                # Strangers are what security wants to see; known faces need no picture.
+                snapshot=face_snapshot(frame.image, track.box) if employee_id is None else None,
             )
 
     # --- on the clock ---------------------------------------------------------------

@@ -48,8 +48,9 @@ def clock():
     return ManualClock(timezone.now().replace(microsecond=0))
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
+    """Photos and snapshots go to this test's own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     return settings.MEDIA_ROOT

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import cv2
+import numpy as np
 import pytest
 
 from attendance.models import (
@@ -53,13 +55,15 @@ def test_an_enrolled_face_is_recognised_and_marked_present(stage, clock, camera,
     assert not Presence.objects.filter(employee=roster["eileen"], state=PresenceState.AVAILABLE).exists()
 
 
-def test_a_stranger_stays_unknown(stage, clock, camera, roster):
+def test_a_stranger_stays_unknown(stage, clock, camera, roster, media_root):
     results = feed(stage, clock, camera.pk, photo("varshney"), seconds=2, scale=1.0)
     stage.flush()
     assert results[-1][0].track.decided and results[-1][0].track.employee_id is None
     assert max(r[0].match.similarity for r in results if r[0].match) < 0.4
     assert not Presence.objects.filter(state=PresenceState.AVAILABLE).exists()
-    assert AttendanceEvent.objects.filter(kind=EventKind.UNKNOWN, employee=None).count() == 1
+    unknown = AttendanceEvent.objects.get(kind=EventKind.UNKNOWN, employee=None)
+    snapshot = cv2.imdecode(np.frombuffer(unknown.snapshot.read(), np.uint8), cv2.IMREAD_COLOR)
+    assert snapshot is not None and 60 < snapshot.shape[1] < 640  # the face, not the whole frame
 
 
 def test_sightings_are_rate_limited_not_one_per_frame(stage, clock, camera, roster):
