@@ -108,14 +108,15 @@ def record_presence(
 
 
 @transaction.atomic
-def mark_absences(*, now: datetime, threshold_seconds: int) -> list[AlertLog]:
+def mark_absences(*, now: datetime, threshold_seconds: int, exclude: set[int] = frozenset()) -> list[AlertLog]:
     """Employees available but unseen for `threshold_seconds` go off, each with an absence
-    alert pushed to the dashboard."""
+    alert pushed to the dashboard. `exclude`: employees seen but not yet written."""
     cutoff = now - timedelta(seconds=threshold_seconds)
     alerts = []
     stale = (
         Presence.objects.select_for_update(of=("self",))
         .filter(state=PresenceState.AVAILABLE, last_seen__lt=cutoff)
+        .exclude(employee_id__in=exclude)
         .select_related("employee", "last_camera")
     )
     for presence in stale:

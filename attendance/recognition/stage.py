@@ -6,9 +6,10 @@
 Faces are embedded only where the detector found one and only when they pass the quality
 gates; the whole batch of a frame is matched against the roster in one matrix product.
 Identity comes from the track's vote, never from a single frame. Database writes are
-batched: presence and attendance are flushed every `flush_seconds`, sightings are rate-
-limited per track, and the absence check and the daily maintenance run on the injected
-clock, so tests drive time without sleeping.
+batched: an arrival is written within `check_seconds`, continuing presence (last seen,
+last out) every `write_seconds` per employee, sightings are rate-limited; the absence
+check skips employees seen since their last write. The absence check and the daily
+maintenance run on the injected clock, so tests drive time without sleeping.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class RecognitionConfig:
     absence_seconds: int = 60
     sighting_seconds: int = 5
     retention_days: int = 90
-    flush_seconds: float = 1.0
+    check_seconds: float = 1.0  # how often arrivals are written and absences checked
+    write_seconds: float = 5.0  # how often a present employee's last seen / last out is written
 
     @classmethod
     def from_settings(cls, **overrides) -> RecognitionConfig:
@@ -120,7 +122,8 @@ class RecognitionStage:
         self.trackers: dict[int, FaceTracker] = {}
         self._pending: dict[int, _Pending] = {}
         self._last_sighting: dict[tuple[int, int], datetime] = {}  # (camera, track) -> time
-        self._flushed_at: datetime | None = None
+        self._checked_at: datetime | None = None
+        self._written_at: dict[int, datetime] = {}  # employee -> last presence write (clock time)
         self._maintained_on: date | None = None
         self.frames = 0
         self.faces = 0
@@ -206,19 +209,30 @@ class RecognitionStage:
         if self._maintained_on != today:
             self.maintain(now)
             self._maintained_on = today
-        if self._flushed_at is None or (now - self._flushed_at).total_seconds() >= self.config.flush_seconds:
-            self.flush()
-            self._flushed_at = now
-            presence_services.mark_absences(now=now, threshold_seconds=self.config.absence_seconds)
+        if self._checked_at is None or (now - self._checked_at).total_seconds() >= self.config.check_seconds:
+            self._checked_at = now
+            self.flush(force=False)
+            # Employees seen since their last write are here, whatever the database says.
+            alerts = presence_services.mark_absences(
+                now=now, threshold_seconds=self.config.absence_seconds, exclude=set(self._pending)
+            )
+            for alert in alerts:
+                self._written_at.pop(alert.employee_id, None)  # their return is written at once
 
-    def flush(self) -> None:
-        """Write what each seen employee did since the last flush."""
-        pending, self._pending = self._pending, {}
-        for employee_id, seen in pending.items():
+    def flush(self, *, force: bool = True) -> None:
+        """Write what seen employees did since their last write: all of them when `force`,
+        else arrivals and those last written `write_seconds` ago or more."""
+        now = self.clock()
+        for employee_id in list(self._pending):
+            written = self._written_at.get(employee_id)
+            if not force and written is not None and (now - written).total_seconds() < self.config.write_seconds:
+                continue
+            seen = self._pending.pop(employee_id)
             try:
                 presence_services.record_presence(
                     employee_id=employee_id, camera_id=seen.camera_id, days=seen.days, similarity=seen.similarity
                 )
+                self._written_at[employee_id] = now
             except Exception:
                 # An employee deleted since the roster was loaded: the matcher reloads soon.
                 log.warning("could not record presence of employee %s", employee_id, exc_info=True)

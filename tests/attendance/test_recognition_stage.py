@@ -151,3 +151,20 @@ def test_a_roster_change_is_picked_up_without_a_restart(stage, clock, camera, ro
     stage.matcher.invalidate()
     results = feed(stage, clock, camera.pk, photo("varshney"), seconds=1, scale=1.0)
     assert results[-1][0].track.employee_id == lav.pk
+
+
+def test_presence_writes_are_batched_and_never_cause_a_false_absence(face_backend, clock, roster, camera, monkeypatch):
+    from attendance import presence as presence_services
+
+    writes = []
+    real = presence_services.record_presence
+    monkeypatch.setattr(presence_services, "record_presence", lambda **kw: writes.append(kw) or real(**kw))
+    config = RecognitionConfig(absence_seconds=3, write_seconds=5, check_seconds=1)
+    stage = RecognitionStage(
+        backend=face_backend, matcher=roster_matcher_for(face_backend, threshold=0.4), config=config, clock=clock
+    )
+    feed(stage, clock, camera.pk, photo("hopper"), seconds=20, fps=5)  # 100 frames
+    assert 4 <= len(writes) <= 6  # the arrival at once, then one write every 5 s
+    assert not AlertLog.objects.exists()  # the database lags up to 5 s, the 3 s threshold still holds
+    feed(stage, clock, camera.pk, None, seconds=5)
+    assert AlertLog.objects.filter(employee=roster["grace"]).count() == 1
