@@ -88,7 +88,8 @@ def panel_state(request):
 def report(request):
     """Attendance over a date range; ?format=csv downloads it."""
     today = _today()
-    form = ReportRangeForm(request.GET or {"date_from": today - timedelta(days=6), "date_to": today})
+    # The last seven days unless the query says otherwise (a bare ?format=csv included).
+    form = ReportRangeForm({"date_from": today - timedelta(days=6), "date_to": today, **request.GET.dict()})
     if not form.is_valid():
         return render(request, "attendance/report.html", {"form": form, "rows": []}, status=400)
     start, end = form.cleaned_data["date_from"], form.cleaned_data["date_to"]

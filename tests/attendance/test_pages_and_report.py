@@ -124,3 +124,17 @@ def test_the_report_api_returns_rows_and_checks_its_dates(persona_api_client, of
         persona_api_client("operator").get("/api/attendance/report?from_date=2026-03-02&to_date=2026-03-03").status_code
         == 403
     )
+
+
+def test_without_dates_the_report_covers_the_last_seven_days(admin_client, office):
+    today = timezone.localdate()
+    DailyAttendance.objects.create(
+        employee=office["grace"],
+        date=today,
+        first_in=timezone.now() - timedelta(minutes=1),
+        last_out=timezone.now(),
+    )
+    rows = list(csv.DictReader(io.StringIO(admin_client.get("/attendance/report/?format=csv").content.decode())))
+    assert [(r["date"], r["name"]) for r in rows] == [(today.isoformat(), "Grace Hopper")]
+    page = admin_client.get("/attendance/report/").content.decode()
+    assert (today - timedelta(days=6)).isoformat() in page and 'id="reset-logs"' in page
