@@ -57,6 +57,8 @@ class RecognitionConfig:
             "retention_days": settings.ATTENDANCE_EVENT_RETENTION_DAYS,
         }
         values.update(overrides)
+        # Another host's worker reads our last_seen: keep it well inside the absence threshold.
+        values.setdefault("write_seconds", min(5.0, values["absence_seconds"] / 3))
         return cls(**values)
 
 

@@ -168,3 +168,13 @@ def test_presence_writes_are_batched_and_never_cause_a_false_absence(face_backen
     assert not AlertLog.objects.exists()  # the database lags up to 5 s, the 3 s threshold still holds
     feed(stage, clock, camera.pk, None, seconds=5)
     assert AlertLog.objects.filter(employee=roster["grace"]).count() == 1
+
+
+def test_the_configuration_comes_from_settings(settings):
+    settings.ATTENDANCE_ABSENCE_SECONDS = 6
+    settings.ATTENDANCE_MIN_SHARPNESS = 33.0
+    settings.ATTENDANCE_VOTE_WINDOW = 9
+    config = RecognitionConfig.from_settings()
+    assert (config.absence_seconds, config.vote_window, config.gates.min_sharpness) == (6, 9, 33.0)
+    assert config.write_seconds == 2  # a third of the threshold: other hosts never see a stale last_seen
+    assert RecognitionConfig.from_settings(absence_seconds=600).write_seconds == 5
