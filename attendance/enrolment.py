@@ -171,6 +171,8 @@ def enrol(enrolment_id: int, *, backend=None, grab=grab_frame) -> FaceEnrolment 
             raise EnrolmentRefused("no photo")
         with enrolment.photo.open("rb") as stored:
             image = decode_image(stored.read())
+        if enrolment.employee.face_templates.count() >= MAX_FACES_PER_EMPLOYEE:
+            raise EnrolmentRefused(f"the employee already has {MAX_FACES_PER_EMPLOYEE} face photos")
         backend = backend or face_backend_from_settings()
         vector, quality = embed_single_face(backend, image)
     except EnrolmentRefused as refused:

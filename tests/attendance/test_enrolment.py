@@ -139,3 +139,19 @@ def test_reembed_rebuilds_every_template(employee_factory, face_backend, monkeyp
     template.refresh_from_db()
     assert (template.model_name, template.dimension) == (face_backend.model_name, 128)
     assert float(np.frombuffer(bytes(template.embedding), np.float32) @ vector) > 0.99
+
+
+def test_a_job_for_an_employee_who_meanwhile_got_five_photos_is_refused(employee_factory, enrol_photo, face_backend):
+    from django.core.files.base import ContentFile
+
+    from attendance.enrolment import enrol
+
+    grace = employee_factory("Grace Hopper")
+    for _ in range(5):
+        enrol_photo(grace, photo("hopper"))
+    late = FaceEnrolment(employee=grace)
+    late.photo.save("late.jpg", ContentFile(jpeg(photo("hopper"))), save=True)
+    enrol(late.pk, backend=face_backend)
+    late.refresh_from_db()
+    assert late.status == EnrolmentStatus.REFUSED and "already has 5 face photos" in late.reason
+    assert grace.face_templates.count() == 5
