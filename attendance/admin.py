@@ -1,17 +1,33 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from attendance.models import AlertLog, AttendanceEvent, DailyAttendance, Employee, FaceTemplate, Presence
+from attendance.enrolment import open_slots, request_camera_enrolment, request_upload_enrolments
+from attendance.forms import CaptureFaceForm, UploadFacesForm
+from attendance.models import (
+    AlertLog,
+    AttendanceEvent,
+    DailyAttendance,
+    Employee,
+    FaceEnrolment,
+    FaceTemplate,
+    Presence,
+)
 
 
 class FaceTemplateInline(admin.TabularInline):
     model = FaceTemplate
-    fields = ("photo", "model_name", "dimension", "quality", "created_at")
-    readonly_fields = ("photo", "model_name", "dimension", "quality", "created_at")
+    fields = ("model_name", "dimension", "quality", "created_at")
+    readonly_fields = ("model_name", "dimension", "quality", "created_at")
     extra = 0
 
     def has_add_permission(self, request, obj=None):
-        # A template needs its embedding: photos are added by the enrolment page, which
-        # runs the face model and the quality gates.
+        # A template needs its embedding: photos are added on the face photos page, whose
+        # job runs the face model and the quality gates.
         return False
 
 
@@ -23,8 +39,85 @@ class EmployeeAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("code", "name")}),
         ("Work", {"fields": ("department", "active")}),
+        ("Face photos", {"fields": ("face_photos",)}),
     )
+    readonly_fields = ("face_photos",)
     inlines = [FaceTemplateInline]
+
+    @admin.display(description="enrolment")
+    def face_photos(self, obj):
+        if obj is None or obj.pk is None:
+            return "Save the employee first, then add face photos."
+        url = reverse("admin:attendance_employee_faces", args=[obj.pk])
+        return format_html('<a class="button" href="{}">Add or review face photos</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:employee_id>/faces/",
+                self.admin_site.admin_view(self.faces_view),
+                name="attendance_employee_faces",
+            ),
+            path(
+                "<int:employee_id>/faces/<int:enrolment_id>/photo/",
+                self.admin_site.admin_view(self.face_photo_view),
+                name="attendance_employee_face_photo",
+            ),
+            *super().get_urls(),
+        ]
+
+    def faces_view(self, request, employee_id):
+        """Add 1-5 face photos by upload or by capturing a camera's current frame; shows
+        each request's outcome (accepted, or refused with its reason)."""
+        employee = get_object_or_404(Employee, pk=employee_id)
+        if not self.has_change_permission(request, employee):
+            raise PermissionDenied
+        upload_form, capture_form = UploadFacesForm(), CaptureFaceForm()
+        if request.method == "POST":
+            try:
+                if "capture" in request.POST:
+                    capture_form = CaptureFaceForm(request.POST)
+                    if capture_form.is_valid():
+                        request_camera_enrolment(employee, capture_form.cleaned_data["camera"])
+                        messages.success(request, "Capturing a frame: the result appears below in a few seconds.")
+                        return redirect(request.path)
+                else:
+                    upload_form = UploadFacesForm(request.POST, request.FILES)
+                    if upload_form.is_valid():
+                        created = request_upload_enrolments(employee, upload_form.cleaned_data["photos"])
+                        messages.success(request, f"{len(created)} photo(s) queued: results appear below.")
+                        return redirect(request.path)
+            except ValidationError as e:
+                form = capture_form if "capture" in request.POST else upload_form
+                for field, errors in e.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Face photos of {employee.name}",
+            "opts": self.model._meta,
+            "original": employee,
+            "employee": employee,
+            "upload_form": upload_form,
+            "capture_form": capture_form,
+            "open_slots": open_slots(employee),
+            "templates": employee.face_templates.all(),
+            "enrolments": employee.enrolments.select_related("camera")[:20],
+            "pending": employee.enrolments.filter(status="pending").exists(),
+        }
+        return TemplateResponse(request, "attendance/admin_faces.html", context)
+
+    def face_photo_view(self, request, employee_id, enrolment_id):
+        """A stored face photo, to admins only (media is never served publicly)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        enrolment = get_object_or_404(FaceEnrolment, pk=enrolment_id, employee_id=employee_id)
+        if not enrolment.photo:
+            raise Http404("no photo")
+        try:
+            return FileResponse(enrolment.photo.open("rb"))
+        except OSError:
+            raise Http404("photo missing") from None
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("face_templates").select_related("presence")

@@ -4,9 +4,9 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsAdmin, IsAdminOrOperator
+from accounts.permissions import IsAdmin
 from attendance.models import Employee, PresenceState
-from attendance.selectors import count_by_state, tracking_state
+from attendance.selectors import MAX_REPORT_DAYS, attendance_report, count_by_state, tracking_state
 from attendance.services import RESET_TABLES, reset_logs
 
 
@@ -20,10 +20,11 @@ class EmployeeSerializer(serializers.ModelSerializer):
 
 
 class EmployeeViewSet(viewsets.ModelViewSet):
-    """Employees. Operators read; admins create, update and delete (face photos are
-    enrolled on the employee page)."""
+    """Employees: admins only (operators get live video, playback and analysis, not staff
+    records). Face photos are enrolled on the employee's admin page."""
 
     lookup_value_regex = "[0-9]+"
+    permission_classes = [IsAdmin]
 
     queryset = Employee.objects.order_by("name")
     serializer_class = EmployeeSerializer
@@ -50,9 +51,9 @@ class TrackingStateSerializer(serializers.Serializer):
 
 
 class TrackingStateView(APIView):
-    """Who is in now: every active employee's presence."""
+    """Who is in now: every active employee's presence. Admins only."""
 
-    permission_classes = [IsAdminOrOperator]
+    permission_classes = [IsAdmin]
 
     @extend_schema(responses=TrackingStateSerializer)
     def get(self, request):
@@ -95,3 +96,45 @@ class ResetLogsView(APIView):
             {"ok": True, "deleted_events": deleted["events"], "deleted_alert_logs": deleted["alert_logs"]},
             status=status.HTTP_200_OK,
         )
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    from_date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    to_date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    employee = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        if attrs["from_date"] > attrs["to_date"]:
+            raise serializers.ValidationError({"to_date": "to_date must not be before from_date."})
+        if (attrs["to_date"] - attrs["from_date"]).days >= MAX_REPORT_DAYS:
+            raise serializers.ValidationError({"to_date": f"Ask for at most {MAX_REPORT_DAYS} days at a time."})
+        return attrs
+
+
+class ReportRowSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    employee_id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    department = serializers.CharField()
+    first_in = serializers.DateTimeField()
+    last_out = serializers.DateTimeField()
+    hours = serializers.FloatField()
+
+
+class AttendanceReportView(APIView):
+    """First in / last out per employee and day over a date range (days in the server's
+    time zone, both included; at most 366 days). Admins only."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(parameters=[ReportQuerySerializer], responses=ReportRowSerializer(many=True))
+    def get(self, request):
+        query = ReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = attendance_report(
+            query.validated_data["from_date"],
+            query.validated_data["to_date"],
+            employee_id=query.validated_data.get("employee"),
+        )
+        return Response(ReportRowSerializer(rows, many=True).data)

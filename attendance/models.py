@@ -140,3 +140,39 @@ class AlertLog(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved is None
+
+
+MAX_FACES_PER_EMPLOYEE = 5
+
+
+class EnrolmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REFUSED = "refused", "Refused"
+    FAILED = "failed", "Failed"
+
+
+class FaceEnrolment(models.Model):
+    """A request to enrol one face photo (uploaded, or grabbed from a camera by the job).
+
+    The web process only stores it; an RQ job runs the face model, the quality gates and,
+    when the photo passes, creates the FaceTemplate. `reason` says why a photo was refused."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="enrolments")
+    photo = models.ImageField(upload_to="faces/%Y/%m", blank=True)
+    camera = models.ForeignKey(
+        Camera, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Captured from."
+    )
+    status = models.CharField(max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.PENDING)
+    reason = models.CharField(max_length=200, blank=True)
+    template = models.OneToOneField(
+        FaceTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolment"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Face photo for {self.employee}: {self.get_status_display()}"

@@ -33,3 +33,67 @@ def count_by_state(rows: list[dict]) -> dict[str, int]:
     for row in rows:
         counts[row["state"]] += 1
     return counts
+
+
+def roster_signature(model_name: str) -> tuple:
+    """Changes whenever a template of `model_name` of an active employee is added, removed
+    or re-embedded, or an employee is (de)activated: the worker reloads its matrix then."""
+    from django.db.models import Count, Max, Sum
+
+    from attendance.models import FaceTemplate
+
+    return tuple(
+        FaceTemplate.objects.filter(model_name=model_name, employee__active=True)
+        .aggregate(n=Count("id"), top=Max("id"), total=Sum("id"), employees=Sum("employee_id"))
+        .values()
+    )
+
+
+def load_roster(model_name: str, dimension: int):
+    """(vectors float32 [n, dimension], employee ids [n]) of every active employee's
+    templates made with `model_name`."""
+    import numpy as np
+
+    from attendance.models import FaceTemplate
+
+    rows = list(
+        FaceTemplate.objects.filter(model_name=model_name, dimension=dimension, employee__active=True)
+        .order_by("employee_id", "id")
+        .values_list("employee_id", "embedding")
+    )
+    if not rows:
+        return np.zeros((0, dimension), np.float32), np.zeros(0, np.int64)
+    vectors = np.stack([np.frombuffer(bytes(blob), dtype=np.float32) for _, blob in rows])
+    return vectors, np.array([employee_id for employee_id, _ in rows], dtype=np.int64)
+
+
+MAX_REPORT_DAYS = 366
+
+
+def attendance_report(from_date, to_date, *, employee_id: int | None = None) -> list[dict]:
+    """First in / last out per employee and local day from `from_date` to `to_date`
+    (both included), oldest day first."""
+    from attendance.models import DailyAttendance
+
+    rows = DailyAttendance.objects.filter(date__gte=from_date, date__lte=to_date).select_related("employee")
+    if employee_id is not None:
+        rows = rows.filter(employee_id=employee_id)
+    return [
+        {
+            "date": row.date,
+            "employee_id": row.employee_id,
+            "code": row.employee.code,
+            "name": row.employee.name,
+            "department": row.employee.department,
+            "first_in": row.first_in,
+            "last_out": row.last_out,
+            "hours": round((row.last_out - row.first_in).total_seconds() / 3600, 2),
+        }
+        for row in rows.order_by("date", "employee__name")
+    ]
+
+
+def open_alerts(limit: int = 50) -> list:
+    from attendance.models import AlertLog
+
+    return list(AlertLog.objects.filter(resolved__isnull=True).select_related("employee", "camera")[:limit])

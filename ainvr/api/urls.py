@@ -4,7 +4,7 @@ from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import AnonRateThrottle
 
-from attendance.api import EmployeeViewSet, ResetLogsView, TrackingStateView
+from attendance.api import AttendanceReportView, EmployeeViewSet, ResetLogsView, TrackingStateView
 from cameras.api import CameraViewSet, DashboardLayoutViewSet
 from detection.api import AnalysisJobViewSet, ObjectEventViewSet
 from recordings.api import SegmentViewSet
@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include(router.urls)),
     path("tracking/state", TrackingStateView.as_view(), name="tracking-state"),
     path("admin/reset_logs", ResetLogsView.as_view(), name="reset-logs"),
+    path("attendance/report", AttendanceReportView.as_view(), name="attendance-report"),
     path("auth/token/", ObtainToken.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

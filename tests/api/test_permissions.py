@@ -81,6 +81,10 @@ SITE = [
     Row("GET", "/sw.js", 200, 200, 200),
     Row("POST", "/notifications/push/subscribe/", 400, 400, LOGIN),
     Row("POST", "/notifications/push/unsubscribe/", 400, 400, LOGIN),
+    # Attendance (issue 6): admins only; operators get live, playback and analysis.
+    Row("GET", "/attendance/", 200, 403, LOGIN),
+    Row("GET", "/attendance/state.json", 200, 403, LOGIN),
+    Row("GET", "/attendance/report/", 200, 403, LOGIN),
 ]
 
 # --- The admin's own pages (the ModelAdmins' pages are in ADMIN_MODELS) --------------
@@ -99,6 +103,8 @@ ADMIN_SITE = [
     Row("GET", "/admin/cameras/", 200, 403, LOGIN),
     Row("GET", "/admin/no-such-page/", 404, 403, LOGIN),
     Row("GET", "/admin/accounts/user/{accounts_user}/password/", 200, 403, LOGIN),
+    Row("GET", "/admin/attendance/employee/{employee}/faces/", 200, 403, LOGIN),
+    Row("GET", "/admin/attendance/employee/{employee}/faces/999999/photo/", 404, 403, LOGIN),
     # Django-RQ's JSON statistics answer staff only (or a bearer token, none configured here).
     Row("GET", f"{RQ}/stats.json", 200, 401, 401),
     Row("GET", f"{RQ}/metrics/", 200, 401, 401),
@@ -215,13 +221,14 @@ API = [
     *api("POST", "/api/analysis-jobs/", 201, 201, "new_job"),
     *api("GET", "/api/analysis-jobs/{job}/", 200, 200),
     *api("POST", "/api/analysis-jobs/{job}/cancel/", 200, 200),
-    *api("GET", "/api/employees/", 200, 200),
+    *api("GET", "/api/employees/", 200, 403),
     *api("POST", "/api/employees/", 201, 403, "new_employee"),
-    *api("GET", "/api/employees/{employee}/", 200, 200),
+    *api("GET", "/api/employees/{employee}/", 200, 403),
     *api("PUT", "/api/employees/{employee}/", 200, 403, "employee_put"),
     *api("PATCH", "/api/employees/{employee}/", 200, 403, "employee_patch"),
     *api("DELETE", "/api/employees/{employee}/", 204, 403),
-    *api("GET", "/api/tracking/state", 200, 200, suffix=False),
+    *api("GET", "/api/tracking/state", 200, 403, suffix=False),
+    *api("GET", "/api/attendance/report?from_date=2025-06-01&to_date=2025-06-30", 200, 403, suffix=False),
     *api("GET", "/api/admin/reset_logs", 405, 403, suffix=False),
     *api("POST", "/api/admin/reset_logs", 200, 403, "reset_both", suffix=False),
     *api("GET", "/api/schema/", 200, 200, suffix=False),

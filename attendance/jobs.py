@@ -1,0 +1,10 @@
+"""RQ jobs of the attendance app (queue "default"). Thin: the work is in attendance.enrolment."""
+
+from __future__ import annotations
+
+
+def enrol_face(enrolment_id: int) -> str:
+    from attendance.enrolment import enrol
+
+    enrolment = enrol(enrolment_id)
+    return enrolment.status if enrolment else "missing"

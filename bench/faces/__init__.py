@@ -1,0 +1,1 @@
+"""Face recognition benchmark (python -m bench.faces): see README.md here."""

@@ -1,0 +1,87 @@
+"""Real face photos for the attendance tests, and pictures made from them.
+
+The photos are the demo camera's (cameras/demo_assets, licences in LICENSES.md there):
+three people, each in one photo with one clear face, and a pagoda with none. A "second
+photo" of a person is the same photo changed the way another shot would differ (scale,
+mirror, exposure, a slight turn, JPEG loss), since no second offline photo exists.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ASSETS = Path(__file__).resolve().parents[2] / "cameras" / "demo_assets"
+PEOPLE = {"collins": "1-astronaut.jpg", "varshney": "3-cameraman.jpg", "hopper": "5-grace-hopper.jpg"}
+NO_FACE = "4-pagoda.jpg"
+
+
+def photo(name: str) -> np.ndarray:
+    image = cv2.imread(str(ASSETS / PEOPLE.get(name, name)))
+    assert image is not None, name
+    return image
+
+
+def jpeg(image: np.ndarray, quality: int = 90) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return data.tobytes()
+
+
+def variants(image: np.ndarray) -> list[np.ndarray]:
+    """Other 'shots' of the same face."""
+    height, width = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 8, 1.0)
+    return [
+        cv2.flip(image, 1),
+        cv2.resize(image, (int(width * 0.6), int(height * 0.6)), interpolation=cv2.INTER_AREA),
+        cv2.convertScaleAbs(image, alpha=0.8, beta=-10),
+        cv2.warpAffine(image, turn, (width, height), borderMode=cv2.BORDER_REPLICATE),
+        cv2.imdecode(np.frombuffer(jpeg(image, 35), np.uint8), cv2.IMREAD_COLOR),
+    ]
+
+
+def blurred(image: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(image, (25, 25), 0)
+
+
+def darkened(image: np.ndarray) -> np.ndarray:
+    return cv2.convertScaleAbs(image, alpha=0.15)
+
+
+def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    height = max(left.shape[0], right.shape[0])
+    pad = [cv2.copyMakeBorder(im, 0, height - im.shape[0], 0, 0, cv2.BORDER_CONSTANT) for im in (left, right)]
+    return np.hstack(pad)
+
+
+def on_canvas(face: np.ndarray | None, *, size=(640, 480), at=(60, 40), scale: float = 0.6) -> np.ndarray:
+    """A camera frame: grey background, and the photo (scaled) placed at `at`."""
+    canvas = np.full((size[1], size[0], 3), 90, np.uint8)
+    if face is not None:
+        small = cv2.resize(face, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        x, y = at
+        h, w = small.shape[:2]
+        h, w = min(h, size[1] - y), min(w, size[0] - x)
+        canvas[y : y + h, x : x + w] = small[:h, :w]
+    return canvas
+
+
+def make_face_clip(path: Path, frames: list[np.ndarray], *, fps: int = 10, gop: int = 10) -> Path:
+    """An H.264 MP4 of these BGR frames (all the same size), for the RTSP test server."""
+    import av
+
+    height, width = frames[0].shape[:2]
+    with av.open(str(path), mode="w") as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.gop_size = gop
+        video.options = {"preset": "ultrafast", "bf": "0", "sc_threshold": "0", "keyint_min": str(gop)}
+        for image in frames:
+            for packet in video.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    return path
