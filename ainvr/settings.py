@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "detection",
     "attendance",
     "notifications",
+    "ops",
 ]
 
 if env_bool("AINVR_WORKER_PROCESS", False):
