@@ -90,11 +90,12 @@ def _dump_sqlite(workdir: Path) -> DatabaseDump:
 
 def _sqlite_counts(db: sqlite3.Connection) -> dict[str, int]:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return {
-        model._meta.label_lower: db.execute(f'SELECT COUNT(*) FROM "{model._meta.db_table}"')  # noqa: S608 - our own table names.fetchone()[0]
-        for model in _models()
-        if model._meta.db_table in tables
-    }
+    counts = {}
+    for model in _models():
+        if model._meta.db_table in tables:
+            query = f'SELECT COUNT(*) FROM "{model._meta.db_table}"'  # noqa: S608 - our own table names
+            counts[model._meta.label_lower] = db.execute(query).fetchone()[0]
+    return counts
 
 
 def _pg_env(settings_dict: dict) -> dict[str, str]:

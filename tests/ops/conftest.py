@@ -112,7 +112,7 @@ def fresh_install(tmp_path) -> Install:
     return Install(root)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def postgres_url():
     """make(): the URL of a new, empty PostgreSQL database, dropped afterwards."""
     psycopg = pytest.importorskip("psycopg")
