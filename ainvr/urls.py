@@ -12,6 +12,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("api/", include(("ainvr.api.urls", "api"), namespace="api")),
+    path("", include("ops.urls")),  # /healthz, /metrics
 ]
 
 handler404 = "ainvr.views.not_found"
