@@ -1,12 +1,18 @@
 """The archive format: a streamed tar of files, each hashed on the way in and out.
 
+Members: the data (`database/`, `state/`, `media/`, `recordings/`), then `files.jsonl`
+(path, size, sha256 and mtime of every data member, one a line), then `manifest.json`
+(versions, row counts, totals, and the size and sha256 of `files.jsonl`). The file list
+is kept on disk on both sides, never in memory: millions of recordings are fine.
+
 Writing: `ArchiveWriter` streams members into `<name>.partial` and renames it into place
 only once the manifest (the last member) is written, so a backup that fails half way
 never leaves a file that looks complete.
 
 Reading: `extract_verified()` streams members into a staging folder, hashing them, and
-only returns once every member matches the manifest and the compressed stream's own CRC
-has been checked. Nothing outside the staging folder is touched.
+only returns once every member matches the file list, the list matches the manifest, and
+the compressed stream's own CRC has been checked. Nothing outside the staging folder is
+touched.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import tarfile
 import zlib
 from collections.abc import Callable
@@ -24,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from ops.backup.errors import BackupError
 
 MANIFEST = "manifest.json"
+FILE_LIST = "files.jsonl"
 FORMAT = "ainvr-backup"
 FORMAT_VERSION = 1
 TOP_FOLDERS = ("database", "recordings", "media", "state")
@@ -52,11 +60,15 @@ class _HashingReader:
 
 
 class ArchiveWriter:
-    def __init__(self, path: Path):
+    """Call with a scratch folder `workdir` for the file list."""
+
+    def __init__(self, path: Path, workdir: Path):
         self.path = path
         self.partial = path.with_name(path.name + ".partial")
-        self.entries: list[dict] = []
+        self.files = 0
         self.bytes = 0
+        self._list_path = workdir / FILE_LIST
+        self._list = open(self._list_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in finish() / abort()
         self._raw = open(self.partial, "xb")  # noqa: SIM115 - closed in finish() / abort()
         self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=GZIP_LEVEL) if _is_gz(path) else None
         self._tar = tarfile.open(fileobj=self._gzip or self._raw, mode="w|", format=tarfile.PAX_FORMAT)
@@ -90,12 +102,22 @@ class ArchiveWriter:
         entry = {"path": arcname, "size": size, "sha256": sha256}
         if mtime is not None:
             entry["mtime"] = mtime
-        self.entries.append(entry)
+        self._list.write(json.dumps(entry) + "\n")
+        self.files += 1
         self.bytes += size
 
     def finish(self, manifest: dict) -> None:
-        """Write the manifest last, close, then rename the archive into place."""
-        data = json.dumps({**manifest, "files": self.entries}, indent=1, sort_keys=True).encode()
+        """Write the file list and the manifest last, close, then rename the archive into place."""
+        self._list.close()
+        with open(self._list_path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            info = tarfile.TarInfo(FILE_LIST)
+            info.size, info.mode = size, 0o600
+            reader = _HashingReader(f, size)
+            self._tar.addfile(info, reader)
+        files = {"list": FILE_LIST, "count": self.files, "bytes": self.bytes, "list_size": size}
+        files["list_sha256"] = reader.sha256.hexdigest()
+        data = json.dumps({**manifest, "files": files}, indent=1, sort_keys=True).encode()
         info = tarfile.TarInfo(MANIFEST)
         info.size = len(data)
         info.mode = 0o600
@@ -110,6 +132,7 @@ class ArchiveWriter:
             self.partial.unlink(missing_ok=True)
 
     def _close(self) -> None:
+        self._list.close()
         try:
             self._tar.close()
             if self._gzip is not None:
@@ -132,8 +155,30 @@ def _member_path(name: str) -> PurePosixPath:
     return path
 
 
-def extract_verified(archive: Path, staging: Path, progress: Callable[[str], None]) -> dict:
-    """Extract `archive` into `staging` and check it against its manifest; return the manifest.
+class VerifiedArchive:
+    """An archive extracted into `staging` and checked: its manifest, and which paths it holds."""
+
+    def __init__(self, manifest: dict, index: sqlite3.Connection):
+        self.manifest = manifest
+        self._index = index
+
+    @property
+    def files(self) -> int:
+        return self.manifest["files"]["count"]
+
+    @property
+    def bytes(self) -> int:
+        return self.manifest["files"]["bytes"]
+
+    def holds(self, arcname: str) -> bool:
+        return self._index.execute("SELECT 1 FROM seen WHERE path = ?", (arcname,)).fetchone() is not None
+
+    def close(self) -> None:
+        self._index.close()
+
+
+def extract_verified(archive: Path, staging: Path, progress: Callable[[str], None]) -> VerifiedArchive:
+    """Extract `archive` into `staging` and check every member against the file list.
 
     Raises BackupError (one line) for anything short of a complete, intact AINVR backup.
     """
@@ -142,46 +187,69 @@ def extract_verified(archive: Path, staging: Path, progress: Callable[[str], Non
         raw = open(archive, "rb")  # noqa: SIM115
     except OSError as e:
         raise BackupError(f"cannot read {archive}: {e.strerror}") from None
-    with raw:
-        gz = gzip.GzipFile(fileobj=raw, mode="rb") if raw.read(2) == b"\x1f\x8b" else None
-        raw.seek(0)
-        stream = gz or raw
-        seen: dict[str, tuple[int, str]] = {}
-        manifest = None
-        try:
-            tar = tarfile.open(fileobj=stream, mode="r|")
-            for member in tar:
-                if member.name == MANIFEST:
-                    if member.size > MAX_MANIFEST_BYTES:
-                        raise BackupError(f"{archive.name}: its manifest is implausibly large: not an AINVR backup")
-                    manifest = _parse_manifest(tar.extractfile(member).read(), archive)
-                    continue
-                if manifest is not None:
-                    raise BackupError(f"{archive.name}: members after the manifest: not an AINVR backup")
-                if not member.isfile():
-                    raise BackupError(f"{archive.name}: {member.name!r} is not a regular file: not an AINVR backup")
-                rel = _member_path(member.name)
-                if member.name in seen:
-                    raise BackupError(f"{archive.name}: {member.name!r} appears twice: not an AINVR backup")
-                seen[member.name] = _extract_one(tar, member, staging / rel)
-                if len(seen) % 500 == 0:
-                    progress(f"restore: read {len(seen)} files")
-            tar.close()
-            if gz is not None:
-                while gz.read(CHUNK):  # to the end: GzipFile checks the CRC and length there
-                    pass
-        except BackupError:
-            raise
-        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-            raise BackupError(f"{damaged} ({_reason(e)}); nothing was restored") from None
-        except OSError as e:
-            if e.filename is not None:  # writing to the staging folder
-                raise BackupError(f"cannot stage the restore in {staging}: {e.strerror}") from None
-            raise BackupError(f"{damaged} ({_reason(e)}); nothing was restored") from None
-    if manifest is None:
-        raise BackupError(f"{damaged}: it has no manifest; nothing was restored")
-    _check_against_manifest(manifest, seen, archive)
-    return manifest
+    # What was extracted, on disk: a backup may hold millions of recordings.
+    index = sqlite3.connect(staging / ".index.sqlite3")
+    index.execute("CREATE TABLE seen (path TEXT PRIMARY KEY, size INTEGER, sha256 TEXT, listed INTEGER DEFAULT 0)")
+    try:
+        with raw:
+            manifest, file_list = _extract_all(raw, staging, index, archive, damaged, progress)
+        if manifest is None:
+            raise BackupError(f"{damaged}: it has no manifest; nothing was restored")
+        if file_list is None:
+            raise BackupError(f"{damaged}: it has no file list; nothing was restored")
+        _check_file_list(manifest, file_list, staging / ".files.jsonl", index, archive)
+    except BaseException:
+        index.close()
+        raise
+    return VerifiedArchive(manifest, index)
+
+
+def _extract_all(raw, staging: Path, index, archive: Path, damaged: str, progress):
+    gz = gzip.GzipFile(fileobj=raw, mode="rb") if raw.read(2) == b"\x1f\x8b" else None
+    raw.seek(0)
+    manifest = file_list = None
+    count = 0
+    try:
+        tar = tarfile.open(fileobj=gz or raw, mode="r|")
+        for member in tar:
+            if manifest is not None:
+                raise BackupError(f"{archive.name}: members after the manifest: not an AINVR backup")
+            if not member.isfile():
+                raise BackupError(f"{archive.name}: {member.name!r} is not a regular file: not an AINVR backup")
+            if member.name == MANIFEST:
+                if member.size > MAX_MANIFEST_BYTES:
+                    raise BackupError(f"{archive.name}: its manifest is implausibly large: not an AINVR backup")
+                manifest = _parse_manifest(tar.extractfile(member).read(), archive)
+                continue
+            if member.name == FILE_LIST:
+                file_list = _extract_one(tar, member, staging / ".files.jsonl")
+                continue
+            if file_list is not None:
+                raise BackupError(f"{archive.name}: members after the file list: not an AINVR backup")
+            rel = _member_path(member.name)
+            size, sha256 = _extract_one(tar, member, staging / rel)
+            try:
+                index.execute("INSERT INTO seen (path, size, sha256) VALUES (?, ?, ?)", (member.name, size, sha256))
+            except sqlite3.IntegrityError:
+                raise BackupError(f"{archive.name}: {member.name!r} appears twice: not an AINVR backup") from None
+            count += 1
+            if count % 1000 == 0:
+                progress(f"restore: read {count} files")
+        tar.close()
+        if gz is not None:
+            while gz.read(CHUNK):  # to the end: GzipFile checks the CRC and length there
+                pass
+    except BackupError:
+        raise
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as e:
+        raise BackupError(f"{damaged} ({_reason(e)}); nothing was restored") from None
+    except FileExistsError:
+        raise BackupError(f"{archive.name}: a path appears twice: not an AINVR backup") from None
+    except OSError as e:
+        if e.filename is not None:  # writing to the staging folder
+            raise BackupError(f"cannot stage the restore in {staging}: {e.strerror}") from None
+        raise BackupError(f"{damaged} ({_reason(e)}); nothing was restored") from None
+    return manifest, file_list
 
 
 def _extract_one(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path) -> tuple[int, str]:
@@ -201,6 +269,7 @@ def _extract_one(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path) -> t
 
 
 def _parse_manifest(data: bytes, archive: Path) -> dict:
+    incomplete = f"{archive.name} is damaged: its manifest is incomplete; nothing was restored"
     try:
         manifest = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -210,27 +279,44 @@ def _parse_manifest(data: bytes, archive: Path) -> dict:
     version = manifest.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise BackupError(f"{archive.name} was made by a newer AINVR (backup format {version!r}); upgrade first")
-    if not isinstance(manifest.get("files"), list) or not isinstance(manifest.get("database"), dict):
-        raise BackupError(f"{archive.name} is damaged: its manifest is incomplete; nothing was restored")
+    files, database = manifest.get("files"), manifest.get("database")
+    if not isinstance(files, dict) or not isinstance(database, dict):
+        raise BackupError(incomplete)
+    if not all(isinstance(files.get(k), int) for k in ("count", "bytes", "list_size")):
+        raise BackupError(incomplete)
+    if not isinstance(files.get("list_sha256"), str) or not isinstance(database.get("file"), str):
+        raise BackupError(incomplete)
     return manifest
 
 
-def _check_against_manifest(manifest: dict, seen: dict[str, tuple[int, str]], archive: Path) -> None:
-    listed = {}
-    for entry in manifest["files"]:
-        try:
-            listed[entry["path"]] = (int(entry["size"]), str(entry["sha256"]))
-        except (KeyError, TypeError, ValueError):
-            raise BackupError(f"{archive.name} is damaged: its manifest is incomplete; nothing was restored") from None
-    missing = sorted(set(listed) - set(seen))
-    if missing:
-        raise BackupError(f"{archive.name} is damaged: {len(missing)} files are missing (first: {missing[0]})")
-    unlisted = sorted(set(seen) - set(listed))
-    if unlisted:
-        raise BackupError(f"{archive.name} is damaged: {unlisted[0]} is not in its manifest; nothing was restored")
-    for name, (size, sha256) in listed.items():
-        if seen[name] != (size, sha256):
-            raise BackupError(f"{archive.name} is damaged: checksum mismatch on {name}; nothing was restored")
+def _check_file_list(manifest: dict, file_list, list_path: Path, index, archive: Path) -> None:
+    """Every member is listed with its size and sha256, every listed file is there, once."""
+    name = archive.name
+    if file_list != (manifest["files"]["list_size"], manifest["files"]["list_sha256"]):
+        raise BackupError(f"{name} is damaged: checksum mismatch on its file list; nothing was restored")
+    listed = 0
+    with open(list_path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                entry = json.loads(line)
+                path, size, sha256 = entry["path"], int(entry["size"]), str(entry["sha256"])
+            except (ValueError, KeyError, TypeError):
+                raise BackupError(f"{name} is damaged: its file list cannot be read; nothing was restored") from None
+            row = index.execute("SELECT size, sha256, listed FROM seen WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                raise BackupError(f"{name} is damaged: {path} is missing; nothing was restored")
+            if row[2]:
+                raise BackupError(f"{name} is damaged: {path} is listed twice; nothing was restored")
+            if (row[0], row[1]) != (size, sha256):
+                raise BackupError(f"{name} is damaged: checksum mismatch on {path}; nothing was restored")
+            index.execute("UPDATE seen SET listed = 1 WHERE path = ?", (path,))
+            listed += 1
+    unlisted = index.execute("SELECT path FROM seen WHERE listed = 0 LIMIT 1").fetchone()
+    if unlisted is not None:
+        raise BackupError(f"{name} is damaged: {unlisted[0]} is not in its file list; nothing was restored")
+    if listed != manifest["files"]["count"]:
+        raise BackupError(f"{name} is damaged: its file list does not match its manifest; nothing was restored")
+    index.commit()
 
 
 def _reason(e: BaseException) -> str:

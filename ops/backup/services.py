@@ -95,7 +95,7 @@ def create_backup(
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".ainvr-backup-") as tmp:
         dump = dump_database(Path(tmp), database_format=database_format, progress=progress)
         progress(f"backup: database dumped ({dump.format}, {_size(dump.path.stat().st_size)})")
-        writer = archive.ArchiveWriter(output)
+        writer = archive.ArchiveWriter(output, Path(tmp))
         try:
             writer.add_file(dump.path, dump.arcname)
             totals = _add_trees(writer, recordings=recordings, since=since, progress=progress, exclude={output})
@@ -106,10 +106,10 @@ def create_backup(
     seconds = time.monotonic() - started
     log.info(
         "backup written path=%s files=%d bytes=%d seconds=%.1f",
-        output, len(writer.entries), writer.bytes, seconds,
-        extra={"event": "backup.written", "path": str(output), "files": len(writer.entries), "bytes": writer.bytes},
+        output, writer.files, writer.bytes, seconds,
+        extra={"event": "backup.written", "path": str(output), "files": writer.files, "bytes": writer.bytes},
     )  # fmt: skip
-    return BackupReport(output, len(writer.entries), writer.bytes, dump.format, seconds)
+    return BackupReport(output, writer.files, writer.bytes, dump.format, seconds)
 
 
 def _add_trees(writer, *, recordings: bool, since: datetime | None, progress: Progress, exclude: set[Path]) -> dict:
@@ -198,10 +198,11 @@ def restore_backup(path: Path, *, force: bool = False, progress: Progress = prin
     if not force and (reason := populated_reason()):
         raise BackupError(f"this installation is not empty ({reason}); restore with --force to replace it")
     staging = Path(tempfile.mkdtemp(dir=settings.DATA_DIR, prefix=".ainvr-restore-"))
+    verified = None
     try:
-        manifest = archive.extract_verified(path, staging, progress)
-        progress(f"restore: {len(manifest['files'])} files verified")
-        database = manifest["database"]
+        verified = archive.extract_verified(path, staging, progress)
+        progress(f"restore: {verified.files} files verified")
+        database = verified.manifest["database"]
         check_restorable(database.get("format"))
         load_database(database["format"], staging / database["file"], staging, progress)
         progress(f"restore: database loaded ({database['format']} into {engine()})")
@@ -210,18 +211,18 @@ def restore_backup(path: Path, *, force: bool = False, progress: Progress = prin
             if (staging / top).is_dir():
                 moved += _move_tree(staging / top, root)
             if force and top != "state" and root.is_dir():
-                listed = {e["path"] for e in manifest["files"] if e["path"].startswith(top + "/")}
-                left += sum(1 for _, rel in _walk(root, set(), set()) if f"{top}/{rel}" not in listed)
+                left += sum(1 for _, rel in _walk(root, set(), set()) if not verified.holds(f"{top}/{rel}"))
         progress(f"restore: {moved} files moved into place")
     finally:
+        if verified is not None:
+            verified.close()
         shutil.rmtree(staging, ignore_errors=True)
-    total = sum(e["size"] for e in manifest["files"])
     seconds = time.monotonic() - started
     log.info(
-        "backup restored path=%s files=%d bytes=%d seconds=%.1f", path, len(manifest["files"]), total, seconds,
-        extra={"event": "backup.restored", "path": str(path), "files": len(manifest["files"]), "bytes": total},
+        "backup restored path=%s files=%d bytes=%d seconds=%.1f", path, verified.files, verified.bytes, seconds,
+        extra={"event": "backup.restored", "path": str(path), "files": verified.files, "bytes": verified.bytes},
     )  # fmt: skip
-    return RestoreReport(len(manifest["files"]), total, database["format"], left, seconds)
+    return RestoreReport(verified.files, verified.bytes, database["format"], left, seconds)
 
 
 def _move_tree(source: Path, target: Path) -> int:

@@ -52,16 +52,18 @@ def test_the_manifest_lists_versions_counts_and_checksums(made):
     with tarfile.open(archive) as tar:
         names = tar.getnames()
         manifest = json.load(tar.extractfile("manifest.json"))
+        listed = [json.loads(line) for line in tar.extractfile("files.jsonl")]
 
-    assert names[-1] == "manifest.json"
+    assert names[-2:] == ["files.jsonl", "manifest.json"]
     assert manifest["database"]["format"] == "sqlite"
     assert manifest["database"]["counts"]["recordings.segment"] == 6
     assert manifest["database"]["counts"]["attendance.facetemplate"] == 2
     assert manifest["versions"]["migrations"]["recordings"].startswith("0")
     assert manifest["totals"]["recordings"]["files"] == 6
-    listed = {entry["path"] for entry in manifest["files"]}
-    assert listed == set(names) - {"manifest.json"}
-    assert all(len(entry["sha256"]) == 64 for entry in manifest["files"])
+    assert {entry["path"] for entry in listed} == set(names) - {"manifest.json", "files.jsonl"}
+    assert manifest["files"]["count"] == len(listed)
+    assert manifest["files"]["bytes"] == sum(entry["size"] for entry in listed)
+    assert all(len(entry["sha256"]) == 64 for entry in listed)
 
 
 def test_no_recordings_leaves_them_out(populated, tmp_path):
