@@ -186,3 +186,26 @@ def assert_nothing_restored(install):
     if database.exists():
         with sqlite3.connect(database) as db:
             assert db.execute("SELECT name FROM sqlite_master WHERE name = 'accounts_user'").fetchall() == []
+
+
+def test_a_tar_that_is_not_a_backup_is_refused(fresh_install, tmp_path):
+    stray = tmp_path / "notes.txt"
+    stray.write_text("hello")
+    archive = tmp_path / "other.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(stray, arcname="notes.txt")
+
+    result = fresh_install.manage("restore", str(archive))
+
+    assert result.returncode == 1
+    assert "unexpected path 'notes.txt': not an AINVR backup" in result.stderr
+    assert_nothing_restored(fresh_install)
+
+
+def test_an_unreachable_database_is_one_line(fresh_install, tmp_path):
+    result = fresh_install.manage(
+        "backup", "--output", str(tmp_path / "b.tar.gz"), DATABASE_URL="postgres://nobody@127.0.0.1:1/none"
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("CommandError: the database failed:")
+    assert result.stderr.strip().count("\n") == 0, result.stderr

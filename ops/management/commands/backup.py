@@ -3,6 +3,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 
 from ops.backup import BackupError, create_backup
@@ -45,6 +46,9 @@ class Command(BaseCommand):
             )
         except BackupError as e:
             raise CommandError(str(e)) from None
+        except DatabaseError as e:
+            first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise CommandError(f"the database failed: {first_line}") from None
         self.stdout.write(
             f"backup: wrote {report.path} ({report.files} files, {report.bytes / 1e6:.1f} MB, "
             f"database {report.database_format}) in {report.seconds:.1f} s"
