@@ -120,6 +120,7 @@ def _add_trees(writer, *, recordings: bool, since: datetime | None, progress: Pr
     last_report = time.monotonic()
     for top, root, skipped in chosen:
         files = size = vanished = 0
+        writer.compress(top != "recordings")
         if root.is_dir():
             others = {r for r in roots if r != root.resolve()}
             for path, rel in _walk(root, skipped, others):
