@@ -17,8 +17,8 @@ class ScrapeTimeCollector:
         free = GaugeMetricFamily("ainvr_disk_free_bytes", "Free space of a data disk.", labels=["disk", "path"])
         total = GaugeMetricFamily("ainvr_disk_total_bytes", "Size of a data disk.", labels=["disk", "path"])
         for disk in values["disks"]:
-            free.add_metric([disk.label.lower(), disk.path], disk.free)
-            total.add_metric([disk.label.lower(), disk.path], disk.total)
+            free.add_metric([disk.key, disk.path], disk.free)
+            total.add_metric([disk.key, disk.path], disk.total)
         online = GaugeMetricFamily(
             "ainvr_camera_online", "1 when the camera's workers see it online (enabled cameras).", labels=["camera"]
         )

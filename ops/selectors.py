@@ -100,11 +100,12 @@ class CameraRow:
 
 @dataclass
 class DiskRow:
-    label: str
+    label: str  # every data folder on this disk: "Recordings, media, data"
     path: str
     total: int
     used: int
     free: int
+    key: str = ""  # the first of them, lower case: the metrics' `disk` label
 
 
 @dataclass
@@ -174,7 +175,7 @@ def hosts_and_cameras(now: datetime, beats: list[dict]) -> tuple[list[HostRow], 
 
 
 def disks() -> list[DiskRow]:
-    rows, seen = [], set()
+    rows, seen = [], {}
     for label, path in (
         ("Recordings", settings.RECORDINGS_DIR),
         ("Media", settings.MEDIA_ROOT),
@@ -187,9 +188,10 @@ def disks() -> list[DiskRow]:
         except OSError:
             continue
         if device in seen:
+            seen[device].label += f", {label.lower()}"
             continue
-        seen.add(device)
-        rows.append(DiskRow(label, str(path), usage.total, usage.used, usage.free))
+        seen[device] = DiskRow(label, str(path), usage.total, usage.used, usage.free, key=label.lower())
+        rows.append(seen[device])
     return rows
 
 
@@ -231,7 +233,7 @@ def _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, mi
         warnings.append(f"no runworkers host holds {', '.join(unheld)}")
     if max_total and recordings_bytes > 0.9 * max_total:
         warnings.append("recordings are past 90% of the total size cap: the oldest are being deleted")
-    recordings_disk = next((d for d in disk_rows if d.label == "Recordings"), None)
+    recordings_disk = next((d for d in disk_rows if d.key == "recordings"), None)
     if recordings_disk and min_free and recordings_disk.free < 1.5 * min_free:
         warnings.append("the recordings disk is close to the minimum free space")
     return warnings

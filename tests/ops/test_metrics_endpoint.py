@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -68,7 +69,13 @@ def test_it_accepts_the_token(anon_client, token, db):
     response = anon_client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain; version=")
-    assert "ainvr_disk_free_bytes" in response.content.decode()
+    free = shutil.disk_usage(settings.RECORDINGS_DIR).free
+    line = next(
+        line
+        for line in response.content.decode().splitlines()
+        if line.startswith(f'ainvr_disk_free_bytes{{disk="recordings",path="{settings.RECORDINGS_DIR}"}}')
+    )
+    assert abs(float(line.split()[-1]) - free) < 1e9  # computed at scrape time
 
 
 def test_it_shows_values_recorded_by_another_process(admin_client, camera):
