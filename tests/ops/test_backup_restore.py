@@ -103,7 +103,7 @@ def test_a_truncated_archive_is_refused_and_nothing_is_restored(made, fresh_inst
     assert_nothing_restored(fresh_install)
 
 
-@pytest.mark.parametrize("where", [0.3, 0.7])
+@pytest.mark.parametrize("where", [0.02, 0.3, 0.7, 0.999])
 def test_a_flipped_byte_is_refused_and_nothing_is_restored(made, fresh_install, tmp_path, where):
     _, archive, _ = made
     data = bytearray(archive.read_bytes())
