@@ -96,3 +96,20 @@ def made_sqlite(tmp_path_factory, migrated_database):
     archive = Path(root) / "backup.tar.gz"
     manage_ok(install, "backup", "--output", str(archive))
     return install, archive
+
+
+@pytest.mark.parametrize("database_format", ["native", "json"])
+def test_force_replaces_a_populated_postgresql(pg_source, postgres_url, tmp_path, database_format):
+    source, source_url = pg_source
+    archive = tmp_path / "pg.tar.gz"
+    manage_ok(source, "backup", "--output", str(archive), "--database-format", database_format, DATABASE_URL=source_url)
+    (tmp_path / "target").mkdir()
+    target, target_url = Install(tmp_path / "target"), postgres_url()
+    manage_ok(target, "migrate", "--verbosity", "0", DATABASE_URL=target_url)
+    run_script(target, POPULATE.replace("Ada Lovelace", "Someone Else"), DATABASE_URL=target_url)
+
+    refused = target.manage("restore", str(archive), DATABASE_URL=target_url)
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    manage_ok(target, "restore", str(archive), "--force", DATABASE_URL=target_url)
+
+    assert rows(target, DATABASE_URL=target_url) == rows(source, DATABASE_URL=source_url)
