@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "detection",
     "attendance",
     "notifications",
+    "ops",
 ]
 
 if env_bool("AINVR_WORKER_PROCESS", False):
@@ -284,11 +285,19 @@ SPECTACULAR_SETTINGS = {
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
     raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+# One line per event, human-readable by default; LOG_FORMAT=json writes JSON lines with the
+# fields passed in `extra` (see docs/deployment.md, "Logs").
+LOG_FORMAT = (env_str("LOG_FORMAT", "plain") or "plain").lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not one of plain, json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "ops.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -368,3 +377,16 @@ ATTENDANCE_ABSENCE_SECONDS = env_int("ATTENDANCE_ABSENCE_SECONDS", 60, minimum=1
 ATTENDANCE_SIGHTING_SECONDS = env_int("ATTENDANCE_SIGHTING_SECONDS", 5, minimum=1, maximum=3600)
 ATTENDANCE_EVENT_RETENTION_DAYS = env_int("ATTENDANCE_EVENT_RETENTION_DAYS", 90, minimum=1, maximum=3650)
 ATTENDANCE_ROSTER_RECHECK_SECONDS = env_int("ATTENDANCE_ROSTER_RECHECK_SECONDS", 10, minimum=1, maximum=3600)
+# --- Operations (issue 8) ---------------------------------------------------------------
+# Metrics of every process on this host add up through files here (prometheus-client's
+# multiprocess mode). Set in the environment now, before any process imports
+# prometheus_client, so processes started from this one inherit it. Keep it on a local
+# disk, one per host, even when DATA_DIR is shared.
+PROMETHEUS_MULTIPROC_DIR = env_directory("PROMETHEUS_MULTIPROC_DIR", STATE_DIR / "prometheus")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# A bearer token for Prometheus to read /metrics (admins' sessions may read it too).
+METRICS_TOKEN = env_str("METRICS_TOKEN") or None
+if METRICS_TOKEN is not None and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN is too short: use 32+ random characters")
+# Load balancers probe /healthz over plain HTTP on the private side.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

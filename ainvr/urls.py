@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include(("ainvr.api.urls", "api"), namespace="api")),
     path("", include(("notifications.urls", "notifications"), namespace="notifications")),
     path("attendance/", include("attendance.urls", namespace="attendance")),
+    path("", include("ops.urls")),  # /healthz, /metrics
 ]
 
 handler404 = "ainvr.views.not_found"

@@ -85,6 +85,9 @@ SITE = [
     Row("GET", "/attendance/", 200, 403, LOGIN),
     Row("GET", "/attendance/state.json", 200, 403, LOGIN),
     Row("GET", "/attendance/report/", 200, 403, LOGIN),
+    # Operations (issue 8): health for load balancers, metrics for admins or METRICS_TOKEN.
+    Row("GET", "/healthz", 200, 200, 200),
+    Row("GET", "/metrics", 200, 403, 401),
 ]
 
 # --- The admin's own pages (the ModelAdmins' pages are in ADMIN_MODELS) --------------
@@ -170,6 +173,8 @@ ADMIN_MODELS: dict[str, dict[str, object]] = {
     "notifications.rule": {},
     "notifications.delivery": {"add": 403},  # change: a read-only view, 200
     "notifications.pushsubscription": {"add": 403},  # change: a read-only view, 200
+    # A page, not a table: the status page is its only view.
+    "ops.systemstatus": {"pages": ("changelist",)},
 }
 
 
@@ -184,9 +189,11 @@ def _model_rows(label: str, admin_answers: dict[str, object]) -> list[Row]:
         "history": f"{base}/{obj}/history/",
         "delete": f"{base}/{obj}/delete/",
     }
-    rows = [Row("GET", url, admin_answers.get(view, 200), 403, LOGIN) for view, url in urls.items()]
-    # The bare object URL is the admin's redirect to the change form.
-    rows.append(Row("GET", f"{base}/{obj}/", Redirect(urls["change"]), 403, LOGIN))
+    pages = admin_answers.get("pages", tuple(urls))
+    rows = [Row("GET", url, admin_answers.get(view, 200), 403, LOGIN) for view, url in urls.items() if view in pages]
+    if "change" in pages:
+        # The bare object URL is the admin's redirect to the change form.
+        rows.append(Row("GET", f"{base}/{obj}/", Redirect(urls["change"]), 403, LOGIN))
     return rows
 
 
