@@ -8,8 +8,11 @@ that flaps, and stops them all at the end. Each queue is bounded: when a stage f
 behind, capture processes drop frames (counted) rather than wait, so recording never
 depends on inference.
 
-A stage process sets Django up itself (it writes events and reads templates), then calls
-`entry(frames=<queue>, stop=<event>, **kwargs)` and returns when `stop` is set.
+A stage runs only while some camera of this host needs its queue (a detector process
+holds a model in memory: no AI camera, no detector). A stage process sets Django up
+itself (it writes events), then calls `entry(<queue>, <stop event>, **kwargs)` and returns
+when the event is set. Exit status 2 means "cannot run as configured" (a model file
+missing, say): it is not restarted until the pause for flapping has passed.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from cameras.restarts import FLAP_MESSAGE, Restarts
+from cameras.restarts import FLAP_COOLDOWN_S, FLAP_MESSAGE, Restarts
 
 log = logging.getLogger("ainvr.workers")
 
+EXIT_MISCONFIGURED = 2
 FRAME_QUEUE_SIZE = 16  # frames: at 640x360 about 11 MB in flight at most
 
 
@@ -47,7 +51,7 @@ def stage_main(spec: StageSpec, frames, stop) -> None:
     django.setup()
     module, _, name = spec.entry.partition(":")
     entry = getattr(importlib.import_module(module), name)
-    entry(frames=frames, stop=stop, **spec.kwargs)
+    entry(frames, stop, **spec.kwargs)
 
 
 class StageHandle:
@@ -106,15 +110,30 @@ class StagePool:
         # One queue per purpose, made before any capture process starts (they inherit it).
         self.queues = {name: make_queue(queue_size) for name in sorted({s.queue for s in self.specs})}
         self.running = {s.name: _Running(spec=s) for s in self.specs}
+        self.stopping: list[tuple[object, float]] = []  # (handle, kill deadline)
 
-    def tend(self, now: float | None = None) -> bool:
+    def tend(self, now: float | None = None, wanted: set[str] | None = None) -> bool:
+        """Keep the stages whose queue is `wanted` (all when None) running; stop the others."""
         now = self.clock() if now is None else now
-        worked = False
+        worked = self._reap(now)
         for run in self.running.values():
+            if wanted is not None and run.spec.queue not in wanted:
+                if run.handle is not None:
+                    log.info("stage %s: no camera needs it any more, stopping it", run.spec.name)
+                    self._stop(run.handle, now)
+                    run.handle = None
+                    worked = True
+                continue
             if run.handle is not None and not run.handle.is_alive():
-                log.warning("stage %s: process exited with code %s", run.spec.name, run.handle.exitcode)
+                code = run.handle.exitcode
+                log.warning("stage %s: process exited with code %s", run.spec.name, code)
                 run.handle = None
                 run.restarts.exited(now)
+                if code == EXIT_MISCONFIGURED:
+                    run.restarts.gave_up_until = now + FLAP_COOLDOWN_S
+                    log.error(
+                        "stage %s cannot run as configured; retrying in %g minutes", run.spec.name, FLAP_COOLDOWN_S / 60
+                    )
                 worked = True
             if run.handle is None and run.restarts.due(now):
                 if run.restarts.flapping(now):
@@ -129,16 +148,33 @@ class StagePool:
         return worked
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        handles = [run.handle for run in self.running.values() if run.handle is not None]
-        for handle in handles:
-            handle.request_stop()
-        deadline = self.clock() + timeout_s
-        for handle in handles:
-            if not handle.join(max(0.1, deadline - self.clock())):
+        now = self.clock()
+        for run in self.running.values():
+            if run.handle is not None:
+                self._stop(run.handle, now, timeout_s)
+                run.handle = None
+        while self.stopping:
+            handle, deadline = self.stopping[0]
+            handle.join(max(0.05, min(0.5, deadline - self.clock())))
+            self._reap(self.clock())
+
+    def _stop(self, handle, now: float, timeout_s: float = 15.0) -> None:
+        handle.request_stop()
+        self.stopping.append((handle, now + timeout_s))
+
+    def _reap(self, now: float) -> bool:
+        still = []
+        for handle, deadline in self.stopping:
+            if not handle.is_alive():
+                continue
+            if now >= deadline:
                 log.warning("a stage process did not stop in time, killing it")
                 handle.kill()
-        for run in self.running.values():
-            run.handle = None
+                continue
+            still.append((handle, deadline))
+        reaped = len(still) != len(self.stopping)
+        self.stopping = still
+        return reaped
 
 
 def _make_queue(size: int):

@@ -157,7 +157,7 @@ class Supervisor:
         worked |= self.collect_reports()
         worked |= self.tend(now)
         if self.stages is not None:
-            worked |= self.stages.tend(now)
+            worked |= self.stages.tend(now, wanted=self.wanted_queues())
         for task in self.tasks:
             try:
                 worked |= bool(task.step())
@@ -251,6 +251,16 @@ class Supervisor:
             leases.release_all(host=self.host)
         except Exception:
             log.warning("could not release the leases (they expire by themselves)", exc_info=True)
+
+    def wanted_queues(self) -> set[str]:
+        """The stages the cameras held here need."""
+        specs = [slot.spec for slot in self.slots.values()]
+        wanted = set()
+        if any(spec.ai_enabled for spec in specs):
+            wanted.add("detection")
+        if any(spec.attendance_enabled for spec in specs):
+            wanted.add("attendance")
+        return wanted
 
     # --- reads --------------------------------------------------------------------
     def wanted_specs(self) -> list[CameraSpec]:

@@ -6,7 +6,7 @@ import queue
 from pathlib import Path
 
 
-def record_frames(*, frames, stop, out: str, crash_after: int = 0) -> None:
+def record_frames(frames, stop, *, out: str, crash_after: int = 0) -> None:
     seen = 0
     while not stop.is_set():
         try:

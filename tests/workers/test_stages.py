@@ -84,3 +84,69 @@ def test_capture_processes_feed_the_detection_stage(tmp_path):
         supervisor.stop()
     assert {line.split()[0] for line in lines(out)} == {str(on.pk)}  # the camera without AI sends none
     assert lines(out)[0].split()[1] == "320x240"
+
+
+class FakeStage:
+    def __init__(self, spec, queue):
+        self.spec, self.queue = spec, queue
+        self.alive, self.exitcode, self.stop_requested = True, None, False
+
+    def is_alive(self):
+        return self.alive
+
+    def request_stop(self):
+        self.stop_requested, self.alive = True, False
+
+    def join(self, timeout):
+        return not self.alive
+
+    def kill(self):
+        self.alive = False
+
+
+def fake_pool():
+    started = []
+    specs = [
+        StageSpec("detector-cpu", "x:y", "detection"),
+        StageSpec("faces", "x:z", "attendance"),
+    ]
+    spawn = lambda spec, q: started.append(FakeStage(spec, q)) or started[-1]  # noqa: E731
+    pool = StagePool(specs, spawn=spawn, make_queue=lambda size: object())
+    return pool, started
+
+
+def test_a_stage_runs_only_while_a_camera_needs_it():
+    pool, started = fake_pool()
+
+    pool.tend(100.0, wanted=set())
+    assert started == []
+    pool.tend(101.0, wanted={"detection"})
+    assert [s.spec.name for s in started] == ["detector-cpu"]
+    assert started[0].queue is pool.queues["detection"]
+
+    pool.tend(102.0, wanted={"attendance"})
+    assert started[0].stop_requested
+    assert [s.spec.name for s in started] == ["detector-cpu", "faces"]
+
+
+def test_a_stage_that_cannot_run_as_configured_is_not_restarted_at_once():
+    pool, started = fake_pool()
+    pool.tend(100.0, wanted={"detection"})
+    started[0].alive, started[0].exitcode = False, 2  # e.g. the model file is missing
+
+    for t in range(101, 400, 10):
+        pool.tend(float(t), wanted={"detection"})
+    assert len(started) == 1
+
+    pool.tend(100.0 + 601, wanted={"detection"})
+    assert len(started) == 2
+
+
+def test_a_crashed_stage_is_restarted_after_a_backoff():
+    pool, started = fake_pool()
+    pool.tend(100.0, wanted={"detection"})
+    started[0].alive, started[0].exitcode = False, -9
+
+    pool.tend(100.1, wanted={"detection"})
+    pool.tend(140.0, wanted={"detection"})
+    assert len(started) == 2
