@@ -12,6 +12,10 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("admin/", admin.site.urls),
     path("api/", include(("ainvr.api.urls", "api"), namespace="api")),
+    path("live/", include("cameras.urls", namespace="live")),
+    path("playback/", include("recordings.playback_urls", namespace="playback")),
+    path("recordings/", include("recordings.urls", namespace="recordings")),
+    path("analysis/", include("detection.urls", namespace="analysis")),
 ]
 
 handler404 = "ainvr.views.not_found"
