@@ -80,7 +80,7 @@ def alerts_feed(limit: int = 20) -> dict:
         {
             "id": a.id,
             "kind": a.kind,
-            "employee": str(a.employee),
+            "employee": a.employee.name,
             "camera": a.camera.slug if a.camera else None,
             "started": a.started.isoformat(),
             "resolved": a.resolved.isoformat() if a.resolved else None,
