@@ -9,10 +9,14 @@ from detection.labels import COCO_CLASSES, DEFAULT_CLASSES
 from detection.models import AnalysisJob
 
 
+# The value format <input type="datetime-local"> needs (Django's default has a space).
+LOCAL_MOMENT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M:%S", attrs={"type": "datetime-local", "step": 1})
+
+
 class AnalysisForm(forms.Form):
     camera = forms.ModelChoiceField(queryset=Camera.objects.order_by("name"), to_field_name="slug")
-    start = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}))
-    end = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}))
+    start = forms.DateTimeField(widget=LOCAL_MOMENT)
+    end = forms.DateTimeField(widget=LOCAL_MOMENT)
     classes = forms.MultipleChoiceField(
         choices=[(c, c) for c in COCO_CLASSES], initial=list(DEFAULT_CLASSES), help_text="Ctrl/Cmd-click for several."
     )

@@ -20,7 +20,7 @@
   const list = root.querySelector("[data-alerts-list]");
   const badge = root.querySelector("[data-alerts-badge]");
   const empty = root.querySelector("[data-alerts-empty]");
-  const playback = root.dataset.playback;
+  const playback = root.dataset.playbackUrl;
   const items = new Map(); // key -> {li, unseen}
   const MAX_ITEMS = 50;
 
