@@ -8,7 +8,6 @@ from cameras.models import Camera
 from detection.labels import COCO_CLASSES, DEFAULT_CLASSES
 from detection.models import AnalysisJob
 
-
 # The value format <input type="datetime-local"> needs (Django's default has a space).
 LOCAL_MOMENT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M:%S", attrs={"type": "datetime-local", "step": 1})
 

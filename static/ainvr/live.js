@@ -215,6 +215,9 @@
       if (this.epoch != null && this.el.dataset.state === "playing") {
         // Wall clock now minus the wall-clock time of the frame on screen.
         this.el.dataset.latencyMs = String(Math.round((Date.now() / 1000 - this.epoch - this.video.currentTime) * 1000));
+        const b = this.video.buffered;
+        // How far the play head is behind the newest video received: the player's share of the latency.
+        if (b.length) this.el.dataset.behindMs = String(Math.round((b.end(b.length - 1) - this.video.currentTime) * 1000));
       }
     }
 
