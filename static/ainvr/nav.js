@@ -45,6 +45,8 @@
 
   function upsert(key, { text, detail, url, resolved, unseen, kind }) {
     let item = items.get(key);
+    // A repeated message (the same alert sent again) is not news; a change of state is.
+    const news = !item || item.resolved !== !!resolved;
     if (!item) {
       const li = document.createElement("li");
       li.dataset.key = key;
@@ -67,7 +69,8 @@
     small.textContent = detail;
     item.li.append(link, document.createElement("br"), small);
     item.li.classList.toggle("resolved", !!resolved);
-    if (unseen !== undefined) item.unseen = unseen;
+    item.resolved = !!resolved;
+    if (news && unseen !== undefined) item.unseen = unseen;
     refreshBadge();
   }
 
@@ -97,7 +100,7 @@
     const open = menu.hidden;
     menu.hidden = !open;
     button.setAttribute("aria-expanded", String(open));
-    if (!open) {
+    if (open) {  // seen once the menu is opened
       for (const item of items.values()) item.unseen = false;
       refreshBadge();
     }

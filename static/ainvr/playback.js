@@ -155,7 +155,8 @@
     const t = video.currentTime;
     root.dataset.mediaTime = t.toFixed(2);
     clock.textContent = fmt(t);
-    cursor.style.left = (100 * t / data.length) + "%";
+    if (t < view.start || t > view.start + view.length) setZoom(view.length);  // page along
+    cursor.style.left = pct(t);
     const now = eventsAt(t);
     const key = now.map((e) => e.id).join(",");
     if (key === nowList.dataset.key) return;
@@ -196,52 +197,83 @@
     return li;
   }
 
+  // The part of the day the timeline shows: all of it, or a zoomed window around the play head.
+  let view = { start: 0, length: 86400 };
+
+  function pct(s) { return (100 * (s - view.start) / view.length) + "%"; }
+
+  function setZoom(length) {
+    length = Math.min(length, data.length);
+    const t = video.currentTime || 0;
+    view = { length, start: Math.min(Math.max(0, t - length / 2), data.length - length) };
+    for (const b of document.querySelectorAll("[data-zoom]")) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.zoom) === length || (length === data.length && b.dataset.zoom === "day")));
+    }
+    renderTimeline();
+  }
+
   function renderTimeline() {
-    const pct = (s) => (100 * s / data.length) + "%";
+    timelineEl.querySelectorAll(".span, .marker").forEach((el) => el.remove());
+    const inView = (a, b) => b >= view.start && a <= view.start + view.length;
     for (const s of data.spans) {
+      if (!inView(s.offset, s.offset + s.duration)) continue;
       const div = document.createElement("div");
       div.className = "span";
-      div.style.left = pct(s.offset);
-      div.style.width = "max(2px, " + pct(s.duration) + ")";
+      div.style.left = pct(Math.max(s.offset, view.start));
+      div.style.width = "max(2px, " + (100 * (Math.min(s.offset + s.duration, view.start + view.length) - Math.max(s.offset, view.start)) / view.length) + "%)";
       div.title = "Recorded " + fmt(s.offset) + " – " + fmt(s.offset + s.duration);
-      timelineEl.append(div);
+      timelineEl.insertBefore(div, cursor);
     }
-    const labels = new Map();
     for (const e of data.events) {
-      labels.set(e.label, e.color);
+      const end = e.end_offset == null ? e.offset : e.end_offset;
+      if (!inView(e.offset, end)) continue;
       const b = document.createElement("button");
       b.type = "button";
       b.className = "marker";
       b.dataset.marker = e.id;
       b.dataset.label = e.label;
-      b.style.left = pct(e.offset);
+      b.style.left = pct(Math.max(e.offset, view.start));
       b.style.background = e.color;
-      const length = e.end_offset == null ? 0 : e.end_offset - e.offset;
-      b.style.width = "max(4px, " + pct(length) + ")";
-      b.title = b.ariaLabel = e.label + " " + Math.round(e.confidence * 100) + "% at " + fmt(e.offset);
+      b.style.width = "max(4px, " + (100 * (end - e.offset) / view.length) + "%)";
+      b.title = e.label + " " + Math.round(e.confidence * 100) + "% at " + fmt(e.offset);
+      b.setAttribute("aria-label", b.title);
       b.addEventListener("click", (ev) => { ev.stopPropagation(); seekTo(e.offset); });
-      timelineEl.append(b);
+      timelineEl.insertBefore(b, cursor);
     }
-    for (let h = 0; h <= 24; h += 3) {
+    hoursEl.replaceChildren();
+    const step = view.length > 4 * 3600 ? 3 * 3600 : view.length > 1800 ? 600 : view.length > 300 ? 60 : 30;
+    for (let t = Math.ceil(view.start / step) * step; t <= view.start + view.length; t += step) {
       const s = document.createElement("span");
-      s.style.left = pct(h * 3600);
-      s.textContent = String(h).padStart(2, "0") + ":00";
+      s.style.left = pct(t);
+      const d = new Date(windowStart + t * 1000);
+      s.textContent = String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
       hoursEl.append(s);
     }
+  }
+
+  function renderLists() {
+    const labels = new Map();
+    for (const e of data.events) labels.set(e.label, e.color);
+    legend.replaceChildren();
     for (const [label, color] of labels) {
       const s = document.createElement("span");
-      s.innerHTML = '<span class="swatch"></span>';
-      s.firstChild.style.background = color;
-      s.append(label);
+      const sw = document.createElement("span");
+      sw.className = "swatch";
+      sw.style.background = color;
+      s.append(sw, label);
       legend.append(s);
     }
     dayList.replaceChildren(...data.events.slice(0, 300).map((e) => eventItem(e, true)));
     if (!data.events.length) dayList.innerHTML = '<li class="muted">No detections this day.</li>';
   }
 
+  for (const b of document.querySelectorAll("[data-zoom]")) {
+    b.addEventListener("click", () => setZoom(b.dataset.zoom === "day" ? data.length : Number(b.dataset.zoom)));
+  }
+
   timelineEl.addEventListener("click", (ev) => {
     const rect = timelineEl.getBoundingClientRect();
-    seekTo(((ev.clientX - rect.left) / rect.width) * data.length);
+    seekTo(view.start + ((ev.clientX - rect.left) / rect.width) * view.length);
   });
 
   for (const b of document.querySelectorAll("[data-speed]")) {
@@ -273,11 +305,13 @@
       if (!ok) { say(JSON.stringify(body.errors)); return; }
       data = body;
       windowStart = new Date(data.start).getTime();
+      view = { start: 0, length: data.length };
       renderTimeline();
+      renderLists();
       if (!data.segments.length) { say("Nothing recorded this day."); return; }
       say(data.segments.length + " recordings");
       const at = (new Date(root.dataset.at).getTime() - windowStart) / 1000;
-      seekTo(at).then(renderNow);
+      seekTo(at).then(() => { setZoom(3600); renderNow(); });
     });
 
   window.ainvrPlayback = { seekTo, state: () => ({ next, generation, data }) };

@@ -5,6 +5,7 @@ segments from a detection marker, the admin refused, an analysis job followed.""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -89,6 +90,41 @@ def test_boxes_are_drawn_for_published_detections_and_the_toggle_hides_them(oper
         wait_for(lambda: tile.get_attribute("data-boxes") == "1", 5, "boxes back")
     # The detector stops: the stale boxes go within a second or so.
     wait_for(lambda: tile.get_attribute("data-boxes") == "0", 5, "stale boxes removed")
+
+
+def broadcast(event: str, payload: dict) -> None:
+    """ainvr.realtime.send_now from a thread of its own: async_to_sync refuses to run in
+    the thread where Playwright keeps its event loop."""
+    from ainvr.realtime import ALERTS_GROUP, send_now
+
+    thread = threading.Thread(target=send_now, args=(ALERTS_GROUP, event, payload))
+    thread.start()
+    thread.join(10)
+
+
+def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(operator_page, screenshot):
+    page = operator_page
+    page.goto("/live/")
+    page.wait_for_function("() => document.querySelector('[data-alerts]') !== null")
+    started = "2026-03-10T10:42:00+01:00"
+    payload = {
+        "id": 41, "kind": "absence", "employee": "Eve Example", "camera": "gate", "started": started,
+        "resolved": None, "message": "Eve Example away for 20 minutes", "url": None,
+    }  # fmt: skip
+    # The dashboard socket may still be connecting: send until the badge counts it.
+    wait_for(lambda: broadcast("alert.created", payload) or page.is_visible("[data-alerts-badge]"), 10,
+             "the badge shows the new alert")  # fmt: skip
+    assert page.inner_text("[data-alerts-badge]") == "1"
+    page.click("[data-alerts-button]")
+    link = page.locator('[data-alerts-list] li[data-key="alert-41"] a')
+    assert link.inner_text() == "Eve Example away for 20 minutes"
+    assert link.get_attribute("href") == "/playback/?camera=gate&at=2026-03-10T10%3A42%3A00%2B01%3A00"
+    assert not page.is_visible("[data-alerts-badge]")  # opening the menu marks them seen
+    screenshot(page, "alerts-menu")
+    broadcast("alert.resolved", {**payload, "resolved": "2026-03-10T10:50:00+01:00"})
+    page.locator('li[data-key="alert-41"].resolved').wait_for(timeout=5000)
+    page.keyboard.press("Escape")
+    assert page.is_hidden("[data-alerts-menu]")
 
 
 def test_the_operator_cannot_open_the_admin(operator_page, screenshot):
