@@ -5,6 +5,7 @@ segments from a detection marker, the admin refused, an analysis job followed.""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from datetime import timedelta
@@ -192,7 +193,7 @@ def test_an_analysis_job_submitted_in_the_form_shows_its_progress_and_results(op
     page.fill("#id_confidence", "0.4")
     screenshot(page, "analysis-form")
     page.click("[data-analysis-form] button[type=submit]")
-    page.wait_for_url("**/analysis/*/")
+    page.wait_for_url(re.compile(r"/analysis/\d+/$"))
     with orm():
         job = AnalysisJob.objects.get()
         assert (job.classes, job.confidence, job.status) == (["person", "car"], 0.4, JobStatus.QUEUED)
@@ -257,11 +258,35 @@ def test_first_frame_and_latency_with_eight_tiles(browser, site, orm, screenshot
     page.fill("#id_username", "bob")
     page.fill("#id_password", "correct-horse-battery-staple-42")
     page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    page.wait_for_url(re.compile(r"^http://[^/]+/$"))
     page.goto(f"/live/layouts/{layout.pk}/")
     tiles = page.locator("[data-tile]")
     assert tiles.count() == 8
     wait_for(lambda: page.locator('[data-tile][data-state="playing"]').count() == 8, 60, "all eight tiles playing")
     record_latency(page, 8, "live-8-tiles.json")
     screenshot(page, "live-8-tiles")
+    context.close()
+
+
+def test_on_a_phone_the_menu_folds_and_the_keyboard_reaches_everything(browser, site, screenshot):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=site.url, is_mobile=True)
+    page = context.new_page()
+    page.goto("/login/?next=/live/")
+    page.fill("#id_username", "bob")
+    page.fill("#id_password", "correct-horse-battery-staple-42")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"^[^?]*/live/$"))
+    page.wait_for_load_state()
+    # Keyboard: the first Tab lands on the skip link, which moves focus past the bar.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    assert page.is_hidden("#main-nav")
+    page.click("[data-nav-toggle]")
+    assert page.is_visible("#main-nav a:text('Playback')")
+    # The tile is one column wide on a phone.
+    box = page.locator("[data-tile]").first.bounding_box()
+    assert box["width"] > 300
+    screenshot(page, "live-phone")
     context.close()

@@ -7,7 +7,7 @@ import pytest
 
 def nav(client) -> str:
     html = client.get("/live/").content.decode()
-    return html[html.index('<nav id="main-nav"') : html.index("</nav>")]
+    return html[html.index('<div id="main-nav"') : html.index("</nav>")]
 
 
 def test_the_operator_sees_live_playback_and_analysis_but_no_settings(operator_client, db):
