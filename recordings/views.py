@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -106,11 +107,16 @@ def playback_page(request):
             errors.update({k: v[0] for k, v in e.message_dict.items()})
     if camera is None and cameras and "camera" not in errors:
         camera = cameras[0]
-    at = at or timezone.now()
+    at = timezone.localtime(at or timezone.now())
+    day_start, day_end = selectors.day_window(at.date())
     context = {
         "cameras": cameras,
         "camera": camera,
-        "at": timezone.localtime(at),
+        "at": at,
+        "previous_day": day_start - timedelta(hours=12),
+        "next_day": day_end + timedelta(hours=12),
+        "export_start": at - timedelta(minutes=2),
+        "export_end": at + timedelta(minutes=3),
         "errors": errors,
     }
     return render(request, "playback/page.html", context, status=400 if errors else 200)

@@ -156,6 +156,11 @@
       const mediaTime = msg.captured_at - this.epoch;
       this.detections.push({ t: mediaTime, objects: msg.objects || [] });
       this.detections.sort((a, b) => a.t - b.t);
+      // Bounded even while the overlay is off or the video stalls.
+      const oldest = this.video.currentTime - 5;
+      while (this.detections.length > 1 && (this.detections[0].t < oldest || this.detections.length > 300)) {
+        this.detections.shift();
+      }
       this.lastDetectionAt = performance.now();
       if (msg.inference_ms != null) {
         this.aiState.textContent = "AI " + Math.round(msg.inference_ms) + " ms";

@@ -201,6 +201,13 @@ def test_an_analysis_job_submitted_in_the_form_shows_its_progress_and_results(op
         AnalysisJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=0.5)
     wait_for(lambda: page.get_attribute("[data-progress]", "value") == "50", 10, "the bar at 50 %")
     screenshot(page, "analysis-progress")
+    page.goto("/analysis/")  # the list follows it too
+    row = page.locator(f'[data-job="{job.pk}"]')
+    assert row.locator("[data-progress]").get_attribute("value") == "50"
+    with orm():
+        AnalysisJob.objects.filter(pk=job.pk).update(progress=0.75)
+    wait_for(lambda: row.locator("[data-progress]").get_attribute("value") == "75", 10, "the list's bar at 75 %")
+    page.goto(f"/analysis/{job.pk}/")
 
     from tests.media import make_clip
 

@@ -54,6 +54,11 @@ def test_the_page_opens_the_moment_an_alert_links_to(operator_client, camera):
     assert 'data-date="2026-03-10"' in html
     assert 'data-at="2026-03-10T10:00:05+01:00"' in html
     assert 'value="2026-03-10T10:00:05"' in html  # the picker shows local time
+    # Export from 2 minutes before to 3 after; the neighbouring days one click away.
+    assert 'name="start" value="2026-03-10T09:58:05"' in html
+    assert 'name="end" value="2026-03-10T10:03:05"' in html
+    assert "?camera=gate&amp;at=2026-03-09T12:00:00" in html
+    assert "?camera=gate&amp;at=2026-03-11T12:00:00" in html
 
 
 def test_a_bad_moment_or_camera_on_the_page_is_400_with_a_message(operator_client, camera):
