@@ -72,6 +72,10 @@ def test_the_live_grid_plays_for_the_operator(operator_page, screenshot, site):
     wait_for(lambda: video_time(page, '[data-camera="gate"] video') > first + 1.0, 10, "currentTime advances")
     assert page.locator("[data-camera-state]").first.inner_text() == "Online"
     screenshot(page, "live-grid")
+    tile.locator("[data-fullscreen]").click()
+    wait_for(lambda: page.evaluate("document.fullscreenElement?.dataset.camera") == "gate", 5, "full screen")
+    tile.locator("[data-fullscreen]").click()
+    wait_for(lambda: page.evaluate("document.fullscreenElement") is None, 5, "back from full screen")
     record_latency(page, 1, "live-1-tile.json")
 
 
@@ -297,3 +301,38 @@ def test_on_a_phone_the_menu_folds_and_the_keyboard_reaches_everything(browser, 
     assert box["width"] > 300
     screenshot(page, "live-phone")
     context.close()
+
+
+def test_playback_jumps_over_a_gap_in_the_recording(operator_page, site, orm):
+    """Files written here (not by runworkers) so the gap is exact: 0-2 s, 2-4 s, then 7-9 s."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from cameras.models import Camera
+    from cameras.services import save_camera
+    from recordings.models import Segment
+    from tests.media import make_clip
+
+    start = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()))
+    start += timedelta(hours=10)
+    with orm():
+        archive = save_camera(Camera(name="Archive", slug="archive", stream_url="rtsp://192.0.2.1/", enabled=False))
+        for at in (0, 2, 7):
+            seg_start = start + timedelta(seconds=at)
+            rel = f"archive/{seg_start:%Y-%m-%d}/{seg_start:%H-%M-%S}.mp4"
+            path = site.data_dir / "recordings" / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            make_clip(path, seconds=2, fps=10, gop=10, fragmented=True)
+            Segment.objects.create(
+                camera=archive, start=seg_start, end=seg_start + timedelta(seconds=2), duration=2.0, path=rel,
+                size_bytes=path.stat().st_size, codec="h264", width=320, height=240,
+            )  # fmt: skip
+    page = operator_page
+    page.goto(f"/playback/?camera=archive&at={start.isoformat().replace('+', '%2B')}")
+    root = page.locator("[data-playback]")
+    wait_for(lambda: root.get_attribute("data-media-time") is not None, 15, "the player started")
+    origin = page.evaluate("() => new Date(window.ainvrPlayback.state().data.start).getTime() / 1000")
+    after_gap = start.timestamp() + 7 - origin
+    wait_for(lambda: float(root.get_attribute("data-media-time")) > after_gap + 0.5, 20, "played past the gap")
+    assert page.inner_text("[data-status]") == "3 recordings"
