@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -22,11 +23,15 @@ log = logging.getLogger("ainvr.playback")
 # Two segments closer than this are one recorded span on the timeline (cuts at keyframes
 # leave a few milliseconds between files).
 SPAN_JOIN_S = 2.0
+_LOST_PLUS = re.compile(r"^(\S+\d)\s(\d{2}:?\d{2})$")
 
 
 def parse_moment(text: str | None, field: str) -> datetime:
     """An ISO 8601 date-time (naive means the server's time zone), or ValidationError for `field`."""
-    value = parse_datetime((text or "").strip().replace(" ", "T")) if text else None
+    text = (text or "").strip()
+    # A "+01:00" offset put into a query string unencoded arrives as " 01:00".
+    text = _LOST_PLUS.sub(r"\1+\2", text)
+    value = parse_datetime(text) if text else None
     if value is None:
         raise ValidationError({field: "Give a date and time such as 2026-05-01T10:42:00."})
     if timezone.is_naive(value):

@@ -31,8 +31,14 @@
 
   function say(text) { statusEl.textContent = text; }
 
+  // Times are shown in the server's time zone, like the date picker and the day's midnight.
+  const tz = root.dataset.tz || undefined;
+  const longFormat = new Intl.DateTimeFormat(undefined, { timeZone: tz, dateStyle: "medium", timeStyle: "medium" });
+  const timeFormat = new Intl.DateTimeFormat(undefined, { timeZone: tz, timeStyle: "medium" });
+  const hourFormat = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+
   function fmt(offset) {
-    return new Date(windowStart + offset * 1000).toLocaleString();
+    return longFormat.format(new Date(windowStart + offset * 1000));
   }
 
   function waitUpdate() {
@@ -177,7 +183,7 @@
     const sw = document.createElement("span");
     sw.className = "swatch";
     sw.style.background = e.color;
-    const text = e.label + " " + Math.round(e.confidence * 100) + "% · " + new Date(e.start).toLocaleTimeString();
+    const text = e.label + " " + Math.round(e.confidence * 100) + "% · " + timeFormat.format(new Date(e.start));
     if (withSeek) {
       const b = document.createElement("a");
       b.href = "#";
@@ -245,8 +251,7 @@
     for (let t = Math.ceil(view.start / step) * step; t <= view.start + view.length; t += step) {
       const s = document.createElement("span");
       s.style.left = pct(t);
-      const d = new Date(windowStart + t * 1000);
-      s.textContent = String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
+      s.textContent = hourFormat.format(new Date(windowStart + t * 1000));
       hoursEl.append(s);
     }
   }

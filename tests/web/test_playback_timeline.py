@@ -68,3 +68,12 @@ def test_a_bad_moment_or_camera_on_the_page_is_400_with_a_message(operator_clien
     response = operator_client.get("/playback/", {"camera": "nope"})
     assert response.status_code == 400
     assert "There is no camera" in response.content.decode()
+
+
+def test_a_moment_whose_plus_sign_was_not_encoded_still_opens(operator_client, camera):
+    # /playback/?at=2026-03-10T10:00:05+01:00 typed or linked without encoding the "+".
+    response = operator_client.get("/playback/?camera=gate&at=2026-03-10T10:00:05+01:00")
+    assert response.status_code == 200
+    assert 'data-at="2026-03-10T10:00:05+01:00"' in response.content.decode()
+    response = operator_client.get("/playback/?camera=gate&at=2026-03-10 10:00:05")  # local time, no offset
+    assert 'data-at="2026-03-10T10:00:05+01:00"' in response.content.decode()
