@@ -218,7 +218,20 @@ def test_an_analysis_job_submitted_in_the_form_shows_its_progress_and_results(op
     video = site.data_dir / "media" / "analysis" / f"{job.pk}.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
     make_clip(video, seconds=3)
+    import cv2
+    import numpy as np
+
+    from detection.models import ObjectEvent
+
+    snapshot = site.data_dir / "media" / "snapshots" / "job" / "person.jpg"
+    snapshot.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.write_bytes(cv2.imencode(".jpg", np.full((90, 160, 3), 200, np.uint8))[1].tobytes())
     with orm():
+        for minutes, label in ((5, "person"), (6, "car")):
+            ObjectEvent.objects.create(
+                camera=job.camera, label=label, confidence=0.8, box=[0.1, 0.1, 0.4, 0.6], source="analysis",
+                job=job, start=job.start + timedelta(minutes=minutes), snapshot="snapshots/job/person.jpg",
+            )  # fmt: skip
         AnalysisJob.objects.filter(pk=job.pk).update(
             status=JobStatus.DONE,
             progress=1.0,
@@ -231,6 +244,12 @@ def test_an_analysis_job_submitted_in_the_form_shows_its_progress_and_results(op
     assert page.get_attribute("[data-progress]", "value") == "100"
     wait_for(lambda: page.eval_on_selector("[data-annotated]", "v => v.readyState") >= 1, 10, "video metadata")
     assert page.eval_on_selector("[data-annotated]", "v => v.duration") == pytest.approx(3.0, abs=0.2)
+    assert page.locator("[data-chart] rect").count() >= 2  # person and car, in one hour or two
+    wait_for(
+        lambda: page.eval_on_selector_all("[data-events] img", "imgs => imgs.every(i => i.naturalWidth === 160)"),
+        10,
+        "the snapshots shown",
+    )
     screenshot(page, "analysis-results")
 
 
