@@ -31,12 +31,19 @@ def record_latency(page, n: int, name: str) -> dict:
     """First frame and latency of the n tiles on the page, written to the artifacts."""
     tiles = page.locator("[data-tile]")
     first_frames = [int(tiles.nth(i).get_attribute("data-first-frame-ms")) for i in range(n)]
-    latencies, behind = [], []
+    latencies, behind, queued = [], [], []
     for _ in range(10):
         for i in range(n):
             latencies.append(int(tiles.nth(i).get_attribute("data-latency-ms")))
             behind.append(int(tiles.nth(i).get_attribute("data-behind-ms") or 0))
+            queued.append(int(tiles.nth(i).get_attribute("data-queued") or 0))
         time.sleep(0.5)
+    start_count = sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n))
+    started = time.monotonic()
+    time.sleep(3)
+    rate = (sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n)) - start_count) / (
+        time.monotonic() - started
+    )
     latencies.sort()
     behind.sort()
     result = {
@@ -45,6 +52,8 @@ def record_latency(page, n: int, name: str) -> dict:
         "latency_ms_median": latencies[len(latencies) // 2],
         "latency_ms_p90": latencies[int(len(latencies) * 0.9)],
         "player_behind_newest_ms_median": behind[len(behind) // 2],
+        "fragments_waiting_max": max(queued),
+        "fragments_received_per_s_per_tile": round(rate / n, 1),  # the camera sends 15
         "note": "first frame: page start to the video's first 'playing'; latency: wall clock minus the "
         "arrival time at the relay of the frame on screen (init epoch + currentTime), camera encoding "
         "excluded; player_behind: newest buffered video minus currentTime",
@@ -294,6 +303,8 @@ def test_first_frame_and_latency_with_eight_tiles(browser, site, orm, screenshot
     assert tiles.count() == 8
     wait_for(lambda: page.locator('[data-tile][data-state="playing"]').count() == 8, 60, "all eight tiles playing")
     record_latency(page, 8, "live-8-tiles.json")
+    time.sleep(10)  # seven capture processes just started: measure again once they have settled
+    record_latency(page, 8, "live-8-tiles-settled.json")
     screenshot(page, "live-8-tiles")
     context.close()
 
