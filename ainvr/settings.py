@@ -390,3 +390,19 @@ if METRICS_TOKEN is not None and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("METRICS_TOKEN is too short: use 32+ random characters")
 # Load balancers probe /healthz over plain HTTP on the private side.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+
+# Web pages: playback, file serving and exports (issue 5)
+def _accel_prefix(name: str) -> str | None:
+    value = (env_str(name) or "").strip()
+    if value and not (value.startswith("/") and value.endswith("/")):
+        raise ImproperlyConfigured(f"{name}={value!r} must be a URL path starting and ending with /")
+    return value or None
+
+
+# Behind nginx: files are handed over with X-Accel-Redirect to these `internal` locations
+# (mapped to RECORDINGS_DIR and MEDIA_DIR) once the role has been checked.
+RECORDINGS_ACCEL_REDIRECT = _accel_prefix("RECORDINGS_ACCEL_REDIRECT")
+MEDIA_ACCEL_REDIRECT = _accel_prefix("MEDIA_ACCEL_REDIRECT")
+# The longest range one MP4 export may cover (it is remuxed while the browser waits).
+RECORDINGS_EXPORT_MAX_MINUTES = env_int("RECORDINGS_EXPORT_MAX_MINUTES", 60, minimum=1, maximum=24 * 60)

@@ -15,6 +15,10 @@ urlpatterns = [
     path("", include(("notifications.urls", "notifications"), namespace="notifications")),
     path("attendance/", include("attendance.urls", namespace="attendance")),
     path("", include("ops.urls")),  # /healthz, /metrics
+    path("live/", include("cameras.urls", namespace="live")),
+    path("playback/", include("recordings.playback_urls", namespace="playback")),
+    path("recordings/", include("recordings.urls", namespace="recordings")),
+    path("analysis/", include("detection.urls", namespace="analysis")),
 ]
 
 handler404 = "ainvr.views.not_found"

@@ -88,6 +88,20 @@ SITE = [
     # Operations (issue 8): health for load balancers, metrics for admins or METRICS_TOKEN.
     Row("GET", "/healthz", 200, 200, 200),
     Row("GET", "/metrics", 200, 403, 401),
+    # The operator pages (issue 5): live, playback, recorded files, analysis.
+    Row("GET", "/live/", 200, 200, LOGIN),
+    Row("GET", "/live/layouts/{layout}/", 200, 200, LOGIN),
+    Row("GET", "/live/alerts.json", 200, 200, LOGIN),
+    Row("GET", "/playback/", 200, 200, LOGIN),
+    Row("GET", "/playback/timeline/", 400, 400, LOGIN),  # no camera or date given
+    Row("GET", "/recordings/segments/{segment}/", 404, 404, LOGIN),  # the world's segment has no file
+    Row("GET", "/recordings/files/gate/no-such-file.mp4", 404, 404, LOGIN),
+    Row("GET", "/recordings/media/snapshots/no-such-file.jpg", 404, 404, LOGIN),
+    Row("GET", "/recordings/export/", 400, 400, LOGIN),  # no range given
+    Row("GET", "/analysis/", 200, 200, LOGIN),
+    Row("GET", "/analysis/{job}/", 200, 200, LOGIN),
+    Row("GET", "/analysis/{job}/status/", 200, 200, LOGIN),
+    Row("POST", "/analysis/{job}/cancel/", Redirect("/analysis/{job}/"), Redirect("/analysis/{job}/"), LOGIN),
 ]
 
 # --- The admin's own pages (the ModelAdmins' pages are in ADMIN_MODELS) --------------

@@ -1,0 +1,103 @@
+"""Reads for the live grid and the alerts menu."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from cameras.models import Camera, DashboardLayout
+from detection.models import ObjectEvent
+
+
+@dataclass
+class Tile:
+    """One video on the grid: a camera over a rectangle of slots (1x1 usually)."""
+
+    camera: Camera | None
+    row: int  # 1-based CSS grid lines
+    column: int
+    row_span: int = 1
+    column_span: int = 1
+    positions: list[int] = field(default_factory=list)
+
+
+def layouts():
+    return DashboardLayout.objects.order_by("-is_default", "name")
+
+
+def grid_for(layout: DashboardLayout | None) -> tuple[int, int, list[Tile]]:
+    """(columns, rows, tiles). A camera given a rectangle of adjacent slots becomes one big
+    tile over them; slots left empty stay empty tiles. Without a layout: every enabled
+    camera, in a grid as square as possible."""
+    if layout is None:
+        cameras = list(Camera.objects.enabled().with_status().order_by("name"))
+        columns = max(1, math.ceil(math.sqrt(len(cameras))))
+        tiles = [Tile(c, i // columns + 1, i % columns + 1, positions=[i]) for i, c in enumerate(cameras)]
+        return columns, max(1, math.ceil(len(cameras) / columns)), tiles
+    columns, rows = layout.columns, layout.rows
+    slots = [s for s in layout.slots.select_related("camera__status").all() if s.position < layout.capacity]
+    by_camera: dict[int, list] = {}
+    for slot in slots:
+        if slot.camera.enabled:
+            by_camera.setdefault(slot.camera_id, []).append(slot)
+    tiles: list[Tile] = []
+    taken: set[int] = set()
+    for camera_slots in by_camera.values():
+        camera = camera_slots[0].camera
+        positions = sorted(s.position for s in camera_slots)
+        rows_used = [p // columns for p in positions]
+        cols_used = [p % columns for p in positions]
+        r0, r1, c0, c1 = min(rows_used), max(rows_used), min(cols_used), max(cols_used)
+        if (r1 - r0 + 1) * (c1 - c0 + 1) == len(positions):
+            tiles.append(Tile(camera, r0 + 1, c0 + 1, r1 - r0 + 1, c1 - c0 + 1, positions))
+        else:  # scattered slots: the camera on each of them
+            tiles.extend(Tile(camera, p // columns + 1, p % columns + 1, positions=[p]) for p in positions)
+        taken.update(positions)
+    for p in range(layout.capacity):
+        if p not in taken:
+            tiles.append(Tile(None, p // columns + 1, p % columns + 1, positions=[p]))
+    tiles.sort(key=lambda t: (t.row, t.column))
+    return columns, rows, tiles
+
+
+def playback_link(slug: str | None, at) -> str | None:
+    if not slug or at is None:
+        return None
+    return f"{reverse('playback:page')}?camera={slug}&at={at.isoformat().replace('+', '%2B')}"
+
+
+def alerts_feed(limit: int = 20) -> dict:
+    """The alerts menu when a page opens: open or recent alerts and the latest detections
+    (later ones arrive over the dashboard socket)."""
+    from attendance.models import AlertLog
+
+    since = timezone.now() - timedelta(hours=24)
+    alerts = [
+        {
+            "id": a.id,
+            "kind": a.kind,
+            "employee": a.employee.name,
+            "camera": a.camera.slug if a.camera else None,
+            "started": a.started.isoformat(),
+            "resolved": a.resolved.isoformat() if a.resolved else None,
+            "message": a.message or f"{a.get_kind_display()}: {a.employee}",
+            "url": playback_link(a.camera.slug if a.camera else None, a.started),
+        }
+        for a in AlertLog.objects.select_related("employee", "camera").filter(started__gte=since)[:limit]
+    ]
+    detections = [
+        {
+            "id": e.id,
+            "camera": e.camera.slug,
+            "label": e.label,
+            "confidence": e.confidence,
+            "start": e.start.isoformat(),
+            "end": e.end.isoformat() if e.end else None,
+        }
+        for e in ObjectEvent.objects.select_related("camera").filter(start__gte=since, source="live")[:limit]
+    ]
+    return {"alerts": alerts, "detections": detections}

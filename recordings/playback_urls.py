@@ -1,0 +1,9 @@
+from django.urls import path
+
+from recordings import views
+
+app_name = "playback"
+urlpatterns = [
+    path("", views.playback_page, name="page"),
+    path("timeline/", views.timeline, name="timeline"),
+]

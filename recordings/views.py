@@ -1,0 +1,135 @@
+"""Playback pages, recorded files (with Range) and exports. Thin: parse, check the role,
+call selectors/export, answer."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import role_required
+from recordings import selectors
+from recordings.export import NothingToExport, export_mp4
+from recordings.files import open_then_unlink, serve_file
+
+log = logging.getLogger("ainvr.playback")
+
+
+def _bad_request(error: ValidationError) -> JsonResponse:
+    return JsonResponse(
+        {"errors": error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}}, status=400
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+@role_required
+def segment_file(request, pk: int):
+    """One recorded segment by its id, with Range."""
+    segment = selectors.segment_by_id(pk)
+    if segment is None:
+        raise Http404("No such recording.")
+    return serve_file(request, settings.RECORDINGS_DIR, segment.path, accel_prefix=settings.RECORDINGS_ACCEL_REDIRECT)
+
+
+@require_http_methods(["GET", "HEAD"])
+@role_required
+def recording_file(request, path: str):
+    """A file under RECORDINGS_DIR by its relative path (as the API lists it), with Range."""
+    return serve_file(request, settings.RECORDINGS_DIR, path, accel_prefix=settings.RECORDINGS_ACCEL_REDIRECT)
+
+
+@require_http_methods(["GET", "HEAD"])
+@role_required
+def media_file(request, path: str):
+    """Snapshots and annotated videos under MEDIA_DIR, with Range."""
+    return serve_file(request, settings.MEDIA_ROOT, path, accel_prefix=settings.MEDIA_ACCEL_REDIRECT)
+
+
+@require_GET
+@role_required
+def export(request):
+    """?camera=<slug>&start=<ISO>&end=<ISO>: the range as one MP4 download."""
+    try:
+        camera = selectors.camera_by_slug(request.GET.get("camera"))
+        start = selectors.parse_moment(request.GET.get("start"), "start")
+        end = selectors.parse_moment(request.GET.get("end"), "end")
+        if end <= start:
+            raise ValidationError({"end": "The end must be after the start."})
+        if (end - start).total_seconds() > settings.RECORDINGS_EXPORT_MAX_MINUTES * 60:
+            raise ValidationError(
+                {"end": f"Export at most {settings.RECORDINGS_EXPORT_MAX_MINUTES} minutes at a time."}
+            )
+    except ValidationError as e:
+        return _bad_request(e)
+    segments = list(selectors.segments_between(camera, start, end))
+    if not segments:
+        return JsonResponse({"errors": {"detail": ["Nothing was recorded in that range."]}}, status=404)
+    with tempfile.NamedTemporaryFile(dir=settings.STATE_DIR, prefix="export-", suffix=".mp4", delete=False) as tmp:
+        dest = Path(tmp.name)
+    try:
+        export_mp4(segments, root=settings.RECORDINGS_DIR, start=start, end=end, dest=dest)
+    except NothingToExport as e:
+        dest.unlink(missing_ok=True)
+        return JsonResponse({"errors": {"detail": [str(e)]}}, status=404)
+    except Exception:
+        dest.unlink(missing_ok=True)
+        raise
+    local = timezone.localtime(start)
+    name = f"{camera.slug}-{local:%Y%m%d-%H%M%S}-{int((end - start).total_seconds())}s.mp4"
+    return FileResponse(open_then_unlink(dest), as_attachment=True, filename=name, content_type="video/mp4")
+
+
+@require_GET
+@role_required
+def playback_page(request):
+    """The player. ?camera=<slug>&at=<ISO> opens a moment (links from alerts)."""
+    cameras = list(selectors.playback_cameras())
+    camera = None
+    at = None
+    errors = {}
+    slug = request.GET.get("camera")
+    if slug:
+        camera = next((c for c in cameras if c.slug == slug), None)
+        if camera is None:
+            errors["camera"] = f"There is no camera {slug!r}."
+    if request.GET.get("at"):
+        try:
+            at = selectors.parse_moment(request.GET["at"], "at")
+        except ValidationError as e:
+            errors.update({k: v[0] for k, v in e.message_dict.items()})
+    if camera is None and cameras and "camera" not in errors:
+        camera = cameras[0]
+    at = timezone.localtime(at or timezone.now())
+    day_start, day_end = selectors.day_window(at.date())
+    context = {
+        "cameras": cameras,
+        "camera": camera,
+        "at": at,
+        "previous_day": day_start - timedelta(hours=12),
+        "next_day": day_end + timedelta(hours=12),
+        "export_start": at - timedelta(minutes=2),
+        "export_end": at + timedelta(minutes=3),
+        "errors": errors,
+    }
+    return render(request, "playback/page.html", context, status=400 if errors else 200)
+
+
+@require_GET
+@role_required
+def timeline(request):
+    """?camera=<slug>&date=YYYY-MM-DD: the day's spans, segments and detection events."""
+    try:
+        camera = selectors.camera_by_slug(request.GET.get("camera"))
+        day = selectors.parse_day(request.GET.get("date"))
+    except ValidationError as e:
+        return _bad_request(e)
+    start, end = selectors.day_window(day)
+    return JsonResponse(selectors.timeline(camera, start, end))

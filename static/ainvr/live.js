@@ -1,0 +1,285 @@
+// The live grid: each tile plays /ws/live/<camera>/ (fragmented MP4) through Media Source
+// Extensions and draws the AI boxes of the frame on screen over it.
+//
+// In step with the video: the init message gives `epoch`, the wall-clock time of media
+// time 0; a detection's media time is captured_at - epoch, and a box is drawn only while
+// the video shows that moment (video.currentTime), not when the message arrives.
+(function () {
+  "use strict";
+
+  const LIVE_EDGE_S = 1.0;      // further behind the newest data than this: jump ahead
+  const CATCH_UP_S = 0.25;      // further behind than this: play at 1.15x until caught up
+  const KEEP_BUFFER_S = 20;     // video kept behind the play head
+  const STALE_DETECTION_S = 1.0; // boxes older than this (in media time) are not drawn
+  const AI_TIMEOUT_S = 10;
+  const pageStart = performance.now();
+  let overlayOn = true;
+
+  function colorFor(label) {
+    const fixed = { person: "#e53935", car: "#1e88e5", truck: "#3949ab", bicycle: "#43a047", bus: "#8e24aa" };
+    if (fixed[label]) return fixed[label];
+    let h = 0;
+    for (const c of label) h = (h * 31 + c.charCodeAt(0)) % 360;
+    return "hsl(" + h + ", 70%, 50%)";
+  }
+
+  class LiveTile {
+    constructor(el) {
+      this.el = el;
+      this.video = el.querySelector("video");
+      this.canvas = el.querySelector("canvas");
+      this.msg = el.querySelector("[data-msg]");
+      this.aiState = el.querySelector("[data-ai-state]");
+      this.cameraState = el.querySelector("[data-camera-state]");
+      this.aiEnabled = el.dataset.ai === "on";
+      this.detections = [];
+      this.queue = [];
+      this.delay = 1000;
+      this.lastDetectionAt = 0;
+      this.firstFrame = false;
+      el.querySelector("[data-fullscreen]").addEventListener("click", () => this.fullscreen());
+      this.video.addEventListener("playing", () => this.onPlaying());
+      this.connect();
+    }
+
+    say(text) {
+      this.msg.textContent = text;
+      this.msg.hidden = !text;
+    }
+
+    fullscreen() {
+      if (document.fullscreenElement === this.el) document.exitFullscreen();
+      else if (this.el.requestFullscreen) this.el.requestFullscreen();
+    }
+
+    connect() {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      const ws = new WebSocket(scheme + location.host + this.el.dataset.socket);
+      ws.binaryType = "arraybuffer";
+      this.ws = ws;
+      ws.onmessage = (m) => {
+        if (typeof m.data === "string") {
+          let msg;
+          try { msg = JSON.parse(m.data); } catch (e) { return; }
+          if (msg.type === "init") this.start(msg.codec, msg.epoch);
+          else if (msg.type === "detections") this.onDetections(msg);
+        } else {
+          this.queue.push(m.data);
+          this.el.dataset.fragments = String(Number(this.el.dataset.fragments || 0) + 1);
+          this.pump();
+        }
+      };
+      ws.onopen = () => { this.delay = 1000; this.say("Waiting for video…"); };
+      ws.onclose = () => {
+        this.teardown();
+        this.say("Reconnecting…");
+        this.el.dataset.state = "reconnecting";
+        // A dropped socket (server restart, network blip) comes back by itself.
+        setTimeout(() => this.connect(), this.delay);
+        this.delay = Math.min(this.delay * 2, 10000);
+      };
+    }
+
+    teardown() {
+      this.queue = [];
+      this.sourceBuffer = null;
+      if (this.mediaSource && this.video.src) {
+        URL.revokeObjectURL(this.video.src);
+        this.video.removeAttribute("src");
+        this.video.load();
+      }
+      this.mediaSource = null;
+    }
+
+    start(codec, epoch) {
+      // A new init (first one, or the camera came back with other settings): a fresh MediaSource.
+      this.teardown();
+      this.epoch = epoch;
+      this.detections = [];
+      const mime = 'video/mp4; codecs="' + codec + '"';
+      if (!window.MediaSource || !MediaSource.isTypeSupported(mime)) {
+        this.say("This browser cannot play " + codec);
+        return;
+      }
+      const ms = new MediaSource();
+      this.mediaSource = ms;
+      this.video.src = URL.createObjectURL(ms);
+      ms.addEventListener("sourceopen", () => {
+        if (this.mediaSource !== ms) return;
+        const sb = ms.addSourceBuffer(mime);
+        sb.mode = "segments";
+        sb.addEventListener("updateend", () => this.afterAppend());
+        this.sourceBuffer = sb;
+        this.pump();
+      }, { once: true });
+    }
+
+    pump() {
+      const sb = this.sourceBuffer;
+      if (!sb || sb.updating || !this.queue.length || this.mediaSource.readyState !== "open") return;
+      // Everything waiting goes in one append: one fragment per frame, and an append per
+      // fragment falls behind when the CPU is busy (8 tiles at 15 fps: 120 appends a second).
+      let data;
+      if (this.queue.length === 1) {
+        data = this.queue.shift();
+      } else {
+        const size = this.queue.reduce((n, b) => n + b.byteLength, 0);
+        const merged = new Uint8Array(size);
+        let at = 0;
+        for (const b of this.queue) { merged.set(new Uint8Array(b), at); at += b.byteLength; }
+        this.queue = [];
+        data = merged;
+      }
+      try {
+        sb.appendBuffer(data);
+      } catch (e) {
+        // QuotaExceeded or a decode error: start again from a fresh init.
+        if (this.ws) this.ws.close();
+      }
+    }
+
+    afterAppend() {
+      const sb = this.sourceBuffer;
+      const v = this.video;
+      if (!sb) return;
+      if (sb.buffered.length) {
+        const end = sb.buffered.end(sb.buffered.length - 1);
+        const start = sb.buffered.start(0);
+        if (end - v.currentTime > LIVE_EDGE_S || v.currentTime < sb.buffered.start(sb.buffered.length - 1)) {
+          v.currentTime = Math.max(sb.buffered.start(sb.buffered.length - 1), end - 0.1);
+        }
+        if (v.paused) v.play().catch(() => {});
+        if (v.currentTime - start > KEEP_BUFFER_S * 2 && !sb.updating) {
+          sb.remove(start, v.currentTime - KEEP_BUFFER_S);
+          return; // updateend follows and pumps
+        }
+      }
+      this.pump();
+    }
+
+    onPlaying() {
+      this.say("");
+      this.el.dataset.state = "playing";
+      if (!this.firstFrame) {
+        this.firstFrame = true;
+        this.el.dataset.firstFrameMs = String(Math.round(performance.now() - pageStart));
+      }
+    }
+
+    onDetections(msg) {
+      if (this.epoch == null) return;
+      const mediaTime = msg.captured_at - this.epoch;
+      this.detections.push({ t: mediaTime, objects: msg.objects || [] });
+      this.detections.sort((a, b) => a.t - b.t);
+      // Bounded even while the overlay is off or the video stalls.
+      const oldest = this.video.currentTime - 5;
+      while (this.detections.length > 1 && (this.detections[0].t < oldest || this.detections.length > 300)) {
+        this.detections.shift();
+      }
+      this.lastDetectionAt = performance.now();
+      if (msg.inference_ms != null) {
+        this.aiState.textContent = "AI " + Math.round(msg.inference_ms) + " ms";
+        this.aiState.className = "pill ai-on";
+      }
+    }
+
+    // The detections of the frame on screen: the newest not after the play head, if recent.
+    current() {
+      const now = this.video.currentTime;
+      while (this.detections.length > 1 && this.detections[1].t <= now) this.detections.shift();
+      const d = this.detections[0];
+      if (!d || d.t > now + 0.05 || now - d.t > STALE_DETECTION_S) return null;
+      return d;
+    }
+
+    draw() {
+      const c = this.canvas;
+      const rect = c.getBoundingClientRect();
+      const dpr = window.devicePixelRatio || 1;
+      const w = Math.round(rect.width * dpr), h = Math.round(rect.height * dpr);
+      if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+      const ctx = c.getContext("2d");
+      ctx.clearRect(0, 0, w, h);
+      let drawn = 0;
+      const d = overlayOn ? this.current() : null;
+      const vw = this.video.videoWidth, vh = this.video.videoHeight;
+      if (d && vw && vh) {
+        // Where the video really is inside the tile (object-fit: contain).
+        const scale = Math.min(w / vw, h / vh);
+        const dw = vw * scale, dh = vh * scale, ox = (w - dw) / 2, oy = (h - dh) / 2;
+        ctx.lineWidth = Math.max(2, 2 * dpr);
+        ctx.font = Math.round(12 * dpr) + "px system-ui, sans-serif";
+        ctx.textBaseline = "top";
+        for (const o of d.objects) {
+          const [x1, y1, x2, y2] = o.box;
+          const x = ox + x1 * dw, y = oy + y1 * dh, bw = (x2 - x1) * dw, bh = (y2 - y1) * dh;
+          const color = colorFor(o.label);
+          ctx.strokeStyle = color;
+          ctx.strokeRect(x, y, bw, bh);
+          const text = o.label + " " + Math.round(o.confidence * 100) + "%";
+          const tw = ctx.measureText(text).width + 6 * dpr;
+          const th = 16 * dpr;
+          const ty = y >= th ? y - th : y;
+          ctx.fillStyle = color;
+          ctx.fillRect(x, ty, tw, th);
+          ctx.fillStyle = "#fff";
+          ctx.fillText(text, x + 3 * dpr, ty + 2 * dpr);
+          drawn += 1;
+        }
+      }
+      this.el.dataset.boxes = String(drawn);
+      if (this.aiEnabled && this.lastDetectionAt && performance.now() - this.lastDetectionAt > AI_TIMEOUT_S * 1000) {
+        this.aiState.textContent = "AI idle";
+        this.aiState.className = "pill";
+      }
+      if (this.epoch != null && this.el.dataset.state === "playing") {
+        // Wall clock now minus the wall-clock time of the frame on screen.
+        this.el.dataset.latencyMs = String(Math.round((Date.now() / 1000 - this.epoch - this.video.currentTime) * 1000));
+        const b = this.video.buffered;
+        this.keepUp(b);
+        // How far the play head is behind the newest video received: the player's share of the latency.
+        this.el.dataset.queued = String(this.queue.length);
+        if (b.length) this.el.dataset.behindMs = String(Math.round((b.end(b.length - 1) - this.video.currentTime) * 1000));
+      }
+    }
+
+    // Stay near the newest video: play a little faster while behind, jump when far behind.
+    keepUp(b) {
+      if (!b.length || this.video.paused) return;
+      const behind = b.end(b.length - 1) - this.video.currentTime;
+      if (behind > LIVE_EDGE_S) this.video.currentTime = b.end(b.length - 1) - 0.1;
+      else this.video.playbackRate = behind > CATCH_UP_S ? 1.15 : 1.0;
+    }
+
+    setCameraState(payload) {
+      this.cameraState.textContent = payload.state.charAt(0).toUpperCase() + payload.state.slice(1);
+      this.cameraState.className = "pill " + payload.state;
+      this.cameraState.title = payload.last_error || "Camera";
+    }
+  }
+
+  const tiles = Array.from(document.querySelectorAll("[data-tile]")).map((el) => new LiveTile(el));
+
+  function frame() {
+    for (const t of tiles) t.draw();
+    requestAnimationFrame(frame);
+  }
+  requestAnimationFrame(frame);
+
+  const toggle = document.querySelector("[data-overlay-toggle]");
+  overlayOn = toggle.getAttribute("aria-pressed") === "true";
+  toggle.addEventListener("click", () => {
+    overlayOn = !overlayOn;
+    toggle.setAttribute("aria-pressed", String(overlayOn));
+  });
+
+  const choice = document.querySelector("[data-layout-choice]");
+  if (choice) choice.addEventListener("change", () => { location.href = choice.value; });
+
+  window.addEventListener("ainvr:dashboard", (e) => {
+    const msg = e.detail;
+    if (msg.event === "camera.status") {
+      for (const t of tiles) if (t.el.dataset.camera === msg.payload.camera) t.setCameraState(msg.payload);
+    }
+  });
+})();

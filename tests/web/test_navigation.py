@@ -1,0 +1,63 @@
+"""The navigation shows each role what it may use."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def nav(client) -> str:
+    html = client.get("/live/").content.decode()
+    return html[html.index('<div id="main-nav"') : html.index("</nav>")]
+
+
+def test_the_operator_sees_live_playback_and_analysis_but_no_settings(operator_client, db):
+    links = nav(operator_client)
+    for href in ('href="/live/"', 'href="/playback/"', 'href="/analysis/"'):
+        assert href in links
+    assert "/admin/" not in links
+    assert 'aria-current="page">Live' in links
+
+
+def test_the_admin_also_sees_settings(admin_client, db):
+    assert 'href="/admin/">Settings' in nav(admin_client)
+
+
+def test_attendance_is_linked_only_when_its_pages_exist(operator_client, db):
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        url = reverse("attendance:panel")
+    except NoReverseMatch:
+        assert "Attendance" not in nav(operator_client)
+    else:
+        assert f'href="{url}"' in nav(operator_client)
+
+
+@pytest.mark.parametrize("url", ["/live/", "/playback/", "/analysis/"])
+def test_every_page_has_a_skip_link_and_the_alerts_menu(operator_client, db, url):
+    html = operator_client.get(url).content.decode()
+    assert 'class="skip" href="#main"' in html
+    assert "data-alerts-badge" in html
+    assert 'data-dashboard-socket="/ws/dashboard/"' in html
+
+
+def test_the_alerts_feed_links_each_alert_to_its_moment(operator_client, camera):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from attendance.models import AlertLog, Employee
+    from detection.models import ObjectEvent
+
+    now = timezone.now().replace(microsecond=0)
+    employee = Employee.objects.create(code="E9", name="Eve Example")
+    alert = AlertLog.objects.create(employee=employee, camera=camera, started=now, message="Away for 20 minutes")
+    event = ObjectEvent.objects.create(camera=camera, label="car", confidence=0.8, box=[0, 0, 1, 1], start=now)
+    ObjectEvent.objects.create(
+        camera=camera, label="dog", confidence=0.8, box=[0, 0, 1, 1], start=datetime(2020, 1, 1, tzinfo=UTC)
+    )
+    feed = operator_client.get("/live/alerts.json").json()
+    [row] = feed["alerts"]
+    assert row["id"] == alert.id and row["employee"] == "Eve Example" and row["message"] == "Away for 20 minutes"
+    assert row["url"] == f"/playback/?camera=gate&at={now.isoformat().replace('+', '%2B')}"
+    assert [d["id"] for d in feed["detections"]] == [event.id]  # the old one is not news
