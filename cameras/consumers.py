@@ -22,14 +22,16 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
     """The dashboard's socket: camera status changes, detections and alerts.
 
     Refuses anyone without a role (the handshake fails with 403). Joins one group per
-    enabled camera plus the alerts group, and forwards what services broadcast there
+    enabled camera plus, for admins, the (employee) alerts group, and forwards what services broadcast there
     (ainvr.realtime). Nothing is accepted from the browser."""
 
     async def connect(self):
         if not has_role(self.scope.get("user")):
             await self.close()
             return
-        self.groups_joined = [ALERTS_GROUP] + [camera_group(slug) for slug in await enabled_camera_slugs()]
+        self.groups_joined = [camera_group(slug) for slug in await enabled_camera_slugs()]
+        if self.scope["user"].is_admin:  # employee alerts name people: attendance is for admins
+            self.groups_joined.append(ALERTS_GROUP)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

@@ -70,12 +70,16 @@ def playback_link(slug: str | None, at) -> str | None:
     return f"{reverse('playback:page')}?camera={slug}&at={at.isoformat().replace('+', '%2B')}"
 
 
-def alerts_feed(limit: int = 20) -> dict:
+def alerts_feed(*, with_employee_alerts: bool, limit: int = 20) -> dict:
     """The alerts menu when a page opens: open or recent alerts and the latest detections
-    (later ones arrive over the dashboard socket)."""
+    (later ones arrive over the dashboard socket). Employee alerts name people: attendance
+    is for admins only."""
     from attendance.models import AlertLog
 
     since = timezone.now() - timedelta(hours=24)
+    employee_alerts = AlertLog.objects.select_related("employee", "camera").filter(started__gte=since)
+    if not with_employee_alerts:
+        employee_alerts = employee_alerts.none()
     alerts = [
         {
             "id": a.id,
@@ -87,7 +91,7 @@ def alerts_feed(limit: int = 20) -> dict:
             "message": a.message or f"{a.get_kind_display()}: {a.employee}",
             "url": playback_link(a.camera.slug if a.camera else None, a.started),
         }
-        for a in AlertLog.objects.select_related("employee", "camera").filter(started__gte=since)[:limit]
+        for a in employee_alerts[:limit]
     ]
     detections = [
         {

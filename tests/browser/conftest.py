@@ -196,19 +196,33 @@ def browser(site):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-@pytest.fixture(scope="module")
-def operator_page(browser, site):
-    """A page of a browser in which the operator has logged in through the login form."""
+def logged_in_page(browser, site, username: str):
+    """A page of a new browser context in which `username` logged in through the login form."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=site.url)
     page = context.new_page()
     page.console_lines = []  # what the page logged, for failure messages
     page.on("console", lambda m: page.console_lines.append(f"{m.type}: {m.text}"))
     page.on("pageerror", lambda e: page.console_lines.append(f"error: {e} {e.stack}"))
     page.goto("/login/?next=/live/")
-    page.fill("#id_username", "bob")
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"^[^?]*/live/$"))
+    return context, page
+
+
+@pytest.fixture(scope="module")
+def operator_page(browser, site):
+    """A page of a browser in which the operator has logged in through the login form."""
+    context, page = logged_in_page(browser, site, "bob")
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def admin_page(browser, site):
+    """The same for an admin (employee alerts reach admins only)."""
+    context, page = logged_in_page(browser, site, "alice")
     yield page
     context.close()
 

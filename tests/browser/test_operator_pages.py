@@ -116,8 +116,8 @@ def broadcast(event: str, payload: dict) -> None:
     thread.join(10)
 
 
-def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(operator_page, screenshot):
-    page = operator_page
+def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(admin_page, screenshot):
+    page = admin_page
     page.goto("/live/")
     page.wait_for_function("() => document.querySelector('[data-alerts]') !== null")
     started = "2026-03-10T10:42:00+01:00"

@@ -16,7 +16,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
 from ainvr.asgi import application
-from ainvr.realtime import ALERTS_GROUP, broadcast_on_commit, send_now
+from ainvr.realtime import ALERTS_GROUP, broadcast_on_commit, camera_group, send_now
 from cameras.services import update_camera_status
 from tests.realtime.sockets import TIMEOUT, connects, headers_for
 
@@ -103,7 +103,7 @@ def test_the_event_is_sent_only_when_the_transaction_commits(in_memory_layer, ca
         with transaction.atomic():
             update_camera_status(camera, state="online")
             # Sent at once: had the status gone out before the commit, it would come first.
-            send_now(ALERTS_GROUP, "probe", {"sent": "inside the transaction"})
+            send_now(camera_group(camera.slug), "probe", {"sent": "inside the transaction"})
 
     first, second = events_after(headers_for(operator_client), change, count=2)
 
@@ -157,6 +157,17 @@ def test_alerts_reach_the_dashboard(in_memory_layer, camera, admin_client):
     [message] = events_after(headers_for(admin_client), change)
 
     assert message == {"event": "attendance.alert", "payload": {"employee": "E1", "kind": "absence"}}
+
+
+def test_employee_alerts_never_reach_an_operator(in_memory_layer, camera, operator_client):
+    def change():
+        with transaction.atomic():
+            broadcast_on_commit(ALERTS_GROUP, "alert.created", {"employee": "Eve", "kind": "absence"})
+            broadcast_on_commit(camera_group(camera.slug), "probe", {"after": "the alert"})
+
+    [message] = events_after(headers_for(operator_client), change)
+
+    assert message == {"event": "probe", "payload": {"after": "the alert"}}
 
 
 def test_what_the_browser_sends_is_ignored(in_memory_layer, camera, operator_client):
