@@ -71,8 +71,9 @@ class StatusReporter:
     """Writes the camera's status to the database: at once when the state changes, and
     otherwise every `refresh_s` (last frame time, measured fps), not once per frame."""
 
-    def __init__(self, camera_id: int, *, refresh_s: float = 5.0, clock=time.monotonic, write=None):
+    def __init__(self, camera_id: int, *, refresh_s: float = 5.0, clock=time.monotonic, write=None, on_frames=None):
         self.camera_id = camera_id
+        self.on_frames = on_frames  # called with the frames counted at each refresh (metrics)
         self.refresh_s = refresh_s
         self.clock = clock
         self._write = write
@@ -102,6 +103,8 @@ class StatusReporter:
     def _fps(self, now: float) -> float | None:
         elapsed = now - self._window_start
         fps = round(self._frames / elapsed, 2) if elapsed > 0 else None
+        if self.on_frames is not None and self._frames:
+            self.on_frames(self._frames)
         self._frames, self._window_start = 0, now
         return fps
 
@@ -158,8 +161,10 @@ class CaptureWorker:
         read_timeout: float = 5.0,
         live=None,
         sampler=None,
+        on_reconnected: Callable[[], None] | None = None,
     ):
         self.spec = spec
+        self.on_reconnected = on_reconnected  # metrics: the stream was opened again
         self.live = live  # a cameras.live.LiveRelay, or None
         self.sampler = sampler  # a cameras.frames.FrameSampler fed from this stream, or None
         self.recordings_root = recordings_root
@@ -182,6 +187,7 @@ class CaptureWorker:
         self._retry_at = 0.0
         self._pace = None  # (monotonic at first packet, first dts) for file sources
         self._file_source = is_file_source(spec.main_url)  # asked for every packet
+        self._opened_before = False
 
     # --- the loop -----------------------------------------------------------------
     def step(self) -> bool:
@@ -233,6 +239,9 @@ class CaptureWorker:
             self.live.begin(video)
         if self.sampler is not None:
             self.sampler.begin(video)
+        if self._opened_before and self.on_reconnected is not None and not self._file_source:
+            self.on_reconnected()
+        self._opened_before = True
         ctx = video.codec_context
         self.status.online(codec=ctx.name, width=ctx.width or None, height=ctx.height or None)
         log.info("%s: connected (%s %sx%s)", self.spec.slug, ctx.name, ctx.width, ctx.height)

@@ -66,8 +66,9 @@ class ProcessQueueSink:
     """Frames to another process through a multiprocessing queue; a full queue drops the
     new frame (counted) instead of blocking the capture process."""
 
-    def __init__(self, mp_queue):
+    def __init__(self, mp_queue, on_drop: Callable[[], None] | None = None):
         self.queue = mp_queue
+        self.on_drop = on_drop
         self.dropped = 0
         self.offered = 0
 
@@ -77,6 +78,8 @@ class ProcessQueueSink:
             self.queue.put_nowait(frame)
         except queue.Full:
             self.dropped += 1
+            if self.on_drop is not None:
+                self.on_drop()
             return False
         return True
 

@@ -25,6 +25,7 @@ CAPTURE_PRELOAD = [
     "cameras.reports",
     "recordings.segments",
     "channels_redis.core",
+    "ops.metrics",
 ]
 
 
@@ -62,9 +63,14 @@ def frame_sink(spec, frame_queues: dict):
     """Where this camera's sampled frames go: the detector's queue when AI is on, the face
     recogniser's when attendance is, both, or nowhere (then nothing is decoded at all)."""
     from cameras.frames import FanOutSink, ProcessQueueSink
+    from ops import metrics
 
     wanted = {"detection": spec.ai_enabled, "attendance": spec.attendance_enabled}
-    sinks = [ProcessQueueSink(q) for purpose, q in sorted(frame_queues.items()) if wanted.get(purpose)]
+    sinks = [
+        ProcessQueueSink(q, on_drop=lambda purpose=purpose: metrics.frames_dropped(spec.slug, purpose))
+        for purpose, q in sorted(frame_queues.items())
+        if wanted.get(purpose)
+    ]
     if not sinks:
         return None
     return sinks[0] if len(sinks) == 1 else FanOutSink(sinks)
@@ -82,6 +88,7 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
 
     from cameras.capture import CaptureWorker, StatusReporter
     from cameras.reports import ReportSender
+    from ops import metrics
 
     sender = ReportSender(reports)
     live = None
@@ -103,11 +110,12 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
     worker = CaptureWorker(
         spec,
         recordings_root=Path(config.recordings_root),
-        status=StatusReporter(spec.id, write=sender.status),
+        status=StatusReporter(spec.id, write=sender.status, on_frames=lambda n: metrics.frames_in(spec.slug, n)),
         on_segment=sender.segment,
         on_disk_full=sender.disk_full,
         live=live,
         sampler=sampler,
+        on_reconnected=lambda: metrics.camera_reconnected(spec.slug),
     )
     parent = os.getppid()  # the forkserver: it exits with the supervisor
     try:

@@ -95,11 +95,16 @@ def write_status(camera_id: int, state: str, fields: dict) -> None:
 
 
 def write_segment(camera_id: int, closed) -> None:
+    from datetime import UTC, datetime
+
     from ainvr.db import drop_stale_connections
+    from ops import metrics
     from recordings.services import record_segment
 
     drop_stale_connections()
     record_segment(camera_id=camera_id, closed=closed)
+    slug = closed.relative_path.split("/", 1)[0]
+    metrics.segment_closed(slug, closed.size_bytes, (datetime.now(UTC) - closed.end).total_seconds())
 
 
 def free_disk(camera_id: int, recordings_root) -> None:

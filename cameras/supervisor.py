@@ -217,6 +217,7 @@ class Supervisor:
                 continue  # the old process is still closing its file: one writer per camera
             if slot.handle is not None and not slot.handle.is_alive():
                 self._drain(slot.handle)  # its last words: the segment it closed, say
+                _forget_metrics(slot.handle)
                 code = slot.handle.exitcode
                 log.warning("%s: capture process exited with code %s", slot.spec.slug, code)
                 slot.handle = None
@@ -305,8 +306,19 @@ class Supervisor:
                 continue
             still.append((camera_id, handle, deadline))
         reaped = len(still) != len(self.stopping)
+        for _, handle, _ in self.stopping:
+            if not handle.is_alive():
+                _forget_metrics(handle)
         self.stopping = still
         return reaped
+
+
+def _forget_metrics(handle) -> None:
+    from ops import metrics
+
+    pid = getattr(handle, "pid", None)
+    if isinstance(pid, int):
+        metrics.process_died(pid)
 
 
 def _mark_camera_error(camera_id: int, message: str) -> None:

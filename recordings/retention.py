@@ -128,9 +128,12 @@ class _Deleter:
         if not gone:
             return 0, 0
         Segment.objects.filter(pk__in=[row.id for row, _ in gone]).delete()
+        from ops import metrics
+
         row_bytes = file_bytes = 0
         for row, size in gone:
             row_bytes += row.size_bytes
+            metrics.retention_deleted(row.slug, 1, size or 0)
             if size is None:
                 self.report.missing_files += 1
                 log.info("retention: %s: deleted %s (%s, %d bytes, file already missing)", *_line(row, reason))

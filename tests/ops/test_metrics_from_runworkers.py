@@ -12,12 +12,7 @@ from cameras.services import save_camera
 from recordings.models import Segment
 from tests.workers.test_runworkers_processes import start_runworkers, stop, wait_for
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # The capture code calls ops.metrics once the lead wires it in (segment_closed,
-    # frames_in, camera_reconnected): then this mark goes, and strict makes sure it does.
-    pytest.mark.xfail(strict=True, reason="ops.metrics calls are not wired into the pipeline yet"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def value(text: str, sample: str) -> float:

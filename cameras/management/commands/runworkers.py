@@ -35,6 +35,9 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
 
+        from ops import metrics
+
+        metrics.clean_multiprocess_dir()  # files of processes gone since the last run
         # The forkserver imports PyAV and the capture code while we reconcile.
         start_worker_server()
         from django.db import connections
