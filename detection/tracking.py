@@ -75,12 +75,16 @@ class TrackEvents:
         lost_after: timedelta = timedelta(seconds=5),
         update_every: timedelta = timedelta(seconds=5),
         classes: set[str] | None = None,
+        min_confidence: float = 0.0,
     ):
         self.camera_id = camera_id
         self.store = store
         self.lost_after = lost_after
         self.update_every = update_every
         self.classes = classes
+        # A track becomes an event once it is seen at this confidence; after that, weaker
+        # sightings still keep it alive (the detector's score dips as people turn).
+        self.min_confidence = min_confidence
         self.active: dict[int, ActiveTrack] = {}
         self.writes = 0
 
@@ -90,6 +94,8 @@ class TrackEvents:
                 continue
             track = self.active.get(obj.track_id)
             if track is None:
+                if obj.confidence < self.min_confidence:
+                    continue
                 track = ActiveTrack(obj.track_id, obj.label, now, now, obj.confidence, obj.box, best_image=image)
                 track.snapshot_confidence = obj.confidence
                 self.active[obj.track_id] = track
