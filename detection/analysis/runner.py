@@ -1,8 +1,8 @@
 """One analysis run, driven step by step.
 
-Each `step()` takes a batch of sampled frames, asks the motion gate which ones changed,
-runs the detector on those in one call (a still frame keeps the previous frame's
-detections: nothing moved, so the same objects are there), tracks, draws the annotated
+Each `step()` takes a batch of sampled frames, asks the change gate which ones differ from
+the last frame the detector saw, runs the detector on those in one call (an unchanged frame
+keeps the previous detections: the same objects are there), tracks, draws the annotated
 video, saves the objects whose tracks ended, and every so often saves the progress. It
 returns False when the footage is done or the job was cancelled; `finish()` then stores
 the remaining events, the report and the video.
@@ -22,11 +22,11 @@ from django.utils import timezone
 
 from detection.analysis.annotate import AnnotatedVideo, draw_detections
 from detection.analysis.footage import FootageSampler, Sample, SegmentFile, expected_samples, overlap_seconds
+from detection.analysis.gate import ChangeGate
 from detection.analysis.report import build_report, save_event, write_report_file
 from detection.analysis.tracking import SampleTracker, Track
 from detection.backends.base import Detection, Detector
 from detection.models import AnalysisJob, JobStatus, ObjectEvent
-from detection.motion import MotionGate
 
 log = logging.getLogger("detection.analysis")
 
@@ -56,7 +56,7 @@ def output_folder(job: AnalysisJob) -> str:
 
 class AnalysisRun:
     """Runs `job` over `segments` with `detector` (loaded or not). `annotate` overrides the
-    job's own flag; `gate` is a MotionGate or None for no gating; `clock` is monotonic
+    job's own flag; `gate` is a ChangeGate or None to run the detector on every sample; `clock` is monotonic
     seconds. Cancellation is checked at most every `check_every` seconds, progress saved at
     most every `save_every` seconds (and `on_progress` called then)."""
 
@@ -68,7 +68,7 @@ class AnalysisRun:
         segments: list[SegmentFile],
         batch: int = 4,
         annotate: bool | None = None,
-        gate: MotionGate | None = None,
+        gate: ChangeGate | None = None,
         refresh_seconds: float = 10.0,
         check_every: float = 0.5,
         save_every: float = 1.0,
@@ -124,11 +124,18 @@ class AnalysisRun:
         return True
 
     def _analyse(self, batch: list[Sample]) -> None:
+        # Within a batch, frames are compared with the last frame sent to the detector, or
+        # the last one picked for this batch.
         fresh = []
+        last_at = self._last_detected_at
         for sample in batch:
-            motion = self.gate.check(sample.image) if self.gate is not None else None
-            stale = self._last_detected_at is None or sample.at - self._last_detected_at >= self.refresh
-            fresh.append(motion is None or motion.moving or stale)
+            stale = last_at is None or sample.at - last_at >= self.refresh
+            is_fresh = self.gate is None or stale or self.gate.changed(sample.image)
+            if is_fresh:
+                last_at = sample.at
+                if self.gate is not None:
+                    self.gate.keep(sample.image)
+            fresh.append(is_fresh)
         wanted = [s.image for s, f in zip(batch, fresh, strict=True) if f]
         began = time.perf_counter()
         found = iter(self.detector.detect(wanted)) if wanted else iter(())
@@ -216,6 +223,8 @@ class AnalysisRun:
             AnalysisJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.DONE, progress=1.0, finished_at=now
             )
+        if self.on_progress is not None and self.status == JobStatus.DONE:
+            self.on_progress(Progress(1.0, self.frames, self.frames, elapsed, 0.0))
         self.job.refresh_from_db()
         return self.job
 

@@ -37,8 +37,9 @@ def check_recordings_exist(camera, start: datetime, end: datetime) -> None:
     from recordings.models import Segment
 
     if not Segment.objects.filter(camera=camera).overlapping(start, end).exists():
+        first, last = timezone.localtime(start), timezone.localtime(end)
         raise ValidationError(
-            {"start": f"{camera.name} has no recordings between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M}."}
+            {"start": f"{camera.name} has no recordings between {first:%Y-%m-%d %H:%M:%S} and {last:%H:%M:%S %Z}."}
         )
 
 
@@ -116,7 +117,7 @@ def run_claimed_job(
 ) -> AnalysisJob:
     """Run a job that is already `running` (see claim_job) to its end. Any error marks it
     failed with a one-line reason; it is also raised again for the caller to report."""
-    from detection.motion import MotionGate
+    from detection.analysis.gate import ChangeGate
 
     run = None
     try:
@@ -133,7 +134,7 @@ def run_claimed_job(
             detector=detector,
             segments=segments,
             batch=getattr(settings, "DETECTOR_BATCH", 4),
-            gate=MotionGate(),
+            gate=ChangeGate(),
             on_progress=on_progress,
             **run_options,
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from rq import SimpleWorker
 
 from detection.analysis.services import QUEUE, enqueue_analysis_job
@@ -18,8 +19,8 @@ from tests.detection.tiny_yolo import *  # noqa: F403  (fixtures)
 from tests.detection.tiny_yolo import T0
 
 pytestmark = pytest.mark.django_db
-START = "2026-05-12 10:00:00"  # T0 in UTC, the test time zone
-END = "2026-05-12 10:00:08"
+START = "2026-05-12T10:00:00Z"  # T0
+END = "2026-05-12T10:00:08+00:00"
 
 
 def analyze(*args: str, model: str | None = None) -> str:
@@ -46,10 +47,13 @@ def test_it_analyses_recordings_and_says_where_the_report_and_video_are(camera, 
     assert (media / job.annotated_video).stat().st_size > 0
 
 
-def test_no_annotate_makes_no_video(camera, recorded_scene, tiny_weights):
-    out = analyze("--camera", "gate", "--start", START, "--end", END, "--no-annotate", model=str(tiny_weights))
+def test_no_annotate_makes_no_video_and_times_without_offset_are_local(camera, recorded_scene, tiny_weights):
+    local = timezone.localtime(T0)  # the tests run in Europe/Paris: 12:00 there is T0
+    start, end = f"{local:%Y-%m-%d %H:%M:%S}", f"{local + timedelta(seconds=8):%Y-%m-%d %H:%M:%S}"
+    out = analyze("--camera", "gate", "--start", start, "--end", end, "--no-annotate", model=str(tiny_weights))
 
     job = AnalysisJob.objects.get()
+    assert (job.start, job.end) == (T0, T0 + timedelta(seconds=8))
     assert job.status == JobStatus.DONE and not job.annotate and job.annotated_video == ""
     assert "Video:" not in out
 
@@ -59,11 +63,14 @@ def test_no_annotate_makes_no_video(camera, recorded_scene, tiny_weights):
     [
         (["--camera", "nope"], "no camera 'nope'; cameras: gate"),
         (["--start", "yesterday"], "--start 'yesterday' is not a date and time"),
-        (["--end", "2026-05-12 09:00:00"], "--end must be after --start"),
+        (["--end", "2026-05-12T09:00:00Z"], "--end must be after --start"),
         (["--classes", "person,unicorn"], "Unknown class(es): unicorn"),
         (["--confidence", "1.5"], "--confidence must be between 0 and 1"),
         (["--sample-fps", "100"], "sample_fps: Ensure this value is less than or equal to 30.0."),
-        (["--start", "2026-05-12 11:00:00", "--end", "2026-05-12 12:00:00"], "Gate has no recordings between"),
+        (
+            ["--start", "2026-05-12 14:00:00", "--end", "2026-05-12 15:00:00"],
+            "Gate has no recordings between 2026-05-12 14:00:00 and 15:00:00 CEST.",
+        ),
         (["--start", "2099-01-01 00:00:00", "--end", "2099-01-01 01:00:00"], "start: The start is in the future"),
         (["--backend", "nope"], "unknown detector backend 'nope'"),
         (["--backend", "ultralytics", "--model", "/nowhere/yolo11n.pt"], "model file /nowhere/yolo11n.pt not found"),

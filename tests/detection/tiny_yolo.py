@@ -47,8 +47,8 @@ def tiny_detector(tiny_weights):
     from detection.backends import create_detector
 
     def make(**options):
-        options.setdefault("confidence", 0.5)
-        detector = create_detector("ultralytics", model=str(tiny_weights), device="cpu", **options)
+        options = {"confidence": 0.5, "device": "cpu", **options}
+        detector = create_detector("ultralytics", model=str(tiny_weights), **options)
         detector.load()
         return detector
 

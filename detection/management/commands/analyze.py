@@ -81,7 +81,8 @@ class Command(BaseCommand):
         except ValidationError as e:
             raise CommandError(first_message(e)) from None
         self.stdout.write(
-            f"Analysis #{job.pk}: {cam.slug} from {start_at:%Y-%m-%d %H:%M:%S} to {end_at:%Y-%m-%d %H:%M:%S}, "
+            f"Analysis #{job.pk}: {cam.slug} from {timezone.localtime(start_at):%Y-%m-%d %H:%M:%S} "
+            f"to {timezone.localtime(end_at):%Y-%m-%d %H:%M:%S %Z}, "
             f"{detector.describe()}"
         )
         try:
