@@ -3,13 +3,14 @@
 One stage runs per inference device, in its own process (``run_inference_process``),
 fed by all capture processes through one bounded multiprocessing queue. Each ``step()``:
 
-1. drains the queue into small per-camera queues that keep each camera's newest frames
-   (older ones are dropped and counted: a slow detector shows the present, late);
-2. builds a batch of up to ``batch_size`` frames round-robin across cameras, waiting at
+1. drains the queue; each frame, as it arrives, goes through its camera's motion gate (a
+   camera with AI off is skipped; a static scene costs no inference; objects already
+   tracked are looked at again every ``recheck_s`` even when still, so a person standing
+   still keeps its track);
+2. frames worth a look wait in small per-camera queues that keep each camera's newest
+   frames (older ones are dropped and counted: a slow detector shows the present, late);
+3. builds a batch of up to ``batch_size`` of them round-robin across cameras, waiting at
    most ``batch_ms`` for it to fill, so a busy camera cannot starve a quiet one;
-3. asks each camera's motion gate whether the frame is worth a look (a camera with AI off
-   is skipped; a static scene costs no inference; objects already tracked are looked at
-   again every ``recheck_s`` even when still, so a person standing still keeps its track);
 4. runs the detector once on the batch, then per frame: the camera's classes and
    confidence, the tracker, the events (detection.tracking), and the overlay message.
 
@@ -168,8 +169,9 @@ class InferenceStage:
 
     # --- the loop ---------------------------------------------------------------------
     def step(self) -> bool:
-        """One batch at most. True when a frame was handled (more may be waiting)."""
+        """One batch at most. True when a frame was taken (more may be waiting)."""
         self.refresh()
+        taken = self.metrics.frames_in
         batch = self._collect()
         if batch:
             try:
@@ -180,7 +182,7 @@ class InferenceStage:
                 self.metrics.errors += 1
                 log.exception("inference stage: a batch of %d frames failed", len(batch))
         self._expire_idle()
-        return bool(batch)
+        return self.metrics.frames_in != taken
 
     def _take(self, timeout: float | None) -> bool:
         try:
@@ -192,8 +194,15 @@ class InferenceStage:
         if state is None:
             self.refresh(force=True)  # a camera added since the last refresh
             state = self.cameras.get(frame.camera_id)
-        if state is None:
+        if state is None or not state.ai.enabled:
             self.metrics.frames_skipped += 1
+            return True
+        # Gate on arrival: every frame teaches the camera's background, in order, and only
+        # frames worth a look take a place in the batch.
+        state.frame_at, state.handled_at = frame.captured_at, self.now()
+        if not self._worth_a_look(state, frame):
+            self.metrics.frames_gated += 1
+            self._gated_overlay(state, frame)
             return True
         if len(state.pending) == state.pending.maxlen:
             self.metrics.frames_dropped += 1
@@ -234,18 +243,9 @@ class InferenceStage:
         return batch
 
     def _process(self, batch: list[Frame]) -> None:
-        to_detect: list[Frame] = []
-        for frame in batch:
-            state = self.cameras.get(frame.camera_id)
-            if state is None or not state.ai.enabled:
-                self.metrics.frames_skipped += 1
-                continue
-            state.frame_at, state.handled_at = frame.captured_at, self.now()
-            if self._worth_a_look(state, frame):
-                to_detect.append(frame)
-            else:
-                self.metrics.frames_gated += 1
-                self._gated_overlay(state, frame)
+        # A camera switched off or removed while its frames waited: drop them.
+        to_detect = [f for f in batch if f.camera_id in self.cameras and self.cameras[f.camera_id].ai.enabled]
+        self.metrics.frames_skipped += len(batch) - len(to_detect)
         if not to_detect:
             return
         started = time.perf_counter()
