@@ -310,6 +310,8 @@ DETECTOR_THREADS = env_int("DETECTOR_THREADS", 0, minimum=0, maximum=256)  # 0: 
 DETECTOR_BATCH = env_int("DETECTOR_BATCH", 4, minimum=1, maximum=64)  # frames per inference call
 DETECTOR_BATCH_MS = env_int("DETECTOR_BATCH_MS", 50, minimum=0, maximum=5000)  # wait at most this to fill one
 DETECTOR_QUEUE = env_int("DETECTOR_QUEUE", 32, minimum=1, maximum=10000)  # frames waiting; more are dropped
+# While nothing is tracked on a camera, send only the moving part of a frame to the detector.
+DETECTOR_MOTION_CROP = env_bool("DETECTOR_MOTION_CROP", False)
 
 
 def _env_fraction(name: str, default: float) -> float:

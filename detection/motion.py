@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 Box = tuple[float, float, float, float]
+FULL_FRAME: Box = (0.0, 0.0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -127,3 +128,33 @@ class MotionGate:
         self.moving_frames += 1
         regions.sort(key=lambda r: (r[2] - r[0]) * (r[3] - r[1]), reverse=True)
         return Motion(True, regions, changed, "motion")
+
+
+def motion_crop(motion: Motion, *, min_side: float = 0.4, max_area: float = 0.5) -> Box:
+    """The part of the frame to send to the detector: the moving regions, padded and at
+    least ``min_side`` of the frame each way (a detector needs some context). The whole
+    frame when the crop would cover more than ``max_area`` of it anyway."""
+    union = motion.union(pad=0.05)
+    if union is None:
+        return FULL_FRAME
+    x1, y1, x2, y2 = union
+    sides = []
+    for lo, hi in ((x1, x2), (y1, y2)):
+        if hi - lo < min_side:
+            centre = (lo + hi) / 2
+            lo, hi = centre - min_side / 2, centre + min_side / 2
+            shift = max(0.0, -lo) - max(0.0, hi - 1.0)  # slide back inside the frame
+            lo, hi = lo + shift, hi + shift
+        sides.append((max(0.0, lo), min(1.0, hi)))
+    (x1, x2), (y1, y2) = sides
+    if (x2 - x1) * (y2 - y1) > max_area:
+        return FULL_FRAME
+    return (x1, y1, x2, y2)
+
+
+def region_pixels(region: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """A normalised region as pixel bounds (x1, y1, x2, y2) of a width x height image,
+    never empty."""
+    x1, y1, x2, y2 = region
+    px1, py1 = int(x1 * width), int(y1 * height)
+    return px1, py1, max(px1 + 1, round(x2 * width)), max(py1 + 1, round(y2 * height))

@@ -94,6 +94,7 @@ def run_inference_process(frames_queue, stop, camera_ids=None, metrics_every_s: 
         batch_ms=settings.DETECTOR_BATCH_MS,
         lost_after=timedelta(seconds=settings.DETECTOR_TRACK_LOST_SECONDS),
         update_every=timedelta(seconds=settings.DETECTOR_EVENT_UPDATE_SECONDS),
+        crop_to_motion=settings.DETECTOR_MOTION_CROP,
     )
     parent = os.getppid()
     next_report = time.monotonic() + metrics_every_s

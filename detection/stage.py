@@ -30,13 +30,50 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from cameras.frames import Frame
-from detection.backends import Detector
+from detection.backends import Detection, Detector
 from detection.backends.bytetrack import ByteTracker
-from detection.motion import MotionGate
+from detection.motion import FULL_FRAME, Box, MotionGate, motion_crop, region_pixels
 from detection.selectors import CameraAI
 from detection.tracking import EventStore, TrackEvents
 
 log = logging.getLogger("detection.stage")
+
+
+@dataclass(frozen=True)
+class _Look:
+    """A frame waiting for the detector, and the part of it to look at (normalised)."""
+
+    frame: Frame
+    region: Box = FULL_FRAME
+
+    def image(self):
+        if self.region == FULL_FRAME:
+            return self.frame.image
+        height, width = self.frame.image.shape[:2]
+        x1, y1, x2, y2 = region_pixels(self.region, width, height)
+        return self.frame.image[y1:y2, x1:x2]
+
+    def to_frame(self, found: list[Detection]) -> list[Detection]:
+        """Boxes found in the crop, as boxes of the whole frame."""
+        if self.region == FULL_FRAME:
+            return found
+        height, width = self.frame.image.shape[:2]
+        px1, py1, px2, py2 = region_pixels(self.region, width, height)
+        sx, sy = (px2 - px1) / width, (py2 - py1) / height
+        ox, oy = px1 / width, py1 / height
+        return [
+            Detection(
+                d.label,
+                d.confidence,
+                (
+                    round(ox + d.box[0] * sx, 5),
+                    round(oy + d.box[1] * sy, 5),
+                    round(ox + d.box[2] * sx, 5),
+                    round(oy + d.box[3] * sy, 5),
+                ),
+            )
+            for d in found
+        ]
 
 
 @dataclass
@@ -101,6 +138,7 @@ class InferenceStage:
         recheck_s: float = 2.0,
         refresh_s: float = 3.0,
         pending_per_camera: int | None = None,
+        crop_to_motion: bool = False,
         gate_factory: Callable[[], MotionGate] = MotionGate,
         tracker_factory: Callable[[], ByteTracker] = ByteTracker,
         clock: Callable[[], float] = time.monotonic,
@@ -118,6 +156,10 @@ class InferenceStage:
         self.recheck_s = recheck_s
         self.refresh_s = refresh_s
         self.pending_per_camera = pending_per_camera or self.batch_size
+        # Send only the moving part of a frame while nothing is tracked on that camera: a
+        # far-away newcomer is then larger in the detector's input. With tracks, whole
+        # frames, so still objects elsewhere stay in view of the tracker.
+        self.crop_to_motion = crop_to_motion
         self.gate_factory = gate_factory
         self.tracker_factory = tracker_factory
         self.clock = clock
@@ -200,19 +242,20 @@ class InferenceStage:
         # Gate on arrival: every frame teaches the camera's background, in order, and only
         # frames worth a look take a place in the batch.
         state.frame_at, state.handled_at = frame.captured_at, self.now()
-        if not self._worth_a_look(state, frame):
+        region = self._region_to_look_at(state, frame)
+        if region is None:
             self.metrics.frames_gated += 1
             self._gated_overlay(state, frame)
             return True
         if len(state.pending) == state.pending.maxlen:
             self.metrics.frames_dropped += 1
-        state.pending.append(frame)
+        state.pending.append(_Look(frame, region))
         return True
 
     def _pending(self) -> int:
         return sum(len(s.pending) for s in self.cameras.values())
 
-    def _collect(self) -> list[Frame]:
+    def _collect(self) -> list[_Look]:
         while self._take(None):  # whatever is already there
             pass
         if self._pending() == 0 and not self._take(self.batch_s or 0.05):
@@ -232,8 +275,8 @@ class InferenceStage:
         except (NotImplementedError, AttributeError):  # macOS multiprocessing queues
             pass
 
-    def _round_robin(self) -> list[Frame]:
-        batch: list[Frame] = []
+    def _round_robin(self) -> list[_Look]:
+        batch: list[_Look] = []
         while len(batch) < self.batch_size and self._pending():
             camera_id = self._order[0]
             self._order.rotate(-1)
@@ -242,14 +285,18 @@ class InferenceStage:
                 batch.append(state.pending.popleft())
         return batch
 
-    def _process(self, batch: list[Frame]) -> None:
+    def _process(self, batch: list[_Look]) -> None:
         # A camera switched off or removed while its frames waited: drop them.
-        to_detect = [f for f in batch if f.camera_id in self.cameras and self.cameras[f.camera_id].ai.enabled]
+        to_detect = [
+            look
+            for look in batch
+            if look.frame.camera_id in self.cameras and self.cameras[look.frame.camera_id].ai.enabled
+        ]
         self.metrics.frames_skipped += len(batch) - len(to_detect)
         if not to_detect:
             return
         started = time.perf_counter()
-        results = self.detector.detect([f.image for f in to_detect])
+        results = self.detector.detect([look.image() for look in to_detect])
         per_frame = (time.perf_counter() - started) * 1000 / len(to_detect)
         m = self.metrics
         m.batches += 1
@@ -258,21 +305,26 @@ class InferenceStage:
         m.inference_ms_avg = round(
             per_frame if m.inference_ms_avg is None else 0.9 * m.inference_ms_avg + 0.1 * per_frame, 2
         )
-        for frame, found in zip(to_detect, results, strict=True):
-            self._after_detect(self.cameras[frame.camera_id], frame, found, per_frame)
+        for look, found in zip(to_detect, results, strict=True):
+            self._after_detect(self.cameras[look.frame.camera_id], look.frame, look.to_frame(found), per_frame)
 
-    def _worth_a_look(self, state: _Camera, frame: Frame) -> bool:
+    def _region_to_look_at(self, state: _Camera, frame: Frame) -> Box | None:
+        """The part of the frame worth a detector call, or None (nothing to see)."""
         if not state.ai.motion_gating:
-            return True
+            return FULL_FRAME
         if state.gate is None:
             state.gate = self.gate_factory()
-        moving = state.gate.check(frame.image).moving
-        if moving:
-            return True
+        motion = state.gate.check(frame.image)
+        has_tracks = state.events is not None and bool(state.events.active)
+        if motion.moving:
+            if self.crop_to_motion and not has_tracks and motion.reason == "motion":
+                return motion_crop(motion)
+            return FULL_FRAME
         # Nothing moves, but tracked objects are there: look again now and then so a
         # person standing still keeps its track (and its event stays open).
-        has_tracks = state.events is not None and bool(state.events.active)
-        return has_tracks and (state.last_detect is None or self.clock() - state.last_detect >= self.recheck_s)
+        if has_tracks and (state.last_detect is None or self.clock() - state.last_detect >= self.recheck_s):
+            return FULL_FRAME
+        return None
 
     def _after_detect(self, state: _Camera, frame: Frame, found, inference_ms: float) -> None:
         ai = state.ai

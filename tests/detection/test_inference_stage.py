@@ -30,12 +30,14 @@ class YellowBoxDetector(Detector):
         super().__init__(**options)
         self.label, self.score, self.fail = label, confidence_of_box, fail
         self.calls: list[int] = []
+        self.shapes: list[tuple[int, int]] = []
 
     def _load(self):
         pass
 
     def _detect_batch(self, images):
         self.calls.append(len(images))
+        self.shapes.extend(image.shape[:2] for image in images)
         if self.fail:
             raise RuntimeError("GPU fell off the bus")
         found = []
@@ -295,3 +297,27 @@ def test_the_real_detector_finds_the_people_of_bus_jpg(make_stage, frames, publi
     assert {o["track_id"] for o in people} == {1, 2, 3}
     assert sorted(ObjectEvent.objects.values_list("label", flat=True)) == ["person", "person", "person"]
     assert stage.metrics.inference_ms > 0
+
+
+def test_with_crop_to_motion_only_the_moving_part_is_sent_until_something_is_tracked(
+    make_stage, frames, published, camera
+):
+    detector = YellowBoxDetector()
+    stage = make_stage(detector, crop_to_motion=True, batch_size=1)
+    t0 = timezone.now()
+    put(frames, camera.pk, background(), t0)
+    stage.step()
+    for i in range(1, 8):
+        x = 200 + 4 * i
+        put(frames, camera.pk, with_box(background(), x, y=20, w=12, h=24), t0 + timedelta(seconds=i / 5))
+        stage.step()
+        payload = published.messages[-1][1]
+        if payload["objects"]:
+            # Found in a crop or not, the box is where the object is in the whole frame.
+            assert payload["objects"][0]["box"] == pytest.approx([x / W, 20 / H, (x + 12) / W, 44 / H], abs=1e-3)
+    assert detector.shapes[0] == (H, W)  # the first frame, whole
+    crops = [s for s in detector.shapes[1:] if s != (H, W)]
+    assert crops and all(h < H and w < W for h, w in crops)
+    # Once the object is tracked, whole frames again: still objects elsewhere stay in view.
+    assert stage.cameras[camera.pk].events.active
+    assert detector.shapes[-1] == (H, W)

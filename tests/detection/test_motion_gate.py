@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detection.motion import MotionGate
+from detection.motion import FULL_FRAME, Motion, MotionGate, motion_crop, region_pixels
 
 W, H = 640, 360
 
@@ -96,3 +96,24 @@ def test_a_new_frame_size_restarts_the_background():
 def test_bad_options_are_refused(options):
     with pytest.raises(ValueError):
         MotionGate(**options)
+
+
+def test_a_small_moving_region_is_cropped_with_context_and_stays_in_the_frame():
+    crop = motion_crop(Motion(True, [(0.50, 0.50, 0.55, 0.60)]), min_side=0.4)
+    x1, y1, x2, y2 = crop
+    assert x2 - x1 == pytest.approx(0.4) and y2 - y1 == pytest.approx(0.4)
+    assert x1 <= 0.50 and x2 >= 0.55 and y1 <= 0.50 and y2 >= 0.60
+    # Near an edge the crop slides back inside instead of shrinking.
+    x1, y1, x2, y2 = motion_crop(Motion(True, [(0.97, 0.0, 1.0, 0.05)]), min_side=0.4)
+    assert (x1, y1) == (pytest.approx(0.6), 0.0) and (x2, y2) == (pytest.approx(1.0), pytest.approx(0.4))
+
+
+def test_a_crop_covering_most_of_the_frame_is_the_whole_frame():
+    motion = Motion(True, [(0.0, 0.0, 0.3, 0.9), (0.6, 0.1, 1.0, 1.0)])
+    assert motion_crop(motion, max_area=0.5) == FULL_FRAME
+    assert motion_crop(Motion(False), max_area=0.5) == FULL_FRAME
+
+
+def test_region_pixels_are_never_empty():
+    assert region_pixels((0.25, 0.5, 0.75, 1.0), 320, 180) == (80, 90, 240, 180)
+    assert region_pixels((0.5, 0.5, 0.5, 0.5), 320, 180) == (160, 90, 161, 91)
