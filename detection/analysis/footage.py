@@ -90,6 +90,7 @@ class FootageSampler:
         self.skipped: list[str] = []
         self.decoded_keyframes_only = 0
         self._k = 0  # index of the next due time on the grid
+        self._gop: float | None = None  # seconds between keyframes, once measured
 
     def _due(self) -> datetime:
         return self.start + timedelta(seconds=self._k * self.interval)
@@ -115,8 +116,11 @@ class FootageSampler:
             raise FileNotFoundError(f"{segment.path} is missing")
         skip_nonkey = self.keyframes_only
         if skip_nonkey is None:
-            gop = keyframe_interval(segment.path)
-            skip_nonkey = gop is not None and self.interval >= gop
+            # A camera keeps its GOP: measured on the first readable file only (each
+            # measurement is one more open of a fragmented MP4, ~30 ms).
+            if self._gop is None:
+                self._gop = keyframe_interval(segment.path) or 0.0
+            skip_nonkey = self._gop > 0 and self.interval >= self._gop - 1e-3
         with av.open(str(segment.path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
