@@ -27,7 +27,9 @@ def detector_options_from_settings(settings) -> tuple[str, dict]:
     return settings.DETECTOR_BACKEND, options
 
 
-def run_inference_process(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0) -> None:
+def run_inference_process(
+    frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, status_every_s: float = 5.0
+) -> None:
     """An inference process (started with "spawn" by runworkers): detect on the frames of
     ``frames_queue`` (cameras.frames.Frame, put there by the capture processes'
     ProcessQueueSink) until ``stop`` (a multiprocessing Event) is set, SIGTERM, or the
@@ -96,13 +98,42 @@ def run_inference_process(frames_queue, stop, camera_ids=None, metrics_every_s: 
         update_every=timedelta(seconds=settings.DETECTOR_EVENT_UPDATE_SECONDS),
         crop_to_motion=settings.DETECTOR_MOTION_CROP,
     )
+    status = None
+    if settings.REDIS_URL:
+        import socket
+
+        import redis
+
+        from detection.status import publish_detector_status
+
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        host, pid = socket.gethostname(), os.getpid()
+
+        def status():
+            try:
+                publish_detector_status(
+                    client,
+                    host=host,
+                    pid=pid,
+                    detector=detector.describe(),
+                    cameras=sorted(state.ai.slug for state in stage.cameras.values() if state.ai.enabled),
+                    metrics=stage.metrics.as_dict(),
+                )
+            except Exception:  # Redis down: the status is late, detection goes on
+                log.warning("could not publish the detector status", exc_info=True)
+
     parent = os.getppid()
     next_report = time.monotonic() + metrics_every_s
+    next_status = time.monotonic()
     try:
         while not stop.is_set() and os.getppid() == parent:
             stage.step()
-            if time.monotonic() >= next_report:
-                next_report = time.monotonic() + metrics_every_s
+            now = time.monotonic()
+            if status is not None and now >= next_status:
+                next_status = now + status_every_s
+                status()
+            if now >= next_report:
+                next_report = now + metrics_every_s
                 log.info("inference: %s", stage.metrics.as_dict())
     finally:
         stage.close()

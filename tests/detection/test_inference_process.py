@@ -17,6 +17,7 @@ from cameras.frames import Frame
 from cameras.live import live_group
 from detection.models import ObjectEvent
 from detection.process import run_inference_process
+from detection.status import detector_statuses, status_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,11 +69,44 @@ def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_p
         assert len(people) == 3 and all(isinstance(o["track_id"], int) for o in people)
         assert payload["captured_at"] >= start.timestamp() - 1
         assert (payload["width"], payload["height"]) == (810, 1080)
+
+        # The process says it is online, with its figures (detection.status).
+        import redis
+        from django.conf import settings
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        wait_for(
+            lambda: any(st["frames_detected"] >= 1 for st in detector_statuses(client)),
+            30,
+            "a detector status",
+            process,
+        )
+        [status] = [st for st in detector_statuses(client) if st["pid"] == process.pid]
+        assert status["cameras"] == [camera.slug] and status["inference_ms"] > 0
+        assert "coco-centernet-mbv3-512.onnx on cpu" in status["detector"]
+        assert 0 < client.ttl(status_key(status["host"], status["pid"])) <= 15  # a dead process vanishes
     finally:
         stop.set()
         process.join(60)
         if process.is_alive():
             process.kill()
     assert process.exitcode == 0
+    client.delete(status_key(status["host"], status["pid"]))
     # Stopping closes what was open.
     assert not ObjectEvent.objects.filter(end__isnull=True).exists()
+
+
+def test_a_model_that_cannot_load_ends_the_process_with_one_line(camera, monkeypatch, capfd):
+    monkeypatch.setenv("DATABASE_URL", child_database_url())
+    monkeypatch.delenv("DATABASE_TEST_NAME", raising=False)
+    monkeypatch.setenv("DETECTOR_MODEL", "yolov8n.onnx")  # not in MODELS_DIR
+    ctx = multiprocessing.get_context("spawn")
+    frames, stop = ctx.Queue(maxsize=2), ctx.Event()
+    process = ctx.Process(target=run_inference_process, args=(frames, stop, [camera.pk]), daemon=True)
+    process.start()
+    process.join(120)
+    if process.is_alive():
+        process.kill()
+    assert process.exitcode == 2
+    errors = [line for line in capfd.readouterr().err.splitlines() if "ERROR" in line or "Traceback" in line]
+    assert len(errors) == 1 and "'yolov8n.onnx' not found: put it in" in errors[0], errors
