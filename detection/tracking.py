@@ -96,12 +96,12 @@ class TrackEvents:
             if track is None:
                 if obj.confidence < self.min_confidence:
                     continue
-                track = ActiveTrack(obj.track_id, obj.label, now, now, obj.confidence, obj.box, best_image=image)
-                track.snapshot_confidence = obj.confidence
-                self.active[obj.track_id] = track
+                track = ActiveTrack(obj.track_id, obj.label, now, now, obj.confidence, obj.box)
+                # Active only once stored: if the write fails, the next sighting tries again.
                 track.event_id = self.store.start(self.camera_id, track, encode_snapshot(image))
-                track.best_image = None  # written; keep no frame we do not need
+                track.snapshot_confidence = obj.confidence
                 track.saved_at, track.saved_confidence = now, obj.confidence
+                self.active[obj.track_id] = track
                 self.writes += 1
                 continue
             track.last_seen = now

@@ -164,3 +164,29 @@ def test_events_left_open_by_a_killed_process_are_closed_at_start_up(camera, dja
     event.refresh_from_db()
     assert event.end == start
     assert close_stale_live_events([camera.pk]) == 0
+
+
+def test_a_failed_first_write_is_retried_at_the_next_sighting(camera, store):
+    class Flaky:
+        def __init__(self):
+            self.fail = True
+
+        def start(self, camera_id, track, snapshot):
+            if self.fail:
+                self.fail = False
+                raise RuntimeError("database restarting")
+            return store.start(camera_id, track, snapshot)
+
+        def update(self, *args):
+            store.update(*args)
+
+        def close(self, *args):
+            store.close(*args)
+
+    events = TrackEvents(camera.pk, Flaky())
+    t0 = timezone.now()
+    with pytest.raises(RuntimeError):
+        events.observe(t0, [_person()])
+    assert not events.active
+    events.observe(t0 + timedelta(seconds=1), [_person()])
+    assert ObjectEvent.objects.get().start == t0 + timedelta(seconds=1)
