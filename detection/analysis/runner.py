@@ -146,7 +146,9 @@ class AnalysisRun:
                 self._last, self._last_detected_at = next(found), sample.at
             tracks = self.tracker.update(sample.at, self._last, sample.image)
             if self._video is not None:
-                image = draw_detections(sample.image.copy(), self._last, [t.track_id for t in tracks], sample.at)
+                image = draw_detections(
+                    sample.image.copy(), self._last, [t.track_id for t in tracks], timezone.localtime(sample.at)
+                )
                 self._video.add(image)
             self.frames += 1
             self._save_events(self.tracker.pop_ended(sample.at))
