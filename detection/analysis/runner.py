@@ -221,7 +221,15 @@ class AnalysisRun:
         write_report_file(Path(settings.MEDIA_ROOT) / folder / "report.json", full)
         now = timezone.now()
         AnalysisJob.objects.filter(pk=self.job.pk).update(report=row, annotated_video=relative_video)
-        if self.status == JobStatus.DONE:
+        if self.status == JobStatus.DONE and self.frames == 0 and stats["skipped_files"]:
+            # Every file was unreadable: saying "done, nothing found" would be a lie.
+            self.status = JobStatus.FAILED
+            AnalysisJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED,
+                error=f"None of the {len(stats['skipped_files'])} recordings in this range could be read.",
+                finished_at=now,
+            )
+        elif self.status == JobStatus.DONE:
             AnalysisJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.DONE, progress=1.0, finished_at=now
             )

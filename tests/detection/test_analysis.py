@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from detection.analysis.runner import AnalysisRun
 from detection.analysis.services import recorded_segments, run_claimed_job, start_analysis_here
-from detection.models import AnalysisJob, JobStatus, ObjectEvent, Source
+from detection.models import JobStatus, ObjectEvent, Source
 from detection.services import cancel_analysis_job
 from tests.detection.tiny_yolo import *  # noqa: F403  (fixtures)
 from tests.detection.tiny_yolo import T0
@@ -180,6 +180,12 @@ def test_an_unreadable_segment_is_skipped_and_named(camera, recorded_scene, tiny
     assert job.report["frames_analysed"] == 25  # the first 3 s and the last 2 s
 
 
-def test_the_job_row_gets_no_more_than_it_should(camera, recorded_scene, tiny_detector):
-    analyse(camera, tiny_detector())
-    assert AnalysisJob.objects.count() == 1
+def test_a_range_whose_recordings_are_all_unreadable_fails_saying_so(camera, recorded_scene, tiny_detector, settings):
+    for segment in recorded_scene:
+        (Path(settings.RECORDINGS_DIR) / segment.path).unlink()
+
+    job = analyse(camera, tiny_detector())
+
+    assert job.status == JobStatus.FAILED and job.finished_at is not None
+    assert job.error == "None of the 3 recordings in this range could be read."
+    assert len(job.report["skipped_files"]) == 3

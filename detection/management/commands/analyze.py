@@ -92,6 +92,8 @@ class Command(BaseCommand):
             job.refresh_from_db()
             raise CommandError(f"analysis #{job.pk} failed: {job.error or e}") from None
         self.end_progress()
+        if job.status == JobStatus.FAILED:
+            raise CommandError(f"analysis #{job.pk} failed: {job.error}")
         self.summarise(job)
         if job.status != JobStatus.DONE:
             raise CommandError(f"analysis #{job.pk} was {job.get_status_display().lower()}; what it found is kept")
