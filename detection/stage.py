@@ -153,7 +153,8 @@ class InferenceStage:
         self.batch_s = max(0.0, batch_ms / 1000)
         self.lost_after = lost_after
         self.update_every = update_every
-        self.recheck_s = recheck_s
+        # Still objects must be seen again before their events would expire.
+        self.recheck_s = min(recheck_s, lost_after.total_seconds() / 2)
         self.refresh_s = refresh_s
         self.pending_per_camera = pending_per_camera or self.batch_size
         # Send only the moving part of a frame while nothing is tracked on that camera: a

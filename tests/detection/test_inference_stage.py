@@ -321,3 +321,8 @@ def test_with_crop_to_motion_only_the_moving_part_is_sent_until_something_is_tra
     # Once the object is tracked, whole frames again: still objects elsewhere stay in view.
     assert stage.cameras[camera.pk].events.active
     assert detector.shapes[-1] == (H, W)
+
+
+def test_still_objects_are_rechecked_before_their_events_would_expire(make_stage):
+    stage = make_stage(lost_after=timedelta(seconds=1), recheck_s=2.0)
+    assert stage.recheck_s == 0.5
