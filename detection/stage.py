@@ -180,7 +180,13 @@ class InferenceStage:
             if now - self._refreshed_at < (0.5 if force else self.refresh_s):
                 return
         self._refreshed_at = now
-        latest = self.camera_settings()
+        try:
+            latest = self.camera_settings()
+        except Exception:
+            # The database is away for a moment: keep detecting with the settings we have.
+            self.metrics.errors += 1
+            log.warning("could not re-read the cameras' AI settings", exc_info=True)
+            return
         for camera_id in list(self.cameras):
             if camera_id not in latest:
                 self._forget(camera_id)

@@ -326,3 +326,21 @@ def test_with_crop_to_motion_only_the_moving_part_is_sent_until_something_is_tra
 def test_still_objects_are_rechecked_before_their_events_would_expire(make_stage):
     stage = make_stage(lost_after=timedelta(seconds=1), recheck_s=2.0)
     assert stage.recheck_s == 0.5
+
+
+def test_settings_that_cannot_be_read_keep_the_last_ones(make_stage, frames, camera):
+    answers = [{camera.pk: ai(camera.pk, camera.slug, motion_gating=False)}]
+
+    def settings():
+        if not answers:
+            raise ConnectionError("database restarting")
+        return answers.pop()
+
+    detector = YellowBoxDetector()
+    stage = make_stage(detector, settings=settings, refresh_s=0)
+    put(frames, camera.pk, background(), timezone.now())
+    assert stage.step()
+    stage._refreshed_at -= 1
+    put(frames, camera.pk, background(), timezone.now())
+    assert stage.step()
+    assert detector.calls == [1, 1] and stage.metrics.errors == 1
