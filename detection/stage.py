@@ -24,7 +24,7 @@ import queue
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -34,6 +34,7 @@ from detection.backends import Detection, Detector
 from detection.backends.bytetrack import ByteTracker
 from detection.motion import FULL_FRAME, Box, MotionGate, motion_crop, region_pixels
 from detection.selectors import CameraAI
+from detection.status import StageMetrics
 from detection.tracking import EventStore, TrackEvents
 
 log = logging.getLogger("detection.stage")
@@ -74,25 +75,6 @@ class _Look:
             )
             for d in found
         ]
-
-
-@dataclass
-class StageMetrics:
-    """Counters since the stage started, and the latest inference figures."""
-
-    frames_in: int = 0
-    frames_dropped: int = 0  # replaced by a newer frame of the same camera before their turn
-    frames_gated: int = 0  # no motion: no inference
-    frames_skipped: int = 0  # AI off or unknown camera
-    frames_detected: int = 0
-    batches: int = 0
-    inference_ms: float | None = None  # last batch, per frame
-    inference_ms_avg: float | None = None  # moving average, per frame
-    queue_depth: int = 0
-    errors: int = 0
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass

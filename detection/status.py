@@ -1,4 +1,5 @@
-"""Whether live detection is running, and how fast: one Redis key per inference process.
+"""The inference stage's counters, and whether live detection is running: one Redis key
+per inference process.
 
 Each inference process writes ``ainvr:detector:<host>:<pid>`` every few seconds with a
 short expiry, so a process that dies disappears by itself. Pages, the API or metrics
@@ -9,6 +10,27 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class StageMetrics:
+    """Counters since the stage started, and the latest inference figures."""
+
+    frames_in: int = 0
+    frames_dropped: int = 0  # replaced by a newer frame of the same camera before their turn
+    frames_gated: int = 0  # no motion: no inference
+    frames_skipped: int = 0  # AI off or unknown camera
+    frames_detected: int = 0
+    batches: int = 0
+    inference_ms: float | None = None  # last batch, per frame
+    inference_ms_avg: float | None = None  # moving average, per frame
+    queue_depth: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
 
 KEY_PREFIX = "ainvr:detector:"
 TTL_S = 15
