@@ -17,13 +17,12 @@ def detector_options_from_settings(settings) -> tuple[str, dict]:
         "device": settings.DETECTOR_DEVICE,
         "confidence": settings.DETECTOR_CONFIDENCE,
         "max_batch": settings.DETECTOR_BATCH,
+        "models_dir": settings.MODELS_DIR,
     }
     if settings.DETECTOR_MODEL:
         options["model"] = settings.DETECTOR_MODEL
     if settings.DETECTOR_BACKEND == "onnx":
-        options.update(
-            models_dir=settings.MODELS_DIR, tensorrt=settings.DETECTOR_TENSORRT, threads=settings.DETECTOR_THREADS
-        )
+        options.update(tensorrt=settings.DETECTOR_TENSORRT, threads=settings.DETECTOR_THREADS)
     return settings.DETECTOR_BACKEND, options
 
 

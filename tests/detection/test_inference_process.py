@@ -110,3 +110,22 @@ def test_a_model_that_cannot_load_ends_the_process_with_one_line(camera, monkeyp
     assert process.exitcode == 2
     errors = [line for line in capfd.readouterr().err.splitlines() if "ERROR" in line or "Traceback" in line]
     assert len(errors) == 1 and "'yolov8n.onnx' not found: put it in" in errors[0], errors
+
+
+@pytest.mark.parametrize("backend", ["onnx", "ultralytics"])
+def test_the_settings_make_a_working_detector_of_either_backend(settings, backend, bus_photo):
+    from detection.backends import create_detector
+    from detection.process import detector_options_from_settings
+    from tests.detection.tiny_yolo import WEIGHTS
+
+    settings.DETECTOR_BACKEND = backend
+    settings.DETECTOR_MODEL = "" if backend == "onnx" else str(WEIGHTS)
+    settings.DETECTOR_DEVICE = "cpu"
+    name, options = detector_options_from_settings(settings)
+    detector = create_detector(name, **options)
+    detector.load()
+    assert detector.name == backend
+    [found] = detector.detect([bus_photo])
+    assert all(0 <= v <= 1 for d in found for v in d.box)
+    if backend == "onnx":
+        assert sum(d.label == "person" and d.confidence >= 0.5 for d in found) == 3
