@@ -7,6 +7,7 @@ ImproperlyConfigured naming the variable, so a bad deployment fails at start-up.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -406,3 +407,43 @@ RECORDINGS_ACCEL_REDIRECT = _accel_prefix("RECORDINGS_ACCEL_REDIRECT")
 MEDIA_ACCEL_REDIRECT = _accel_prefix("MEDIA_ACCEL_REDIRECT")
 # The longest range one MP4 export may cover (it is remuxed while the browser waits).
 RECORDINGS_EXPORT_MAX_MINUTES = env_int("RECORDINGS_EXPORT_MAX_MINUTES", 60, minimum=1, maximum=24 * 60)
+
+# --- Detection (issue 4) --------------------------------------------------------------
+# The detector the live stage and offline analysis load (detection/backends/). The default
+# runs out of the box on a CPU: onnx + the bundled COCO CenterNet. DETECTOR_MODEL is a file
+# name in MODELS_DIR (or a bundled one); empty means the backend's default model.
+DETECTOR_BACKEND = (env_str("DETECTOR_BACKEND", "onnx") or "onnx").strip().lower()
+if DETECTOR_BACKEND not in {"onnx", "ultralytics"}:
+    raise ImproperlyConfigured(f"DETECTOR_BACKEND={DETECTOR_BACKEND!r} is not one of onnx, ultralytics")
+DETECTOR_MODEL = (env_str("DETECTOR_MODEL", "") or "").strip()
+DETECTOR_DEVICE = (env_str("DETECTOR_DEVICE", "cpu") or "cpu").strip().lower()
+if not re.fullmatch(r"cpu|cuda(:\d+)?", DETECTOR_DEVICE):
+    raise ImproperlyConfigured(f"DETECTOR_DEVICE={DETECTOR_DEVICE!r} is not cpu or cuda:N (e.g. cuda:0)")
+DETECTOR_TENSORRT = env_bool("DETECTOR_TENSORRT", False)  # onnx on GPU: try TensorRT before CUDA
+DETECTOR_THREADS = env_int("DETECTOR_THREADS", 0, minimum=0, maximum=256)  # 0: the runtime's default
+DETECTOR_BATCH = env_int("DETECTOR_BATCH", 4, minimum=1, maximum=64)  # frames per inference call
+DETECTOR_BATCH_MS = env_int("DETECTOR_BATCH_MS", 50, minimum=0, maximum=5000)  # wait at most this to fill one
+DETECTOR_QUEUE = env_int("DETECTOR_QUEUE", 32, minimum=1, maximum=10000)  # frames waiting; more are dropped
+# While nothing is tracked on a camera, send only the moving part of a frame to the detector.
+DETECTOR_MOTION_CROP = env_bool("DETECTOR_MOTION_CROP", False)
+
+
+def _env_fraction(name: str, default: float) -> float:
+    raw = env_str(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise ImproperlyConfigured(f"{name}={value} must be between 0 and 1")
+    return value
+
+
+# The detector's own floor; each camera's AI confidence filters further.
+DETECTOR_CONFIDENCE = _env_fraction("DETECTOR_CONFIDENCE", 0.25)
+# An object unseen this long ends its event; a still object's event end is saved at most
+# this often (a person standing for an hour is one row, updated every few seconds).
+DETECTOR_TRACK_LOST_SECONDS = env_int("DETECTOR_TRACK_LOST_SECONDS", 5, minimum=1, maximum=3600)
+DETECTOR_EVENT_UPDATE_SECONDS = env_int("DETECTOR_EVENT_UPDATE_SECONDS", 5, minimum=1, maximum=3600)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from detection.models import AnalysisJob, JobStatus
+from ainvr.realtime import broadcast_on_commit, camera_group
+from detection.models import AnalysisJob, JobStatus, ObjectEvent, Source
+
+log = logging.getLogger("detection")
 
 MAX_ANALYSIS_RANGE = timedelta(days=31)
 
@@ -45,3 +51,137 @@ def cancel_analysis_job(job: AnalysisJob) -> AnalysisJob:
     if updated != 1:
         raise JobFinished(f"The job has already ended ({job.get_status_display().lower()}).")
     return job
+
+
+# --- Object events (live detection) ---------------------------------------------------
+
+
+def object_event_payload(event: ObjectEvent, *, ongoing: bool) -> dict:
+    """The `detection.event` message on the camera's dashboard group. `end` is the last
+    sighting so far while `ongoing` (saved every few seconds), the final one once closed."""
+    return {
+        "id": event.pk,
+        "camera": event.camera.slug,
+        "label": event.label,
+        "confidence": event.confidence,
+        "track_id": event.track_id,
+        "start": event.start.isoformat(),
+        "end": event.end.isoformat() if event.end else None,
+        "ongoing": ongoing,
+        "snapshot": event.snapshot.url if event.snapshot else None,
+    }
+
+
+def _replace_snapshot(event: ObjectEvent, jpeg: bytes) -> None:
+    old = event.snapshot.name if event.snapshot else ""
+    event.snapshot.save(f"event-{event.pk}.jpg", ContentFile(jpeg), save=False)
+    if old and old != event.snapshot.name:
+        event.snapshot.storage.delete(old)
+
+
+@transaction.atomic
+def start_object_event(
+    *, camera, label: str, confidence: float, box, track_id: int | None, at, snapshot: bytes | None = None
+) -> ObjectEvent:
+    """Store a new tracked object (end empty: just seen) with its first snapshot, tell the
+    camera's dashboards, and call on_event_started() once committed."""
+    event = ObjectEvent(
+        camera=camera,
+        label=label,
+        confidence=round(float(confidence), 4),
+        box=[float(v) for v in box],
+        track_id=track_id,
+        start=at,
+        end=None,
+        source=Source.LIVE,
+    )
+    event.full_clean(exclude=["snapshot", "job"])
+    event.save()
+    if snapshot:
+        _replace_snapshot(event, snapshot)
+        event.save(update_fields=["snapshot"])
+    broadcast_on_commit(camera_group(camera.slug), "detection.event", object_event_payload(event, ongoing=True))
+    transaction.on_commit(lambda: on_event_started(event))
+    return event
+
+
+@transaction.atomic
+def update_object_event(
+    event_id: int, *, label: str, confidence: float, box, end, snapshot: bytes | None = None, closed: bool = False
+) -> ObjectEvent | None:
+    """Save a tracked object's last sighting (``end``) and best one (label, confidence,
+    box, snapshot when given). ``closed`` marks the object gone: the dashboards are told.
+    None when the event was deleted meanwhile (retention, an admin)."""
+    event = ObjectEvent.objects.select_for_update().select_related("camera").filter(pk=event_id).first()
+    if event is None:
+        return None
+    event.label = label
+    event.confidence = round(float(confidence), 4)
+    event.box = [float(v) for v in box]
+    event.end = max(end, event.start)
+    fields = ["label", "confidence", "box", "end"]
+    if snapshot:
+        _replace_snapshot(event, snapshot)
+        fields.append("snapshot")
+    event.save(update_fields=fields)
+    if closed:
+        payload = object_event_payload(event, ongoing=False)
+        broadcast_on_commit(camera_group(event.camera.slug), "detection.event", payload)
+    return event
+
+
+def close_stale_live_events(camera_ids=None) -> int:
+    """Live events a killed inference process left without an end get their start as end
+    (a later sighting, had there been one, would have been saved). Called when an
+    inference process starts; returns how many were closed."""
+    stale = ObjectEvent.objects.filter(source=Source.LIVE, end__isnull=True)
+    if camera_ids is not None:
+        stale = stale.filter(camera_id__in=list(camera_ids))
+    return stale.update(end=F("start"))
+
+
+def on_event_started(event: ObjectEvent) -> None:
+    """Called once a new ObjectEvent is committed (after the dashboards are told). The place
+    for notifications: the lead wires notifications.services.notify_object_event(event.pk)
+    here at merge. Must not block: the inference loop is waiting."""
+    log.info("object event %s: %s on camera %s", event.pk, event.label, event.camera_id)
+
+
+class ObjectEventStore:
+    """The database side of detection.tracking.TrackEvents (its EventStore protocol)."""
+
+    def __init__(self, cameras_by_id: dict):
+        self.cameras = cameras_by_id
+
+    def start(self, camera_id: int, track, snapshot: bytes | None) -> int:
+        event = start_object_event(
+            camera=self.cameras[camera_id],
+            label=track.label,
+            confidence=track.confidence,
+            box=track.box,
+            track_id=track.track_id,
+            at=track.start,
+            snapshot=snapshot,
+        )
+        return event.pk
+
+    def update(self, event_id: int, track, snapshot: bytes | None) -> None:
+        update_object_event(
+            event_id,
+            label=track.label,
+            confidence=track.confidence,
+            box=track.box,
+            end=track.last_seen,
+            snapshot=snapshot,
+        )
+
+    def close(self, event_id: int, track, snapshot: bytes | None) -> None:
+        update_object_event(
+            event_id,
+            label=track.label,
+            confidence=track.confidence,
+            box=track.box,
+            end=track.last_seen,
+            snapshot=snapshot,
+            closed=True,
+        )

@@ -1,0 +1,244 @@
+"""One analysis run, driven step by step.
+
+Each `step()` takes a batch of sampled frames, asks the change gate which ones differ from
+the last frame the detector saw, runs the detector on those in one call (an unchanged frame
+keeps the previous detections: the same objects are there), tracks, draws the annotated
+video, saves the objects whose tracks ended, and every so often saves the progress. It
+returns False when the footage is done or the job was cancelled; `finish()` then stores
+the remaining events, the report and the video.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from detection.analysis.annotate import AnnotatedVideo, draw_detections
+from detection.analysis.footage import FootageSampler, Sample, SegmentFile, expected_samples, overlap_seconds
+from detection.analysis.gate import ChangeGate
+from detection.analysis.report import build_report, save_event, write_report_file
+from detection.analysis.tracking import SampleTracker, Track
+from detection.backends.base import Detection, Detector
+from detection.models import AnalysisJob, JobStatus, ObjectEvent
+
+log = logging.getLogger("detection.analysis")
+
+
+@dataclass(frozen=True)
+class Progress:
+    fraction: float  # 0..1
+    frames: int  # samples analysed so far
+    expected: int  # about how many the range gives
+    elapsed: float  # wall seconds
+    eta: float | None  # wall seconds left, when it can be told
+
+    def as_dict(self) -> dict:
+        return {
+            "percent": round(100 * self.fraction, 1),
+            "frames": self.frames,
+            "expected_frames": self.expected,
+            "elapsed_seconds": round(self.elapsed, 1),
+            "eta_seconds": None if self.eta is None else round(self.eta, 1),
+        }
+
+
+def output_folder(job: AnalysisJob) -> str:
+    """Where a job's report and video go, relative to MEDIA_ROOT."""
+    return f"analysis/{job.pk}"
+
+
+class AnalysisRun:
+    """Runs `job` over `segments` with `detector` (loaded or not). `annotate` overrides the
+    job's own flag; `gate` is a ChangeGate or None to run the detector on every sample; `clock` is monotonic
+    seconds. Cancellation is checked at most every `check_every` seconds, progress saved at
+    most every `save_every` seconds (and `on_progress` called then)."""
+
+    def __init__(
+        self,
+        job: AnalysisJob,
+        *,
+        detector: Detector,
+        segments: list[SegmentFile],
+        batch: int = 4,
+        annotate: bool | None = None,
+        gate: ChangeGate | None = None,
+        refresh_seconds: float = 10.0,
+        check_every: float = 0.5,
+        save_every: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_progress: Callable[[Progress], None] | None = None,
+    ):
+        self.job = job
+        self.detector = detector
+        self.segments = segments
+        self.batch = max(1, batch)
+        self.annotate = job.annotate if annotate is None else annotate
+        self.gate = gate
+        self.refresh = timedelta(seconds=refresh_seconds)
+        self.check_every, self.save_every = check_every, save_every
+        self.clock = clock
+        self.on_progress = on_progress
+        self.tracker = SampleTracker(max_gap=timedelta(seconds=max(3.0, 3.0 / job.sample_fps)))
+        self.events: list[ObjectEvent] = []
+        self.frames = 0
+        self.frames_detected = 0
+        self.inference_seconds = 0.0
+        self.status = JobStatus.RUNNING
+        self._samples: Iterator[Sample] | None = None
+        self._sampler: FootageSampler | None = None
+        self._video: AnnotatedVideo | None = None
+        self._last: list[Detection] = []
+        self._last_detected_at = None
+        self._began = self._checked = self._saved = None
+
+    # --- steps ------------------------------------------------------------------------
+    def _start(self) -> None:
+        self._sampler = FootageSampler(self.segments, start=self.job.start, end=self.job.end, fps=self.job.sample_fps)
+        self._samples = self._sampler.samples()
+        self.expected = expected_samples(self.segments, self.job.start, self.job.end, self.job.sample_fps)
+        if self.annotate:
+            path = Path(settings.MEDIA_ROOT) / output_folder(self.job) / "annotated.mp4"
+            self._video = AnnotatedVideo(path, fps=self.job.sample_fps)
+        self._began = self._checked = self._saved = self.clock()
+
+    def step(self) -> bool:
+        """Analyse the next batch of frames; False when there is nothing more to do."""
+        if self._samples is None:
+            self._start()
+        if self._cancelled():
+            self.status = JobStatus.CANCELLED
+            return False
+        batch = [sample for _, sample in zip(range(self.batch), self._samples, strict=False)]
+        if not batch:
+            self.status = JobStatus.DONE
+            return False
+        self._analyse(batch)
+        self._save_progress()
+        return True
+
+    def _analyse(self, batch: list[Sample]) -> None:
+        # Within a batch, frames are compared with the last frame sent to the detector, or
+        # the last one picked for this batch.
+        fresh = []
+        last_at = self._last_detected_at
+        for sample in batch:
+            stale = last_at is None or sample.at - last_at >= self.refresh
+            is_fresh = self.gate is None or stale or self.gate.changed(sample.image)
+            if is_fresh:
+                last_at = sample.at
+                if self.gate is not None:
+                    self.gate.keep(sample.image)
+            fresh.append(is_fresh)
+        wanted = [s.image for s, f in zip(batch, fresh, strict=True) if f]
+        began = time.perf_counter()
+        found = iter(self.detector.detect(wanted)) if wanted else iter(())
+        self.inference_seconds += time.perf_counter() - began
+        self.frames_detected += len(wanted)
+        for sample, is_fresh in zip(batch, fresh, strict=True):
+            if is_fresh:
+                self._last, self._last_detected_at = next(found), sample.at
+            tracks = self.tracker.update(sample.at, self._last, sample.image)
+            if self._video is not None:
+                image = draw_detections(
+                    sample.image.copy(), self._last, [t.track_id for t in tracks], timezone.localtime(sample.at)
+                )
+                self._video.add(image)
+            self.frames += 1
+            self._save_events(self.tracker.pop_ended(sample.at))
+
+    def _save_events(self, tracks: list[Track]) -> None:
+        for track in sorted(tracks, key=lambda t: t.first_seen):
+            self.events.append(save_event(self.job, track))
+
+    # --- progress and cancellation ----------------------------------------------------
+    def progress(self) -> Progress:
+        fraction = min(0.99, self.frames / self.expected) if self.expected else 0.0
+        elapsed = self.clock() - self._began
+        eta = elapsed / fraction * (1 - fraction) if fraction > 0.01 else None
+        return Progress(fraction, self.frames, self.expected, elapsed, eta)
+
+    def _cancelled(self) -> bool:
+        now = self.clock()
+        if now - self._checked < self.check_every:
+            return False
+        self._checked = now
+        status = AnalysisJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
+        return status != JobStatus.RUNNING
+
+    def _save_progress(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self._saved < self.save_every:
+            return
+        self._saved = now
+        progress = self.progress()
+        # Conditional: a cancelled job keeps its status; the next step sees it.
+        AnalysisJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+            progress=progress.fraction, report={"progress": progress.as_dict()}
+        )
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    # --- the end ----------------------------------------------------------------------
+    def run(self) -> AnalysisJob:
+        while self.step():
+            pass
+        return self.finish()
+
+    def finish(self) -> AnalysisJob:
+        """Store the objects still tracked, the video and the report; mark the job done
+        (a cancelled job stays cancelled but keeps what was found before it stopped)."""
+        if self._samples is not None:
+            self._samples.close()  # closes the file being read, if any
+        self._save_events(self.tracker.pop_all())
+        video = self._video.close() if self._video is not None else None
+        elapsed = self.clock() - self._began
+        footage = sum(overlap_seconds(s, self.job.start, self.job.end) for s in self.segments)
+        stats = {
+            "frames_analysed": self.frames,
+            "frames_detected": self.frames_detected,
+            "footage_seconds": round(footage, 1),
+            "duration_seconds": round(elapsed, 2),
+            "realtime_factor": round(footage / elapsed, 1) if elapsed > 0 and self.status == JobStatus.DONE else None,
+            "inference_ms_per_frame": round(1000 * self.inference_seconds / self.frames_detected, 1)
+            if self.frames_detected
+            else None,
+            "skipped_files": list(self._sampler.skipped) if self._sampler else [],
+        }
+        folder = output_folder(self.job)
+        relative_video = f"{folder}/annotated.mp4" if video is not None else ""
+        stats["annotated_video"] = relative_video or None
+        stats["report_file"] = f"{folder}/report.json"
+        row, full = build_report(
+            self.job, self.events, stats=stats, model=self.detector.describe(), status=str(self.status)
+        )
+        write_report_file(Path(settings.MEDIA_ROOT) / folder / "report.json", full)
+        now = timezone.now()
+        AnalysisJob.objects.filter(pk=self.job.pk).update(report=row, annotated_video=relative_video)
+        if self.status == JobStatus.DONE and self.frames == 0 and stats["skipped_files"]:
+            # Every file was unreadable: saying "done, nothing found" would be a lie.
+            self.status = JobStatus.FAILED
+            AnalysisJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED,
+                error=f"None of the {len(stats['skipped_files'])} recordings in this range could be read.",
+                finished_at=now,
+            )
+        elif self.status == JobStatus.DONE:
+            AnalysisJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.DONE, progress=1.0, finished_at=now
+            )
+        if self.on_progress is not None and self.status == JobStatus.DONE:
+            self.on_progress(Progress(1.0, self.frames, self.frames, elapsed, 0.0))
+        self.job.refresh_from_db()
+        return self.job
+
+    def abandon(self) -> None:
+        """After an error: drop the half-written video."""
+        if self._video is not None:
+            self._video.abandon()

@@ -1,0 +1,179 @@
+"""Running analysis jobs: the checks before one is created, enqueueing it on the
+"analysis" RQ queue once its row is committed, claiming and running it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from detection.analysis.footage import SegmentFile
+from detection.analysis.runner import AnalysisRun, Progress
+from detection.models import AnalysisJob, JobStatus
+
+log = logging.getLogger("detection.analysis")
+
+QUEUE = "analysis"
+JOB_FUNCTION = "detection.analysis.jobs.run_analysis"
+
+
+def recorded_segments(camera, start: datetime, end: datetime) -> list[SegmentFile]:
+    """The camera's recordings with footage between start and end, oldest first."""
+    from recordings.models import Segment
+
+    root = Path(settings.RECORDINGS_DIR)
+    rows = Segment.objects.filter(camera=camera).overlapping(start, end).order_by("start")
+    return [SegmentFile(id=s.pk, path=root / s.path, start=s.start, end=s.end) for s in rows]
+
+
+def check_recordings_exist(camera, start: datetime, end: datetime) -> None:
+    """ValidationError (on `start`) when the camera recorded nothing in the range."""
+    from recordings.models import Segment
+
+    if not Segment.objects.filter(camera=camera).overlapping(start, end).exists():
+        first, last = timezone.localtime(start), timezone.localtime(end)
+        raise ValidationError(
+            {"start": f"{camera.name} has no recordings between {first:%Y-%m-%d %H:%M:%S} and {last:%H:%M:%S %Z}."}
+        )
+
+
+def enqueue_analysis_job(job: AnalysisJob) -> None:
+    """Put the job on the "analysis" queue once the current transaction commits (a worker
+    must never look for a row that is not there yet). Call it from
+    detection.services.create_analysis_job right after the row is saved. A job that is no
+    longer queued by then (the command runs it itself) is not enqueued."""
+    job_id = job.pk
+    transaction.on_commit(lambda: _enqueue(job_id))
+
+
+def _enqueue(job_id: int) -> None:
+    import django_rq
+
+    if not AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).exists():
+        return
+    try:
+        # "auto": enqueue now; this already runs after the commit (django-rq would otherwise
+        # defer it again when called inside a later transaction).
+        queue = django_rq.get_queue(QUEUE, commit_mode="auto")
+        rq_job = queue.enqueue(JOB_FUNCTION, job_id, job_id=f"analysis-{job_id}")
+    except Exception as e:  # Redis down: say so on the job instead of leaving it queued forever
+        log.exception("analysis job %s could not be enqueued", job_id)
+        AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, error=f"The job queue is unreachable: {e}", finished_at=timezone.now()
+        )
+        return
+    AnalysisJob.objects.filter(pk=job_id).update(rq_job_id=rq_job.id)
+
+
+def claim_job(job_id: int) -> AnalysisJob | None:
+    """Queued -> running, with a conditional UPDATE: None when someone else has it or it
+    was cancelled before it started."""
+    updated = AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), progress=0.0, error=""
+    )
+    if updated != 1:
+        return None
+    return AnalysisJob.objects.select_related("camera").get(pk=job_id)
+
+
+def detector_for(
+    *, classes, confidence: float, backend: str | None = None, model: str | None = None, device: str | None = None
+):
+    """The configured detector (DETECTOR_* settings), or the one asked for, keeping only
+    `classes` at `confidence` or above; not loaded yet. Raises DetectorError."""
+    from detection.backends import create_detector
+
+    name = backend or getattr(settings, "DETECTOR_BACKEND", "onnx")
+    options = {
+        "device": device or getattr(settings, "DETECTOR_DEVICE", "cpu"),
+        "confidence": confidence,
+        "classes": list(classes),
+        "max_batch": getattr(settings, "DETECTOR_BATCH", 4),
+    }
+    chosen = model or getattr(settings, "DETECTOR_MODEL", "")
+    if chosen:
+        options["model"] = chosen
+    if name == "onnx":
+        options["tensorrt"] = getattr(settings, "DETECTOR_TENSORRT", False)
+        options["threads"] = getattr(settings, "DETECTOR_THREADS", 0)
+    return create_detector(name, **options)
+
+
+def run_claimed_job(
+    job: AnalysisJob,
+    *,
+    detector=None,
+    backend: str | None = None,
+    model: str | None = None,
+    device: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    **run_options,
+) -> AnalysisJob:
+    """Run a job that is already `running` (see claim_job) to its end. Any error marks it
+    failed with a one-line reason; it is also raised again for the caller to report."""
+    from detection.analysis.gate import ChangeGate
+
+    run = None
+    try:
+        segments = recorded_segments(job.camera, job.start, job.end)
+        if not segments:
+            raise ValidationError(f"{job.camera.name} has no recordings in this range.")
+        if detector is None:
+            detector = detector_for(
+                classes=job.classes, confidence=job.confidence, backend=backend, model=model, device=device
+            )
+        detector.load()
+        run = AnalysisRun(
+            job,
+            detector=detector,
+            segments=segments,
+            batch=getattr(settings, "DETECTOR_BATCH", 4),
+            gate=ChangeGate(),
+            on_progress=on_progress,
+            **run_options,
+        )
+        return run.run()
+    except (KeyboardInterrupt, SystemExit):
+        if run is not None:
+            run.abandon()
+        AnalysisJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.CANCELLED, error="Interrupted.", finished_at=timezone.now()
+        )
+        raise
+    except Exception as e:
+        if run is not None:
+            run.abandon()
+        message = e.messages[0] if isinstance(e, ValidationError) else f"{e.__class__.__name__}: {e}"
+        AnalysisJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, error=message.splitlines()[0] if message else "failed", finished_at=timezone.now()
+        )
+        log.warning("analysis job %s failed: %s", job.pk, message)
+        raise
+
+
+def run_analysis_job(job_id: int, **options) -> AnalysisJob | None:
+    """The RQ job's work: claim the job and run it. None when it was not ours to run."""
+    job = claim_job(job_id)
+    if job is None:
+        log.info("analysis job %s is not queued any more: nothing to do", job_id)
+        return None
+    return run_claimed_job(job, **options)
+
+
+@transaction.atomic
+def start_analysis_here(*, camera, start: datetime, end: datetime, **options) -> AnalysisJob | None:
+    """Create a job and claim it for this process (`manage.py analyze` runs it itself):
+    checked as the API checks it, plus that there are recordings; it is never enqueued,
+    since it is no longer queued when the transaction commits."""
+    from detection.services import create_analysis_job
+
+    job = create_analysis_job(requested_by=None, camera=camera, start=start, end=end, **options)
+    check_recordings_exist(camera, start, end)  # raising rolls the new row back
+    # The row is ours until this transaction commits: nobody else can have claimed it.
+    return claim_job(job.pk)

@@ -1,0 +1,38 @@
+"""Object detectors, picked by name.
+
+This package is the only place that imports onnxruntime, torch or ultralytics, and it
+does so lazily: ``import detection.backends`` costs nothing, and a backend module is only
+imported when ``create_detector`` is asked for it. The web process never loads a model.
+
+    detector = create_detector("onnx", model="coco-centernet-mbv3-512.onnx", device="cpu")
+    detector.load()
+    results = detector.detect([bgr_image, ...])  # one list of Detection per image
+
+A backend registers itself with ``@register("name")`` on its Detector subclass; the
+module holding it is listed in ``BACKEND_MODULES`` so the registry can import it on
+first use.
+"""
+
+from detection.backends.base import (
+    BACKEND_MODULES,
+    Detection,
+    Detector,
+    DetectorError,
+    available_backends,
+    class_wise_nms,
+    create_detector,
+    register,
+    select_device,
+)
+
+__all__ = [
+    "BACKEND_MODULES",
+    "Detection",
+    "Detector",
+    "DetectorError",
+    "available_backends",
+    "class_wise_nms",
+    "create_detector",
+    "register",
+    "select_device",
+]

@@ -1,0 +1,272 @@
+"""The out-of-the-box detector: a COCO-trained ONNX model on onnxruntime.
+
+The bundled model (weights/coco-centernet-mbv3-512.onnx, see weights/PROVENANCE.md)
+needs no download and runs on a plain CPU. Any other ONNX detector in the models folder
+can be chosen by name if it has one of the two output layouts below. onnxruntime is
+imported in ``load()`` only.
+
+Output layouts understood:
+- ``detections``: (batch, K, 6) rows of x1, y1, x2, y2, score, class in input pixels
+  (the bundled CenterNet; YOLO models exported end-to-end with NMS).
+- ``yolo``: (batch, 4 + classes, anchors) rows of cx, cy, w, h and one score per class
+  (a plain ultralytics ONNX export).
+
+Input layouts: NHWC with 3 channels last, raw 0..255 RGB (the bundled model), or NCHW
+RGB scaled to 0..1 (ultralytics exports). A model whose batch dimension is fixed to 1
+(the bundled one) is run one image at a time inside a batch; a model with a dynamic
+batch dimension gets the whole batch in one call.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from detection.backends.base import Detection, Detector, DetectorError, class_wise_nms, register, select_device
+from detection.labels import COCO_CLASSES
+
+logger = logging.getLogger("detection.backends")
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_MODEL = "coco-centernet-mbv3-512.onnx"
+# Files shipped with the code are checked before they are loaded: a truncated checkout or
+# a corrupted copy must fail with a clear line, not produce nonsense boxes.
+BUNDLED_SHA256 = {
+    DEFAULT_MODEL: "69d56999f31cb120ebc5a2783869da0cc8e823085ae0401943133940188cfb6a",
+}
+NMS_IOU = 0.5
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_model(model: str, models_dir: Path | None) -> tuple[Path, str | None]:
+    """The model file to open and its expected sha256 (None for a user's own file).
+
+    A bare name is looked up in the models folder first (the user's files win), then
+    among the bundled weights; a path is taken as given."""
+    name = (model or DEFAULT_MODEL).strip()
+    candidate = Path(name).expanduser()
+    if candidate.is_absolute() or len(candidate.parts) > 1:
+        if candidate.is_file():
+            return candidate, None
+        raise DetectorError(f"ONNX model {str(candidate)!r} does not exist")
+    if models_dir is not None and (Path(models_dir) / name).is_file():
+        return Path(models_dir) / name, None
+    if (WEIGHTS_DIR / name).is_file():
+        return WEIGHTS_DIR / name, BUNDLED_SHA256.get(name)
+    where = f"{models_dir} (MODELS_DIR)" if models_dir is not None else "the models folder (MODELS_DIR)"
+    raise DetectorError(f"ONNX model {name!r} not found: put it in {where}, or use the bundled {DEFAULT_MODEL!r}")
+
+
+def _cuda_device_count() -> int:
+    """How many CUDA devices the driver reports, without importing torch."""
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return 0
+    for name in ("libcuda.so.1", "libcuda.so"):
+        try:
+            cuda = ctypes.CDLL(name)
+        except OSError:
+            continue
+        count = ctypes.c_int(0)
+        if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
+            return 0
+        return count.value
+    return 0
+
+
+@register("onnx")
+class OnnxDetector(Detector):
+    """Options: ``model`` (file name in the models folder or bundled, or a path),
+    ``models_dir``, ``device`` ('cpu' or 'cuda:N'), ``tensorrt`` (try TensorRT before
+    CUDA), ``threads`` (onnxruntime intra-op threads, 0 = its default), ``labels``
+    (class names in model order; COCO-80 by default), plus the base options."""
+
+    def __init__(
+        self,
+        *,
+        model: str = DEFAULT_MODEL,
+        models_dir: Path | str | None = None,
+        device: str = "cpu",
+        tensorrt: bool = False,
+        threads: int = 0,
+        labels: tuple[str, ...] | list[str] = COCO_CLASSES,
+        nms_iou: float = NMS_IOU,
+        **options,
+    ):
+        super().__init__(**options)
+        self.model = model or DEFAULT_MODEL
+        self.models_dir = Path(models_dir) if models_dir else None
+        self.requested_device = device or "cpu"
+        self.tensorrt = bool(tensorrt)
+        self.threads = int(threads)
+        self.labels = tuple(labels)
+        self.nms_iou = float(nms_iou)
+        self.device = "cpu"
+        self.model_path: Path | None = None
+        self.providers: list[str] = []
+        self._session = None
+
+    # --- loading ------------------------------------------------------------------
+    def _load(self) -> None:
+        path, expected = resolve_model(self.model, self.models_dir)
+        if expected is not None and sha256_of(path) != expected:
+            raise DetectorError(
+                f"{path} is damaged (sha256 differs from the shipped file); restore it with git checkout"
+            )
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise DetectorError("onnxruntime is not installed: pip install -r requirements/cpu.txt") from e
+
+        self.device = select_device(self.requested_device, cuda_count=_cuda_device_count, backend="onnx")
+        providers: list = []
+        if self.device.startswith("cuda"):
+            index = int(self.device.split(":")[1])
+            available = ort.get_available_providers()
+            if self.tensorrt and "TensorrtExecutionProvider" in available:
+                providers.append(("TensorrtExecutionProvider", {"device_id": index}))
+            providers.append(("CUDAExecutionProvider", {"device_id": index}))
+        providers.append("CPUExecutionProvider")
+
+        session_options = ort.SessionOptions()
+        if self.threads > 0:
+            session_options.intra_op_num_threads = self.threads
+        session_options.log_severity_level = 3  # onnxruntime's own warnings are noise here
+        try:
+            session = ort.InferenceSession(str(path), sess_options=session_options, providers=providers)
+        except Exception as e:  # onnxruntime raises its own exception types
+            raise DetectorError(f"{path.name} cannot be loaded by onnxruntime: {e}".splitlines()[0]) from e
+        self.providers = session.get_providers()
+        if self.device != "cpu" and "CUDAExecutionProvider" not in self.providers:
+            logger.warning("onnx detector: CUDA provider failed to start on %s; running on the CPU", self.device)
+            self.device = "cpu"
+        self._session = session
+        self.model_path = path
+        self._read_layout(session)
+        logger.info("%s", self.describe())
+
+    def _read_layout(self, session) -> None:
+        inp = session.get_inputs()[0]
+        shape = list(inp.shape)
+        if len(shape) != 4:
+            raise DetectorError(f"{self.model_path.name}: expected a 4-D image input, got shape {shape}")
+        self.input_name = inp.name
+        if shape[3] == 3:
+            self.channels_last = True
+            self.input_size = (_fixed(shape[2], 512), _fixed(shape[1], 512))  # width, height
+        elif shape[1] == 3:
+            self.channels_last = False
+            self.input_size = (_fixed(shape[3], 640), _fixed(shape[2], 640))
+        else:
+            raise DetectorError(f"{self.model_path.name}: cannot tell the channel axis of input shape {shape}")
+        self.fixed_batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
+
+        self.output_name = None
+        for out in session.get_outputs():
+            oshape = list(out.shape)
+            if len(oshape) == 3 and oshape[2] == 6:
+                self.output_name, self.output_layout = out.name, "detections"
+                break
+        else:
+            first = session.get_outputs()[0]
+            oshape = list(first.shape)
+            if len(oshape) == 3:
+                self.output_name, self.output_layout = first.name, "yolo"
+        if self.output_name is None:
+            raise DetectorError(f"{self.model_path.name}: no output in a known layout (see detection/backends/onnx.py)")
+
+    def describe(self) -> str:
+        if self.model_path is None:
+            return f"onnx detector: {self.model} (not loaded)"
+        width, height = self.input_size
+        return (
+            f"onnx detector: {self.model_path.name} on {self.device} ({', '.join(self.providers)}), "
+            f"input {width}x{height}, batch {'1 at a time' if self.fixed_batch == 1 else 'dynamic'}"
+        )
+
+    def close(self) -> None:
+        self._session = None
+        super().close()
+
+    # --- inference ----------------------------------------------------------------
+    def _prepare(self, image: np.ndarray) -> np.ndarray:
+        resized = cv2.resize(image, self.input_size, interpolation=cv2.INTER_LINEAR)
+        rgb = cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32)
+        if self.channels_last:
+            return rgb  # raw 0..255, as the bundled model was trained
+        return np.transpose(rgb, (2, 0, 1)) / 255.0
+
+    def _detect_batch(self, images: list[np.ndarray]) -> list[list[Detection]]:
+        tensors = [self._prepare(image) for image in images]
+        if self.fixed_batch == 1:
+            outputs = [self._session.run([self.output_name], {self.input_name: t[None]})[0][0] for t in tensors]
+        else:
+            stacked = np.stack(tensors)
+            outputs = list(self._session.run([self.output_name], {self.input_name: stacked})[0])
+        return [self._decode(raw) for raw in outputs]
+
+    def _decode(self, raw: np.ndarray) -> list[Detection]:
+        if self.output_layout == "detections":
+            boxes, scores, classes = decode_detections(raw, self.confidence)
+        else:
+            boxes, scores, classes = decode_yolo(raw, self.confidence)
+        keep = class_wise_nms(boxes, scores, classes, self.nms_iou)
+        width, height = self.input_size
+        found = []
+        for i in keep:
+            cls = int(classes[i])
+            if not 0 <= cls < len(self.labels):
+                continue
+            x1, y1, x2, y2 = boxes[i]
+            box = (
+                _unit(x1 / width),
+                _unit(y1 / height),
+                _unit(x2 / width),
+                _unit(y2 / height),
+            )
+            if box[2] <= box[0] or box[3] <= box[1]:
+                continue
+            found.append(Detection(self.labels[cls], round(float(scores[i]), 4), box))
+        return found
+
+
+def decode_detections(raw: np.ndarray, min_score: float):
+    """(K, 6) rows x1, y1, x2, y2, score, class -> boxes, scores, classes above min_score."""
+    raw = np.asarray(raw, dtype=np.float32).reshape(-1, 6)
+    rows = raw[raw[:, 4] >= min_score]
+    return rows[:, :4], rows[:, 4], rows[:, 5].astype(np.int64)
+
+
+def decode_yolo(raw: np.ndarray, min_score: float):
+    """(4 + C, N) columns cx, cy, w, h, C class scores -> boxes x1y1x2y2, scores, classes."""
+    raw = np.asarray(raw, dtype=np.float32)
+    if raw.shape[0] > raw.shape[1]:  # some exports put anchors first
+        raw = raw.T
+    scores_all = raw[4:]
+    classes = scores_all.argmax(axis=0)
+    scores = scores_all[classes, np.arange(scores_all.shape[1])]
+    mask = scores >= min_score
+    cx, cy, w, h = raw[:4, mask]
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    return boxes, scores[mask], classes[mask].astype(np.int64)
+
+
+def _fixed(value, default: int) -> int:
+    return value if isinstance(value, int) and value > 0 else default
+
+
+def _unit(value) -> float:
+    return round(min(1.0, max(0.0, float(value))), 5)

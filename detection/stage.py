@@ -1,0 +1,386 @@
+"""The live inference stage: frames from every camera in, boxes, tracks and events out.
+
+One stage runs per inference device, in its own process (``run_inference_process``),
+fed by all capture processes through one bounded multiprocessing queue. Each ``step()``:
+
+1. drains the queue; each frame, as it arrives, goes through its camera's motion gate (a
+   camera with AI off is skipped; a static scene costs no inference; objects already
+   tracked are looked at again every ``recheck_s`` even when still, so a person standing
+   still keeps its track);
+2. frames worth a look wait in small per-camera queues that keep each camera's newest
+   frames (older ones are dropped and counted: a slow detector shows the present, late);
+3. builds a batch of up to ``batch_size`` of them round-robin across cameras, waiting at
+   most ``batch_ms`` for it to fill, so a busy camera cannot starve a quiet one;
+4. runs the detector once on the batch, then per frame: the camera's classes and
+   confidence, the tracker, the events (detection.tracking), and the overlay message.
+
+Camera AI settings are re-read every ``refresh_s``: admin changes apply without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from cameras.frames import Frame
+from detection.backends import Detection, Detector
+from detection.backends.bytetrack import ByteTracker
+from detection.motion import FULL_FRAME, Box, MotionGate, motion_crop, region_pixels
+from detection.selectors import CameraAI
+from detection.status import StageMetrics
+from detection.tracking import EventStore, TrackEvents
+
+log = logging.getLogger("detection.stage")
+
+
+@dataclass(frozen=True)
+class _Look:
+    """A frame waiting for the detector, and the part of it to look at (normalised)."""
+
+    frame: Frame
+    region: Box = FULL_FRAME
+
+    def image(self):
+        if self.region == FULL_FRAME:
+            return self.frame.image
+        height, width = self.frame.image.shape[:2]
+        x1, y1, x2, y2 = region_pixels(self.region, width, height)
+        return self.frame.image[y1:y2, x1:x2]
+
+    def to_frame(self, found: list[Detection]) -> list[Detection]:
+        """Boxes found in the crop, as boxes of the whole frame."""
+        if self.region == FULL_FRAME:
+            return found
+        height, width = self.frame.image.shape[:2]
+        px1, py1, px2, py2 = region_pixels(self.region, width, height)
+        sx, sy = (px2 - px1) / width, (py2 - py1) / height
+        ox, oy = px1 / width, py1 / height
+        return [
+            Detection(
+                d.label,
+                d.confidence,
+                (
+                    round(ox + d.box[0] * sx, 5),
+                    round(oy + d.box[1] * sy, 5),
+                    round(ox + d.box[2] * sx, 5),
+                    round(oy + d.box[3] * sy, 5),
+                ),
+            )
+            for d in found
+        ]
+
+
+@dataclass
+class _Camera:
+    """What the stage keeps per camera (owned by the stage, never shared)."""
+
+    ai: CameraAI
+    pending: deque = field(default_factory=deque)
+    gate: MotionGate | None = None
+    tracker: ByteTracker | None = None
+    events: TrackEvents | None = None
+    last_detect: float | None = None
+    overlay: list = field(default_factory=list)  # the objects the live page shows now
+    # The newest frame handled: its capture time and the wall time it was handled, so
+    # events expire on the frames' clock, and on the wall clock once frames stop.
+    frame_at: datetime | None = None
+    handled_at: datetime | None = None
+
+
+class InferenceStage:
+    """Step-driven; everything it talks to is passed in.
+
+    frames: a queue with ``get(timeout=)`` / ``get_nowait()`` raising queue.Empty
+    (multiprocessing.Queue or queue.Queue) carrying cameras.frames.Frame.
+    camera_settings: returns {camera id: CameraAI}; called every ``refresh_s``.
+    store: where events are written (detection.services.ObjectEventStore).
+    publisher: has ``publish_detections(slug, payload)`` (cameras.live.RedisLiveChannel),
+    or None for no overlays (offline runs, tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        frames,
+        detector: Detector,
+        camera_settings: Callable[[], dict[int, CameraAI]],
+        store: EventStore,
+        publisher=None,
+        batch_size: int = 4,
+        batch_ms: float = 50,
+        lost_after: timedelta = timedelta(seconds=5),
+        update_every: timedelta = timedelta(seconds=5),
+        recheck_s: float = 2.0,
+        refresh_s: float = 3.0,
+        pending_per_camera: int | None = None,
+        crop_to_motion: bool = False,
+        gate_factory: Callable[[], MotionGate] = MotionGate,
+        tracker_factory: Callable[[], ByteTracker] = ByteTracker,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = timezone.now,
+    ):
+        self.frames = frames
+        self.detector = detector
+        self.camera_settings = camera_settings
+        self.store = store
+        self.publisher = publisher
+        self.batch_size = max(1, int(batch_size))
+        self.batch_s = max(0.0, batch_ms / 1000)
+        self.lost_after = lost_after
+        self.update_every = update_every
+        # Still objects must be seen again before their events would expire.
+        self.recheck_s = min(recheck_s, lost_after.total_seconds() / 2)
+        self.refresh_s = refresh_s
+        self.pending_per_camera = pending_per_camera or self.batch_size
+        # Send only the moving part of a frame while nothing is tracked on that camera: a
+        # far-away newcomer is then larger in the detector's input. With tracks, whole
+        # frames, so still objects elsewhere stay in view of the tracker.
+        self.crop_to_motion = crop_to_motion
+        self.gate_factory = gate_factory
+        self.tracker_factory = tracker_factory
+        self.clock = clock
+        self.now = now
+        self.metrics = StageMetrics()
+        self.cameras: dict[int, _Camera] = {}
+        self._order: deque[int] = deque()  # round-robin order of camera ids
+        self._refreshed_at: float | None = None
+
+    # --- settings -------------------------------------------------------------------
+    def refresh(self, force: bool = False) -> None:
+        """Re-read the cameras' AI settings (at most every ``refresh_s``)."""
+        now = self.clock()
+        if self._refreshed_at is not None:
+            # Forced (a frame from a camera not known yet): still at most twice a second,
+            # so frames of a deleted camera do not cost a query each.
+            if now - self._refreshed_at < (0.5 if force else self.refresh_s):
+                return
+        self._refreshed_at = now
+        try:
+            latest = self.camera_settings()
+        except Exception:
+            # The database is away for a moment: keep detecting with the settings we have.
+            self.metrics.errors += 1
+            log.warning("could not re-read the cameras' AI settings", exc_info=True)
+            return
+        for camera_id in list(self.cameras):
+            if camera_id not in latest:
+                self._forget(camera_id)
+        for camera_id, ai in latest.items():
+            state = self.cameras.get(camera_id)
+            if state is None:
+                self.cameras[camera_id] = _Camera(ai, deque(maxlen=self.pending_per_camera))
+                self._order.append(camera_id)
+                continue
+            if not ai.enabled and state.ai.enabled:
+                self._stop_tracking(state)
+            if not ai.motion_gating:
+                state.gate = None
+            state.ai = ai
+            if state.events is not None:
+                state.events.min_confidence = ai.confidence
+
+    def _forget(self, camera_id: int) -> None:
+        state = self.cameras.pop(camera_id)
+        self._stop_tracking(state)
+        self.metrics.frames_dropped += len(state.pending)
+        self._order.remove(camera_id)
+
+    def _stop_tracking(self, state: _Camera) -> None:
+        if state.events is not None:
+            state.events.close_all()
+        state.gate = state.tracker = state.events = None
+        state.last_detect = None
+
+    # --- the loop ---------------------------------------------------------------------
+    def step(self) -> bool:
+        """One batch at most. True when a frame was taken (more may be waiting)."""
+        self.refresh()
+        taken = self.metrics.frames_in
+        batch = self._collect()
+        if batch:
+            try:
+                self._process(batch)
+            except Exception:
+                # One bad batch (a database hiccup, a broken frame) must not stop live
+                # detection for every camera; it is logged and counted.
+                self.metrics.errors += 1
+                log.exception("inference stage: a batch of %d frames failed", len(batch))
+        self._expire_idle()
+        return self.metrics.frames_in != taken
+
+    def _take(self, timeout: float | None) -> bool:
+        try:
+            frame = self.frames.get(timeout=timeout) if timeout else self.frames.get_nowait()
+        except queue.Empty:
+            return False
+        self.metrics.frames_in += 1
+        state = self.cameras.get(frame.camera_id)
+        if state is None:
+            self.refresh(force=True)  # a camera added since the last refresh
+            state = self.cameras.get(frame.camera_id)
+        if state is None or not state.ai.enabled:
+            self.metrics.frames_skipped += 1
+            return True
+        # Gate on arrival: every frame teaches the camera's background, in order, and only
+        # frames worth a look take a place in the batch.
+        state.frame_at, state.handled_at = frame.captured_at, self.now()
+        region = self._region_to_look_at(state, frame)
+        if region is None:
+            self.metrics.frames_gated += 1
+            self._gated_overlay(state, frame)
+            return True
+        if len(state.pending) == state.pending.maxlen:
+            self.metrics.frames_dropped += 1
+        state.pending.append(_Look(frame, region))
+        return True
+
+    def _pending(self) -> int:
+        return sum(len(s.pending) for s in self.cameras.values())
+
+    def _collect(self) -> list[_Look]:
+        while self._take(None):  # whatever is already there
+            pass
+        if self._pending() == 0 and not self._take(self.batch_s or 0.05):
+            self._depth()
+            return []
+        deadline = self.clock() + self.batch_s
+        while self._pending() < self.batch_size:
+            remaining = deadline - self.clock()
+            if remaining <= 0 or not self._take(remaining):
+                break
+        self._depth()
+        return self._round_robin()
+
+    def _depth(self) -> None:
+        try:
+            self.metrics.queue_depth = self.frames.qsize()
+        except (NotImplementedError, AttributeError):  # macOS multiprocessing queues
+            pass
+
+    def _round_robin(self) -> list[_Look]:
+        batch: list[_Look] = []
+        while len(batch) < self.batch_size and self._pending():
+            camera_id = self._order[0]
+            self._order.rotate(-1)
+            state = self.cameras[camera_id]
+            if state.pending:
+                batch.append(state.pending.popleft())
+        return batch
+
+    def _process(self, batch: list[_Look]) -> None:
+        # A camera switched off or removed while its frames waited: drop them.
+        to_detect = [
+            look
+            for look in batch
+            if look.frame.camera_id in self.cameras and self.cameras[look.frame.camera_id].ai.enabled
+        ]
+        self.metrics.frames_skipped += len(batch) - len(to_detect)
+        if not to_detect:
+            return
+        started = time.perf_counter()
+        results = self.detector.detect([look.image() for look in to_detect])
+        per_frame = (time.perf_counter() - started) * 1000 / len(to_detect)
+        m = self.metrics
+        m.batches += 1
+        m.frames_detected += len(to_detect)
+        m.inference_ms = round(per_frame, 2)
+        m.inference_ms_avg = round(
+            per_frame if m.inference_ms_avg is None else 0.9 * m.inference_ms_avg + 0.1 * per_frame, 2
+        )
+        for look, found in zip(to_detect, results, strict=True):
+            self._after_detect(self.cameras[look.frame.camera_id], look.frame, look.to_frame(found), per_frame)
+
+    def _region_to_look_at(self, state: _Camera, frame: Frame) -> Box | None:
+        """The part of the frame worth a detector call, or None (nothing to see)."""
+        if not state.ai.motion_gating:
+            return FULL_FRAME
+        if state.gate is None:
+            state.gate = self.gate_factory()
+        motion = state.gate.check(frame.image)
+        has_tracks = state.events is not None and bool(state.events.active)
+        if motion.moving:
+            if self.crop_to_motion and not has_tracks and motion.reason == "motion":
+                return motion_crop(motion)
+            return FULL_FRAME
+        # Nothing moves, but tracked objects are there: look again now and then so a
+        # person standing still keeps its track (and its event stays open).
+        if has_tracks and (state.last_detect is None or self.clock() - state.last_detect >= self.recheck_s):
+            return FULL_FRAME
+        return None
+
+    def _after_detect(self, state: _Camera, frame: Frame, found, inference_ms: float) -> None:
+        ai = state.ai
+        state.last_detect = self.clock()
+        wanted = [d for d in found if d.label in ai.classes]
+        if state.tracker is None:
+            state.tracker = self.tracker_factory()
+            state.events = TrackEvents(
+                ai.id,
+                self.store,
+                lost_after=self.lost_after,
+                update_every=self.update_every,
+                min_confidence=ai.confidence,
+            )
+        height, width = frame.image.shape[:2]
+        tracked = state.tracker.update(wanted, width, height)
+        state.events.observe(frame.captured_at, tracked, frame.image)
+        tracked_boxes = {o.box for o in tracked}
+        objects = [o.as_dict() for o in tracked if o.confidence >= ai.confidence]
+        # Boxes not (yet) in a confirmed track are still drawn, without an id.
+        objects += [
+            {**d.as_dict(), "track_id": None}
+            for d in wanted
+            if d.box not in tracked_boxes and d.confidence >= ai.confidence
+        ]
+        self._publish(state, frame, objects, inference_ms)
+
+    def _gated_overlay(self, state: _Camera, frame: Frame) -> None:
+        """Nothing moved. Objects still tracked are still there: keep their boxes in step
+        with the video; otherwise clear the boxes once, not every frame."""
+        has_tracks = state.events is not None and bool(state.events.active)
+        if has_tracks:
+            self._publish(state, frame, state.overlay, None)
+        elif state.overlay:
+            self._publish(state, frame, [], None)
+
+    def _publish(self, state: _Camera, frame: Frame, objects: list[dict], inference_ms: float | None) -> None:
+        state.overlay = objects
+        if self.publisher is None:
+            return
+        from cameras.live import detections_payload
+
+        height, width = frame.image.shape[:2]
+        payload = detections_payload(
+            captured_at=frame.captured_at.timestamp(),
+            objects=objects,
+            inference_ms=None if inference_ms is None else round(inference_ms, 1),
+            width=width,
+            height=height,
+        )
+        try:
+            self.publisher.publish_detections(state.ai.slug, payload)
+        except Exception:  # Redis down: the overlay misses a frame; events are safe in the database
+            self.metrics.errors += 1
+            log.warning("camera %s: could not publish detections", state.ai.slug, exc_info=True)
+
+    def _expire_idle(self) -> None:
+        wall = self.now()
+        for state in self.cameras.values():
+            if state.events is not None and state.events.active and state.frame_at is not None:
+                try:
+                    state.events.expire(state.frame_at + (wall - state.handled_at))
+                except Exception:
+                    self.metrics.errors += 1
+                    log.exception("camera %s: could not close events", state.ai.slug)
+
+    def close(self) -> None:
+        """Close every open event (the process is stopping)."""
+        for state in self.cameras.values():
+            self._stop_tracking(state)

@@ -1,0 +1,145 @@
+"""From tracked objects to ObjectEvents: one event per track, with rate control.
+
+A track's event is created the first time the track is confirmed, its end and best
+sighting are saved at most every ``update_every`` while the object stays in view, and
+it is closed once the track has not been seen for ``lost_after``. A person standing
+still for an hour is therefore one row, written about 720 times at a 5 s interval,
+not 18,000 times at 5 fps.
+
+The writes go through a store (detection.services.ObjectEventStore in production), so
+this module holds state only and tests can drive it frame by frame with any clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from detection.backends.bytetrack import TrackedObject
+
+log = logging.getLogger("detection.tracking")
+
+SNAPSHOT_QUALITY = 85
+# A better sighting replaces the snapshot only when clearly better: re-encoding and
+# rewriting a JPEG for +0.01 of confidence is waste.
+SNAPSHOT_MARGIN = 0.05
+
+
+@dataclass
+class ActiveTrack:
+    track_id: int
+    label: str
+    start: datetime
+    last_seen: datetime
+    confidence: float
+    box: tuple[float, float, float, float]
+    event_id: int | None = None
+    saved_at: datetime | None = None
+    saved_end: datetime | None = None
+    saved_confidence: float = 0.0
+    best_image: np.ndarray | None = field(default=None, repr=False)
+    snapshot_confidence: float = 0.0
+
+
+class EventStore(Protocol):
+    """Where events are written. Each method returns once the write is committed."""
+
+    def start(self, camera_id: int, track: ActiveTrack, snapshot: bytes | None) -> int: ...
+
+    def update(self, event_id: int, track: ActiveTrack, snapshot: bytes | None) -> None: ...
+
+    def close(self, event_id: int, track: ActiveTrack, snapshot: bytes | None) -> None: ...
+
+
+def encode_snapshot(image: np.ndarray | None) -> bytes | None:
+    if image is None:
+        return None
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, SNAPSHOT_QUALITY])
+    return data.tobytes() if ok else None
+
+
+class TrackEvents:
+    """The events of one camera's tracks. Call ``observe()`` with each frame the detector
+    looked at, and ``expire()`` regularly (also when frames stop coming)."""
+
+    def __init__(
+        self,
+        camera_id: int,
+        store: EventStore,
+        *,
+        lost_after: timedelta = timedelta(seconds=5),
+        update_every: timedelta = timedelta(seconds=5),
+        classes: set[str] | None = None,
+        min_confidence: float = 0.0,
+    ):
+        self.camera_id = camera_id
+        self.store = store
+        self.lost_after = lost_after
+        self.update_every = update_every
+        self.classes = classes
+        # A track becomes an event once it is seen at this confidence; after that, weaker
+        # sightings still keep it alive (the detector's score dips as people turn).
+        self.min_confidence = min_confidence
+        self.active: dict[int, ActiveTrack] = {}
+        self.writes = 0
+
+    def observe(self, now: datetime, objects: list[TrackedObject], image: np.ndarray | None = None) -> None:
+        for obj in objects:
+            if self.classes is not None and obj.label not in self.classes:
+                continue
+            track = self.active.get(obj.track_id)
+            if track is None:
+                if obj.confidence < self.min_confidence:
+                    continue
+                track = ActiveTrack(obj.track_id, obj.label, now, now, obj.confidence, obj.box)
+                # Active only once stored: if the write fails, the next sighting tries again.
+                track.event_id = self.store.start(self.camera_id, track, encode_snapshot(image))
+                track.snapshot_confidence = obj.confidence
+                track.saved_at, track.saved_confidence = now, obj.confidence
+                self.active[obj.track_id] = track
+                self.writes += 1
+                continue
+            track.last_seen = now
+            if obj.confidence > track.confidence:
+                track.confidence, track.box, track.label = obj.confidence, obj.box, obj.label
+                if image is not None and obj.confidence >= track.snapshot_confidence + SNAPSHOT_MARGIN:
+                    track.best_image = image
+            if now - track.saved_at >= self.update_every:
+                self._save(track, now)
+        self.expire(now)
+
+    def _save(self, track: ActiveTrack, now: datetime) -> None:
+        snapshot = encode_snapshot(track.best_image)
+        if snapshot is not None:
+            track.snapshot_confidence = track.confidence
+        track.best_image = None
+        if track.last_seen == track.saved_end and track.confidence == track.saved_confidence and snapshot is None:
+            track.saved_at = now  # nothing new to write
+            return
+        self.store.update(track.event_id, track, snapshot)
+        track.saved_at, track.saved_end, track.saved_confidence = now, track.last_seen, track.confidence
+        self.writes += 1
+
+    def expire(self, now: datetime) -> list[int]:
+        """Close the events of tracks unseen for ``lost_after``; their ids."""
+        closed = [t for t in self.active.values() if now - t.last_seen >= self.lost_after]
+        for track in closed:
+            self._close(track)
+        return [t.event_id for t in closed]
+
+    def close_all(self) -> None:
+        """Close every open event at its last sighting (the stage is stopping)."""
+        for track in list(self.active.values()):
+            self._close(track)
+
+    def _close(self, track: ActiveTrack) -> None:
+        snapshot = encode_snapshot(track.best_image)
+        track.best_image = None
+        self.active.pop(track.track_id, None)
+        self.store.close(track.event_id, track, snapshot)
+        self.writes += 1

@@ -1,0 +1,131 @@
+"""run_inference_process as a real spawned process on the test database and Redis: frames
+in through a multiprocessing queue, ObjectEvents in the database, overlay messages on the
+camera's live group, a clean stop."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.utils import timezone
+
+from cameras.frames import Frame
+from cameras.live import live_group
+from detection.models import ObjectEvent
+from detection.process import run_inference_process
+from detection.status import detector_statuses, status_key
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def child_database_url() -> str:
+    s = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return f"sqlite:///{s['NAME']}"
+
+
+def wait_for(condition, timeout, what, process):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        assert process.is_alive(), f"the inference process died (exit code {process.exitcode})"
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", child_database_url())  # read by the spawned child
+    monkeypatch.delenv("DATABASE_TEST_NAME", raising=False)
+    monkeypatch.setenv("DETECTOR_THREADS", "1")
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(live_group(camera.slug), channel)
+
+    ctx = multiprocessing.get_context("spawn")
+    frames, stop = ctx.Queue(maxsize=8), ctx.Event()
+    process = ctx.Process(target=run_inference_process, args=(frames, stop, [camera.pk]), daemon=True)
+    process.start()
+    try:
+        start = timezone.now()
+        for _ in range(3):
+            frames.put(Frame(camera.pk, timezone.now(), bus_photo, 810, 1080))
+        wait_for(lambda: ObjectEvent.objects.filter(label="person").count() >= 3, 120, "three person events", process)
+        assert ObjectEvent.objects.filter(label="person").count() == 3
+
+        async def overlay():
+            while True:
+                message = await layer.receive(channel)
+                if message["type"] == "live.detections" and message["payload"]["objects"]:
+                    return message["payload"]
+
+        payload = async_to_sync(overlay)()
+        people = [o for o in payload["objects"] if o["label"] == "person"]
+        assert len(people) == 3 and all(isinstance(o["track_id"], int) for o in people)
+        assert payload["captured_at"] >= start.timestamp() - 1
+        assert (payload["width"], payload["height"]) == (810, 1080)
+
+        # The process says it is online, with its figures (detection.status).
+        import redis
+        from django.conf import settings
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        wait_for(
+            lambda: any(st["frames_detected"] >= 1 for st in detector_statuses(client)),
+            30,
+            "a detector status",
+            process,
+        )
+        [status] = [st for st in detector_statuses(client) if st["pid"] == process.pid]
+        assert status["cameras"] == [camera.slug] and status["inference_ms"] > 0
+        assert "coco-centernet-mbv3-512.onnx on cpu" in status["detector"]
+        assert 0 < client.ttl(status_key(status["host"], status["pid"])) <= 15  # a dead process vanishes
+    finally:
+        stop.set()
+        process.join(60)
+        if process.is_alive():
+            process.kill()
+    assert process.exitcode == 0
+    client.delete(status_key(status["host"], status["pid"]))
+    # Stopping closes what was open.
+    assert not ObjectEvent.objects.filter(end__isnull=True).exists()
+
+
+def test_a_model_that_cannot_load_ends_the_process_with_one_line(camera, monkeypatch, capfd):
+    monkeypatch.setenv("DATABASE_URL", child_database_url())
+    monkeypatch.delenv("DATABASE_TEST_NAME", raising=False)
+    monkeypatch.setenv("DETECTOR_MODEL", "yolov8n.onnx")  # not in MODELS_DIR
+    ctx = multiprocessing.get_context("spawn")
+    frames, stop = ctx.Queue(maxsize=2), ctx.Event()
+    process = ctx.Process(target=run_inference_process, args=(frames, stop, [camera.pk]), daemon=True)
+    process.start()
+    process.join(120)
+    if process.is_alive():
+        process.kill()
+    assert process.exitcode == 2
+    errors = [line for line in capfd.readouterr().err.splitlines() if "ERROR" in line or "Traceback" in line]
+    assert len(errors) == 1 and "'yolov8n.onnx' not found: put it in" in errors[0], errors
+
+
+@pytest.mark.parametrize("backend", ["onnx", "ultralytics"])
+def test_the_settings_make_a_working_detector_of_either_backend(settings, backend, bus_photo):
+    from detection.backends import create_detector
+    from detection.process import detector_options_from_settings
+    from tests.detection.tiny_yolo import WEIGHTS
+
+    settings.DETECTOR_BACKEND = backend
+    settings.DETECTOR_MODEL = "" if backend == "onnx" else str(WEIGHTS)
+    settings.DETECTOR_DEVICE = "cpu"
+    name, options = detector_options_from_settings(settings)
+    detector = create_detector(name, **options)
+    detector.load()
+    assert detector.name == backend
+    [found] = detector.detect([bus_photo])
+    assert all(0 <= v <= 1 for d in found for v in d.box)
+    if backend == "onnx":
+        assert sum(d.label == "person" and d.confidence >= 0.5 for d in found) == 3

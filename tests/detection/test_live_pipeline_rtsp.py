@@ -1,0 +1,100 @@
+"""Live detection end to end, as runworkers will run it: a real RTSP camera showing people
+(the demo clip), the real capture process feeding frames through a multiprocessing queue,
+the real inference process with the default detector, ObjectEvents in the database and
+overlay messages at a viewer's WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+
+from ainvr.asgi import application
+from cameras.demo import make_demo_clip
+from cameras.models import Camera
+from cameras.process_main import capture_main
+from cameras.services import save_camera
+from cameras.specs import CameraSpec
+from detection.models import ObjectEvent
+from detection.process import run_inference_process
+from tests.detection.test_inference_process import child_database_url
+from tests.realtime.sockets import TIMEOUT, headers_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_people_on_a_camera_become_events_and_boxes_on_the_live_page(
+    make_rtsp_server, operator_client, monkeypatch, tmp_path
+):
+    clip = make_demo_clip(tmp_path / "people.mp4", seconds=12, fps=10, width=640, height=360)
+    server = make_rtsp_server(clip=clip, width=640, height=360, fps=10)
+    camera = save_camera(
+        Camera(name="Lobby", slug="lobby", stream_url=server.url(), detect_fps=2.0, ai_classes=["person"])
+    )
+    monkeypatch.setenv("DATABASE_URL", child_database_url())  # the spawned children read it
+    monkeypatch.delenv("DATABASE_TEST_NAME", raising=False)
+    monkeypatch.setenv("DETECTOR_THREADS", "1")
+
+    ctx = multiprocessing.get_context("spawn")
+    frames, stop = ctx.Queue(maxsize=8), ctx.Event()
+    inference = ctx.Process(target=run_inference_process, args=(frames, stop, [camera.pk]), daemon=True)
+    capture = ctx.Process(target=capture_main, args=(CameraSpec.from_camera(camera), stop, frames), daemon=True)
+
+    seen = []
+
+    async def watch(deadline_s):
+        viewer = WebsocketCommunicator(application, "/ws/live/lobby/", headers=headers_for(operator_client))
+        connected, _ = await viewer.connect(timeout=TIMEOUT)
+        assert connected
+        inference.start()
+        capture.start()
+        deadline = time.monotonic() + deadline_s
+        try:
+            while time.monotonic() < deadline:
+                assert inference.is_alive() and capture.is_alive(), "a worker process died"
+                # receive_nothing first: a receive_output that times out cancels the consumer.
+                if await viewer.receive_nothing(timeout=1):
+                    continue
+                message = await viewer.receive_output(timeout=TIMEOUT)
+                seen.append(message.get("text", "")[:80] or "bytes")
+                if message.get("text"):
+                    text = json.loads(message["text"])
+                    if text["type"] == "detections" and any(o["label"] == "person" for o in text["objects"]):
+                        return text
+            raise AssertionError(
+                f"no person box at the viewer within {deadline_s} s; it got {seen[:3]} ... {seen[-3:]}"
+            )
+        finally:
+            # The consumer may have ended already; the assertion above says why.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await viewer.disconnect()
+
+    try:
+        overlay = async_to_sync(watch)(120)
+        person = next(o for o in overlay["objects"] if o["label"] == "person")
+        assert person["confidence"] >= 0.5  # the camera's minimum confidence
+        x1, y1, x2, y2 = person["box"]
+        assert 0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1
+        assert (overlay["width"], overlay["height"]) == (640, 360)
+        assert overlay["captured_at"] > time.time() - 120
+        deadline = time.monotonic() + 60
+        while not ObjectEvent.objects.filter(camera=camera, label="person").exists():
+            assert time.monotonic() < deadline, "no person event in the database"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for process in (capture, inference):
+            if process.pid is not None:
+                process.join(30)
+                if process.is_alive():
+                    process.kill()
+    assert inference.exitcode == 0
+    event = ObjectEvent.objects.filter(camera=camera, label="person").first()
+    assert event.end is not None and event.end >= event.start  # closed when the process stopped
+    assert event.snapshot.name.endswith(".jpg") and event.track_id is not None

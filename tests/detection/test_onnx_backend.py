@@ -1,0 +1,115 @@
+"""The default detector (onnx + bundled CenterNet) on real photos."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from detection.backends import DetectorError, create_detector
+from detection.backends.onnx import BUNDLED_SHA256, DEFAULT_MODEL, WEIGHTS_DIR, decode_yolo, sha256_of
+
+
+def _labels(found, minimum=0.0):
+    return sorted(d.label for d in found if d.confidence >= minimum)
+
+
+def test_it_finds_the_people_and_the_bus_in_bus_jpg(onnx_detector, bus_photo):
+    [found] = onnx_detector.detect([bus_photo])
+    people = [d for d in found if d.label == "person" and d.confidence >= 0.5]
+    buses = [d for d in found if d.label == "bus" and d.confidence >= 0.4]
+    assert len(people) == 3, found
+    assert len(buses) == 1, found  # class-wise NMS merged the duplicate bus boxes the model returns
+    bus = buses[0].box
+    assert bus[2] - bus[0] > 0.8  # the bus spans the photo's width
+    for person in people:
+        x1, y1, x2, y2 = person.box
+        assert 0.0 <= x1 < x2 <= 1.0 and 0.0 <= y1 < y2 <= 1.0
+        assert y2 > 0.75  # they stand on the ground, in front of the bus
+    # Sorted by confidence, highest first.
+    assert [d.confidence for d in found] == sorted((d.confidence for d in found), reverse=True)
+
+
+def test_it_finds_nobody_where_there_is_nobody(onnx_detector, street_photo_without_people):
+    [found] = onnx_detector.detect([street_photo_without_people])
+    assert "person" not in _labels(found)
+    assert "bus" in _labels(found, 0.3)
+
+
+def test_a_plain_grey_frame_gives_nothing(onnx_detector):
+    assert onnx_detector.detect([np.full((360, 640, 3), 128, np.uint8)]) == [[]]
+
+
+def test_a_batch_gives_the_same_answers_as_single_images(onnx_detector, bus_photo, street_photo_without_people):
+    batch = onnx_detector.detect([bus_photo, street_photo_without_people, bus_photo])
+    assert batch[0] == onnx_detector.detect([bus_photo])[0]
+    assert batch[1] == onnx_detector.detect([street_photo_without_people])[0]
+    assert batch[2] == batch[0]
+
+
+def test_classes_and_confidence_filter_the_answer(bus_photo):
+    detector = create_detector("onnx", confidence=0.5, classes=["bus", "car"], threads=1)
+    [found] = detector.detect([bus_photo])
+    assert found == []  # three people above 0.5 but they were not asked for; the bus scores 0.48
+    detector = create_detector("onnx", confidence=0.4, classes=["bus"], threads=1)
+    assert _labels(detector.detect([bus_photo])[0]) == ["bus"]
+
+
+def test_the_bundled_model_is_the_one_the_manifest_names():
+    assert sha256_of(WEIGHTS_DIR / DEFAULT_MODEL) == BUNDLED_SHA256[DEFAULT_MODEL]
+    assert "Permission is hereby granted, free of charge" in (WEIGHTS_DIR / "LICENSE").read_text()
+    assert BUNDLED_SHA256[DEFAULT_MODEL] in (WEIGHTS_DIR / "PROVENANCE.md").read_text()
+
+
+def test_a_model_in_the_models_folder_is_chosen_by_name(tmp_path, bus_photo):
+    shutil.copy(WEIGHTS_DIR / DEFAULT_MODEL, tmp_path / "mine.onnx")
+    detector = create_detector("onnx", model="mine.onnx", models_dir=tmp_path, confidence=0.5, threads=1)
+    assert _labels(detector.detect([bus_photo])[0]) == ["person", "person", "person"]
+    assert detector.model_path == tmp_path / "mine.onnx"
+
+
+def test_a_missing_model_says_where_to_put_it(tmp_path):
+    detector = create_detector("onnx", model="yolov8n.onnx", models_dir=tmp_path)
+    with pytest.raises(DetectorError, match=r"'yolov8n.onnx' not found: put it in .*MODELS_DIR"):
+        detector.load()
+
+
+def test_a_damaged_bundled_model_is_refused(tmp_path, monkeypatch):
+    damaged = tmp_path / DEFAULT_MODEL
+    damaged.write_bytes((WEIGHTS_DIR / DEFAULT_MODEL).read_bytes()[:-10])
+    monkeypatch.setattr("detection.backends.onnx.WEIGHTS_DIR", tmp_path)
+    with pytest.raises(DetectorError, match="damaged"):
+        create_detector("onnx").load()
+
+
+def test_a_file_that_is_not_a_model_is_one_clear_error(tmp_path):
+    (tmp_path / "junk.onnx").write_bytes(b"not a model")
+    with pytest.raises(DetectorError, match="junk.onnx cannot be loaded by onnxruntime"):
+        create_detector("onnx", model="junk.onnx", models_dir=tmp_path).load()
+
+
+def test_cuda_without_a_gpu_runs_on_the_cpu_with_one_warning(caplog, bus_photo):
+    caplog.set_level(logging.INFO, logger="detection.backends")
+    detector = create_detector("onnx", device="cuda:0", confidence=0.5, threads=1)
+    detector.load()
+    assert detector.device == "cpu"
+    assert detector.providers == ["CPUExecutionProvider"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "cuda:0" in warnings[0] and "CPU" in warnings[0]
+    assert _labels(detector.detect([bus_photo])[0]).count("person") == 3
+
+
+def test_yolo_style_output_is_decoded():
+    # Eight anchors (only the first two score), three classes: (4 + 3, 8) columns of
+    # cx, cy, w, h, class scores, as ultralytics exports them.
+    raw = np.zeros((7, 8), dtype=np.float32)
+    raw[:, 0] = [100, 100, 20, 40, 0.1, 0.9, 0.3]
+    raw[:, 1] = [300, 300, 40, 40, 0.2, 0.1, 0.05]
+    boxes, scores, classes = decode_yolo(raw, 0.5)
+    assert boxes.tolist() == [[90, 80, 110, 120]]
+    assert scores.tolist() == pytest.approx([0.9])
+    assert classes.tolist() == [1]
+    # Anchors-first exports give the same answer.
+    assert decode_yolo(raw.T, 0.5)[0].tolist() == boxes.tolist()
