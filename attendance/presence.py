@@ -157,6 +157,12 @@ def record_sighting(
     if snapshot:
         event.snapshot.save(f"{kind}-{camera_id}.jpg", ContentFile(snapshot), save=False)
     event.save()
+    if employee_id is not None and camera_id is not None:
+        from cameras.models import Camera
+        from ops import metrics
+
+        slug = Camera.objects.filter(pk=camera_id).values_list("slug", flat=True).first()
+        metrics.attendance_sighting(slug or str(camera_id))
     if employee_id is None:
         _notify_on_commit("unknown_face", employee_id=None, camera_id=camera_id, at=at, snapshot=snapshot)
     return event

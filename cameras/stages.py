@@ -39,6 +39,7 @@ class StageSpec:
     entry: str  # "package.module:function"
     queue: str  # the frame queue it reads
     kwargs: dict = field(default_factory=dict)
+    queue_size: int = 0  # frames that may wait; 0: FRAME_QUEUE_SIZE
 
 
 def stage_main(spec: StageSpec, frames, stop) -> None:
@@ -108,7 +109,10 @@ class StagePool:
         self.clock = clock
         make_queue = make_queue or _make_queue
         # One queue per purpose, made before any capture process starts (they inherit it).
-        self.queues = {name: make_queue(queue_size) for name in sorted({s.queue for s in self.specs})}
+        sizes: dict[str, int] = {}
+        for s in self.specs:
+            sizes[s.queue] = max(sizes.get(s.queue, 0), s.queue_size or queue_size)
+        self.queues = {name: make_queue(size) for name, size in sorted(sizes.items())}
         self.running = {s.name: _Running(spec=s) for s in self.specs}
         self.stopping: list[tuple[object, float]] = []  # (handle, kill deadline)
 
@@ -175,6 +179,22 @@ class StagePool:
         reaped = len(still) != len(self.stopping)
         self.stopping = still
         return reaped
+
+
+def default_stages() -> list[StageSpec]:
+    """The stages of a runworkers host, from the settings: the detector (one per device)
+    and the face recogniser. Each runs only while a camera here needs it."""
+    from django.conf import settings
+
+    return [
+        StageSpec(
+            f"detector-{settings.DETECTOR_DEVICE.replace(':', '')}",
+            "detection.process:run_inference_process",
+            "detection",
+            queue_size=settings.DETECTOR_QUEUE,
+        ),
+        StageSpec("attendance", "attendance.recognition.worker:attendance_main", "attendance"),
+    ]
 
 
 def _make_queue(size: int):

@@ -27,16 +27,21 @@ class JobFinished(Exception):
 def create_analysis_job(*, requested_by, camera, start, end, **options) -> AnalysisJob:
     """Store a queued analysis job after checking its range.
 
-    Running it (the RQ job on the `analysis` queue) arrives with the detection pipeline."""
+    The RQ job on the `analysis` queue runs it (detection.analysis.jobs); a range with no
+    recordings is refused here."""
     if end <= start:
         raise ValidationError({"end": "The end must be after the start."})
     if end - start > MAX_ANALYSIS_RANGE:
         raise ValidationError({"end": f"Analyse at most {MAX_ANALYSIS_RANGE.days} days at a time."})
     if start > timezone.now():
         raise ValidationError({"start": "The start is in the future: there is nothing recorded yet."})
+    from detection.analysis.services import check_recordings_exist, enqueue_analysis_job
+
+    check_recordings_exist(camera, start, end)
     job = AnalysisJob(requested_by=requested_by, camera=camera, start=start, end=end, **options)
     job.full_clean()
     job.save()
+    enqueue_analysis_job(job)  # on the "analysis" queue once this transaction commits
     return job
 
 
@@ -141,10 +146,14 @@ def close_stale_live_events(camera_ids=None) -> int:
 
 
 def on_event_started(event: ObjectEvent) -> None:
-    """Called once a new ObjectEvent is committed (after the dashboards are told). The place
-    for notifications: the lead wires notifications.services.notify_object_event(event.pk)
-    here at merge. Must not block: the inference loop is waiting."""
+    """Called once a new ObjectEvent is committed (after the dashboards are told): counted,
+    and handed to the notification rules, which only enqueue (the inference loop waits)."""
+    from notifications.services import notify_object_event
+    from ops import metrics
+
     log.info("object event %s: %s on camera %s", event.pk, event.label, event.camera_id)
+    metrics.event(event.camera.slug, event.label)
+    notify_object_event(event.pk)
 
 
 class ObjectEventStore:

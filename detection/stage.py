@@ -36,6 +36,7 @@ from detection.motion import FULL_FRAME, Box, MotionGate, motion_crop, region_pi
 from detection.selectors import CameraAI
 from detection.status import StageMetrics
 from detection.tracking import EventStore, TrackEvents
+from ops import metrics as prometheus
 
 log = logging.getLogger("detection.stage")
 
@@ -262,7 +263,8 @@ class InferenceStage:
         try:
             self.metrics.queue_depth = self.frames.qsize()
         except (NotImplementedError, AttributeError):  # macOS multiprocessing queues
-            pass
+            return
+        prometheus.queue_depth("inference", self.metrics.queue_depth)
 
     def _round_robin(self) -> list[_Look]:
         batch: list[_Look] = []
@@ -294,6 +296,7 @@ class InferenceStage:
         m.inference_ms_avg = round(
             per_frame if m.inference_ms_avg is None else 0.9 * m.inference_ms_avg + 0.1 * per_frame, 2
         )
+        prometheus.inference(per_frame * len(to_detect), len(to_detect))
         for look, found in zip(to_detect, results, strict=True):
             self._after_detect(self.cameras[look.frame.camera_id], look.frame, look.to_frame(found), per_frame)
 
@@ -319,6 +322,9 @@ class InferenceStage:
         ai = state.ai
         state.last_detect = self.clock()
         wanted = [d for d in found if d.label in ai.classes]
+        prometheus.frames_out(ai.slug)
+        for d in wanted:
+            prometheus.detection(ai.slug, d.label)
         if state.tracker is None:
             state.tracker = self.tracker_factory()
             state.events = TrackEvents(

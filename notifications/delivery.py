@@ -166,6 +166,9 @@ def attempt(delivery_id: int, *, last_try: bool) -> str:
 
 
 def _sent(delivery, record) -> None:
+    from ops import metrics
+
+    metrics.delivery(delivery.channel.kind, True)
     now = timezone.now()
     DeliveryAttempt.objects.filter(pk=record.pk).update(ok=True, finished_at=now)
     Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, sent_at=now, claimed_until=None)
@@ -179,6 +182,9 @@ def _sent(delivery, record) -> None:
 
 
 def _failed(delivery, record, error: str, *, final: bool) -> None:
+    from ops import metrics
+
+    metrics.delivery(delivery.channel.kind, False)
     error = error[:2000]
     DeliveryAttempt.objects.filter(pk=record.pk).update(error=error, finished_at=timezone.now())
     status = DeliveryStatus.FAILED if final else DeliveryStatus.PENDING

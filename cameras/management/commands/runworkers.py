@@ -16,8 +16,9 @@ class Command(BaseCommand):
     requires_system_checks = []
     help = (
         "Run the camera workers until SIGTERM or SIGINT: one capture process per enabled camera "
-        "that this host holds the lease of (recording, and later detection), restarted when it "
-        "dies, plus retention. Cameras changed in the admin are picked up within seconds."
+        "that this host holds the lease of (recording, live view, frames for AI), the detector and "
+        "face recognition processes while a camera needs them, each restarted when it dies, plus "
+        "retention. Cameras changed in the admin are picked up within seconds."
     )
 
     def add_arguments(self, parser):
@@ -54,7 +55,9 @@ class Command(BaseCommand):
             reconcile_recordings(cameras=Camera.objects.filter(slug__in=cameras) if cameras else None)
         except Exception:  # a bad file must not keep the cameras from recording
             log.exception("runworkers: reconciling recordings failed")
-        supervisor = Supervisor(only_slugs=cameras, tasks=[RetentionTask()])
+        from cameras.stages import StagePool, default_stages
+
+        supervisor = Supervisor(only_slugs=cameras, tasks=[RetentionTask()], stages=StagePool(default_stages()))
         supervisor.refresh()
         names = ", ".join(slot.spec.name for slot in supervisor.slots.values()) or "none"
         log.info("runworkers: host %s, cameras to supervise: %s", supervisor.host, names)
