@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -112,3 +113,21 @@ def install(tmp_path, migrated_database) -> Install:
 
 # A real RTSP server (Debian's gst-rtsp-server) for the pipeline tests: see tests/rtsp.
 from tests.rtsp import make_rtsp_server, rtsp_server  # noqa: E402, F401
+
+
+@pytest.fixture
+def recorded(request):
+    """The camera recorded for the last 40 days (one row: only its times matter), for the
+    tests that need recordings in a range (analysis jobs), when the test uses `camera`."""
+    if "camera" not in request.fixturenames:
+        return None
+    from django.utils import timezone
+
+    from recordings.models import Segment
+
+    camera = request.getfixturevalue("camera")
+    end = timezone.now()
+    start = end - timedelta(days=40)
+    return Segment.objects.create(
+        camera=camera, start=start, end=end, duration=(end - start).total_seconds(), path=f"{camera.slug}/all.mp4"
+    )

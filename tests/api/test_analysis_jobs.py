@@ -13,6 +13,10 @@ from detection.models import AnalysisJob, JobStatus
 URL = "/api/analysis-jobs/"
 
 
+# Analysis needs recordings in its range (tests/conftest.py: recorded).
+pytestmark = pytest.mark.usefixtures("recorded")
+
+
 def job_request(**changes) -> dict:
     now = timezone.now()
     body = {
@@ -39,6 +43,14 @@ def test_an_operator_queues_a_job_in_their_name(camera, operator_user, persona_a
     )
     job = AnalysisJob.objects.get(pk=shown["id"])
     assert (job.status, job.requested_by, job.camera) == (JobStatus.QUEUED, operator_user, camera)
+
+
+def test_a_range_with_no_recordings_is_refused_on_start(camera, persona_api_client, recorded):
+    recorded.delete()
+    response = persona_api_client("operator").post(URL, job_request(), format="json")
+    assert response.status_code == 400
+    assert "no recordings" in response.json()["start"][0]
+    assert not AnalysisJob.objects.exists()
 
 
 def test_a_job_left_to_defaults_takes_the_default_classes(camera, persona_api_client):

@@ -106,7 +106,6 @@ def test_a_job_created_for_the_queue_is_enqueued_after_commit_and_run_by_a_worke
             requested_by=None, camera=camera, start=T0, end=T0 + timedelta(seconds=8), classes=["person", "car"],
             sample_fps=2, annotate=False,
         )  # fmt: skip
-        enqueue_analysis_job(job)
         assert queue.count == 0  # nothing before the commit
 
     for callback in callbacks:

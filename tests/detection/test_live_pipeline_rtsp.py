@@ -1,14 +1,13 @@
-"""Live detection end to end, as runworkers will run it: a real RTSP camera showing people
-(the demo clip), the real capture process feeding frames through a multiprocessing queue,
-the real inference process with the default detector, ObjectEvents in the database and
-overlay messages at a viewer's WebSocket."""
+"""Live detection end to end through `manage.py runworkers`: a real RTSP camera showing
+people (the demo clip), its capture process feeding frames to the detector stage that the
+supervisor starts for it, the default detector, ObjectEvents in the database and overlay
+messages at a viewer's WebSocket."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import time
 
 import pytest
@@ -18,13 +17,10 @@ from channels.testing import WebsocketCommunicator
 from ainvr.asgi import application
 from cameras.demo import make_demo_clip
 from cameras.models import Camera
-from cameras.process_main import capture_main
 from cameras.services import save_camera
-from cameras.specs import CameraSpec
 from detection.models import ObjectEvent
-from detection.process import run_inference_process
-from tests.detection.test_inference_process import child_database_url
 from tests.realtime.sockets import TIMEOUT, headers_for
+from tests.workers.test_runworkers_processes import start_runworkers, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,27 +33,20 @@ def test_people_on_a_camera_become_events_and_boxes_on_the_live_page(
     camera = save_camera(
         Camera(name="Lobby", slug="lobby", stream_url=server.url(), detect_fps=2.0, ai_classes=["person"])
     )
-    monkeypatch.setenv("DATABASE_URL", child_database_url())  # the spawned children read it
-    monkeypatch.delenv("DATABASE_TEST_NAME", raising=False)
     monkeypatch.setenv("DETECTOR_THREADS", "1")
-
-    ctx = multiprocessing.get_context("spawn")
-    frames, stop = ctx.Queue(maxsize=8), ctx.Event()
-    inference = ctx.Process(target=run_inference_process, args=(frames, stop, [camera.pk]), daemon=True)
-    capture = ctx.Process(target=capture_main, args=(CameraSpec.from_camera(camera), stop, frames), daemon=True)
-
+    workers = None
     seen = []
 
     async def watch(deadline_s):
         viewer = WebsocketCommunicator(application, "/ws/live/lobby/", headers=headers_for(operator_client))
         connected, _ = await viewer.connect(timeout=TIMEOUT)
         assert connected
-        inference.start()
-        capture.start()
+        nonlocal workers
+        workers = start_runworkers(tmp_path / "data", tmp_path / "runworkers.log")
         deadline = time.monotonic() + deadline_s
         try:
             while time.monotonic() < deadline:
-                assert inference.is_alive() and capture.is_alive(), "a worker process died"
+                assert workers.poll() is None, (tmp_path / "runworkers.log").read_text()[-3000:]
                 # receive_nothing first: a receive_output that times out cancels the consumer.
                 if await viewer.receive_nothing(timeout=1):
                     continue
@@ -88,13 +77,9 @@ def test_people_on_a_camera_become_events_and_boxes_on_the_live_page(
             assert time.monotonic() < deadline, "no person event in the database"
             time.sleep(0.2)
     finally:
-        stop.set()
-        for process in (capture, inference):
-            if process.pid is not None:
-                process.join(30)
-                if process.is_alive():
-                    process.kill()
-    assert inference.exitcode == 0
+        code = stop(workers) if workers is not None else None
+    assert code == 0, (tmp_path / "runworkers.log").read_text()[-3000:]
+    assert "stage detector-cpu: started" in (tmp_path / "runworkers.log").read_text()
     event = ObjectEvent.objects.filter(camera=camera, label="person").first()
     assert event.end is not None and event.end >= event.start  # closed when the process stopped
     assert event.snapshot.name.endswith(".jpg") and event.track_id is not None

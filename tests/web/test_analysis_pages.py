@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from detection.models import AnalysisJob, JobStatus, ObjectEvent
+
+pytestmark = pytest.mark.usefixtures("recorded")
 
 
 def form_data(**overrides):
