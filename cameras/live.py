@@ -152,7 +152,8 @@ class RedisLiveChannel:
 
 class LiveRelay:
     """Feeds one camera's video packets to its live viewers. `write()` costs nothing while
-    no one watches (checked every `check_s`); when someone does, the muxer starts at the
+    no one watches (checked every `check_s`: a Redis EXISTS; a new viewer waits at most that
+    plus one GOP for video); when someone does, the muxer starts at the
     next keyframe and every packet becomes one fragment."""
 
     def __init__(
@@ -160,7 +161,7 @@ class LiveRelay:
         slug: str,
         *,
         channel,
-        check_s: float = 2.0,
+        check_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ):
