@@ -107,7 +107,8 @@ def server(make_rtsp_server):
 
 
 def add_camera(slug, url):
-    return save_camera(Camera(name=slug.title(), slug=slug, stream_url=url, segment_seconds=1))
+    # Recording only: with AI on, the detector stage would be one more child of the forkserver.
+    return save_camera(Camera(name=slug.title(), slug=slug, stream_url=url, segment_seconds=1, ai_enabled=False))
 
 
 def files_of(data_dir: Path, slug: str) -> set[str]:
