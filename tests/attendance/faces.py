@@ -1,9 +1,11 @@
 """Real face photos for the attendance tests, and pictures made from them.
 
-The photos are the demo camera's (cameras/demo_assets, licences in LICENSES.md there):
-three people, each in one photo with one clear face, and a pagoda with none. A "second
-photo" of a person is the same photo changed the way another shot would differ (scale,
-mirror, exposure, a slight turn, JPEG loss), since no second offline photo exists.
+Two sets, both copied from open-source packages (licences beside them):
+- tests/attendance/photos: several real photos of one person (obama, obama2, obama3),
+  another person (biden) and a group of six (t1), for matching across real shots;
+- cameras/demo_assets (the demo camera's): three people, one photo each, and a pagoda
+  with no face. Their `variants` (scale, mirror, exposure, a slight turn, JPEG loss) test
+  robustness to the way one camera's frames differ, not recognition across photos.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ import numpy as np
 ASSETS = Path(__file__).resolve().parents[2] / "cameras" / "demo_assets"
 PEOPLE = {"collins": "1-astronaut.jpg", "varshney": "3-cameraman.jpg", "hopper": "5-grace-hopper.jpg"}
 NO_FACE = "4-pagoda.jpg"
+
+PHOTOS = Path(__file__).resolve().parent / "photos"
+SAME_PERSON = ("obama.jpg", "obama2.jpg", "obama3.jpg")  # three real photos of one man
+OTHER_PERSON = "biden.jpg"
+GROUP_OF_SIX = "t1.jpg"  # six people, one face each
+
+
+def real_photo(filename: str) -> np.ndarray:
+    image = cv2.imread(str(PHOTOS / filename))
+    assert image is not None, filename
+    return image
 
 
 def photo(name: str) -> np.ndarray:
