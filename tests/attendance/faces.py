@@ -98,3 +98,16 @@ def make_face_clip(path: Path, frames: list[np.ndarray], *, fps: int = 10, gop: 
         for packet in video.encode(None):
             out.mux(packet)
     return path
+
+
+def head_and_shoulders(image: np.ndarray, box, *, face_px: int = 100, size=(260, 320)) -> np.ndarray:
+    """The photo scaled so the face (`box` from a detector) is `face_px` wide, cut to `size`
+    (width, height) around it: a person as a camera would frame them, from any photo."""
+    scale = face_px / max(1.0, box[2] - box[0])
+    scaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    width, height = size
+    centre_x, centre_y = (box[0] + box[2]) / 2 * scale, (box[1] + box[3]) / 2 * scale
+    padded = cv2.copyMakeBorder(scaled, height, height, width, width, cv2.BORDER_CONSTANT, value=(90, 90, 90))
+    x = int(centre_x + width - width / 2)
+    y = int(centre_y + height - height * 0.4)  # a little more below the face than above
+    return padded[y : y + height, x : x + width]
