@@ -1,9 +1,16 @@
 """1:N matching of face vectors against every enrolled template at once.
 
 All templates of one face model sit in one float32 matrix (rows L2-normalised), so the
-cosine similarity of a batch of faces to the whole roster is one matrix product. The
-matrix is rebuilt only when the roster changes: RosterMatcher asks the database for a
-cheap signature of the templates every few seconds and reloads when it differs.
+cosine similarity of a batch of faces to the whole roster is one matrix product, written
+into a buffer kept between calls (no 400 kB allocation per face at 100k templates), and the
+best row is one argmax (no sort). The matrix is rebuilt only when the roster changes:
+RosterMatcher asks the database for a cheap signature of the templates every few seconds
+and reloads when it differs.
+
+One face against 100k templates reads the whole 51 MB matrix: it is bound by memory, not
+arithmetic, and a second BLAS thread buys little when idle but costs a lot when the CPU is
+busy (threads wait on each other). The worker process therefore runs BLAS on one thread
+(`use_one_blas_thread`); bench/faces measures both.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ class TemplateMatrix:
         self.columns = np.ascontiguousarray((vectors / np.where(norms > 0, norms, 1.0)).T)
         self.employee_ids = np.asarray(employee_ids, dtype=np.int64)
         self.threshold = float(threshold)
+        # Similarities of the last batch, reused by the next (grown when a batch is larger).
+        # Not thread-safe: one worker thread owns a matrix.
+        self._scores = np.empty((1, len(self.employee_ids)), np.float32)
 
     @classmethod
     def empty(cls, dimension: int, *, threshold: float) -> TemplateMatrix:
@@ -49,20 +59,33 @@ class TemplateMatrix:
 
     def match(self, queries: np.ndarray) -> list[Match]:
         """The best employee for each query vector (rows of `queries`, normalised)."""
-        queries = np.asarray(queries, dtype=np.float32)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
         if queries.ndim == 1:
             queries = queries[None, :]
-        if len(queries) == 0:
+        count = len(queries)
+        if count == 0:
             return []
         if len(self) == 0:
-            return [Match(None, 0.0) for _ in range(len(queries))]
-        similarities = queries @ self.columns  # (queries, templates)
+            return [Match(None, 0.0) for _ in range(count)]
+        if len(self._scores) < count:
+            self._scores = np.empty((count, len(self)), np.float32)
+        similarities = np.matmul(queries, self.columns, out=self._scores[:count])  # (queries, templates)
         best = similarities.argmax(axis=1)
-        scores = similarities[np.arange(len(queries)), best]
+        scores = similarities[np.arange(count), best]
         return [
             Match(int(self.employee_ids[row]) if score >= self.threshold else None, float(score))
             for row, score in zip(best, scores, strict=True)
         ]
+
+
+def use_one_blas_thread():
+    """Run numpy's BLAS on one thread in this process (the attendance worker): see the
+    module docstring. threadpoolctl sets it in the loaded library, which the forkserver
+    imported before this process existed (so OPENBLAS_NUM_THREADS would come too late).
+    Returns the limiter (its restore_original_limits() undoes it)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 class RosterMatcher:

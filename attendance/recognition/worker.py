@@ -34,8 +34,10 @@ def attendance_main(frames_queue, stop, camera_ids: list[int] | None = None, opt
 
     os.environ.setdefault("AINVR_WORKER_PROCESS", "1")
     django.setup()
+    from attendance.recognition.matcher import use_one_blas_thread
     from detection.backends.face import FaceBackendUnavailable
 
+    use_one_blas_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

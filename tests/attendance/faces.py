@@ -1,9 +1,11 @@
 """Real face photos for the attendance tests, and pictures made from them.
 
-The photos are the demo camera's (cameras/demo_assets, licences in LICENSES.md there):
-three people, each in one photo with one clear face, and a pagoda with none. A "second
-photo" of a person is the same photo changed the way another shot would differ (scale,
-mirror, exposure, a slight turn, JPEG loss), since no second offline photo exists.
+Two sets, both copied from open-source packages (licences beside them):
+- tests/attendance/photos: several real photos of one person (obama, obama2, obama3),
+  another person (biden) and a group of six (t1), for matching across real shots;
+- cameras/demo_assets (the demo camera's): three people, one photo each, and a pagoda
+  with no face. Their `variants` (scale, mirror, exposure, a slight turn, JPEG loss) test
+  robustness to the way one camera's frames differ, not recognition across photos.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ import numpy as np
 ASSETS = Path(__file__).resolve().parents[2] / "cameras" / "demo_assets"
 PEOPLE = {"collins": "1-astronaut.jpg", "varshney": "3-cameraman.jpg", "hopper": "5-grace-hopper.jpg"}
 NO_FACE = "4-pagoda.jpg"
+
+PHOTOS = Path(__file__).resolve().parent / "photos"
+SAME_PERSON = ("obama.jpg", "obama2.jpg", "obama3.jpg")  # three real photos of one man
+OTHER_PERSON = "biden.jpg"
+GROUP_OF_SIX = "t1.jpg"  # six people, one face each
+
+
+def real_photo(filename: str) -> np.ndarray:
+    image = cv2.imread(str(PHOTOS / filename))
+    assert image is not None, filename
+    return image
 
 
 def photo(name: str) -> np.ndarray:
@@ -85,3 +98,16 @@ def make_face_clip(path: Path, frames: list[np.ndarray], *, fps: int = 10, gop: 
         for packet in video.encode(None):
             out.mux(packet)
     return path
+
+
+def head_and_shoulders(image: np.ndarray, box, *, face_px: int = 100, size=(260, 320)) -> np.ndarray:
+    """The photo scaled so the face (`box` from a detector) is `face_px` wide, cut to `size`
+    (width, height) around it: a person as a camera would frame them, from any photo."""
+    scale = face_px / max(1.0, box[2] - box[0])
+    scaled = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    width, height = size
+    centre_x, centre_y = (box[0] + box[2]) / 2 * scale, (box[1] + box[3]) / 2 * scale
+    padded = cv2.copyMakeBorder(scaled, height, height, width, width, cv2.BORDER_CONSTANT, value=(90, 90, 90))
+    x = int(centre_x + width - width / 2)
+    y = int(centre_y + height - height * 0.4)  # a little more below the face than above
+    return padded[y : y + height, x : x + width]

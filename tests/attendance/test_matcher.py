@@ -4,6 +4,7 @@ cached matrix reloads only when the roster's signature changes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from attendance.recognition.matcher import RosterMatcher, TemplateMatrix
 
@@ -59,3 +60,27 @@ def test_the_matrix_is_rebuilt_only_when_the_signature_changes():
     now[0] = 41
     assert matcher.match(roster["vectors"][1])[0].employee_id == 7
     assert matcher.reloads == 2
+
+
+def test_the_reused_score_buffer_never_mixes_batches_of_different_sizes():
+    rng = np.random.default_rng(4)
+    templates = unit(rng, 300)
+    matrix = TemplateMatrix(templates, np.arange(300), threshold=0.4)
+    first = matrix.match(templates[7])
+    batch = matrix.match(templates[[3, 150, 299, 42, 8, 9, 10, 11]])
+    again = matrix.match(templates[[200]])
+    assert [m.employee_id for m in first + batch + again] == [7, 3, 150, 299, 42, 8, 9, 10, 11, 200]
+    assert first[0].similarity == pytest.approx(1.0, abs=1e-5)  # earlier results are plain numbers, not views
+
+
+def test_the_worker_runs_blas_on_one_thread():
+    from threadpoolctl import threadpool_info
+
+    from attendance.recognition.matcher import use_one_blas_thread
+
+    limiter = use_one_blas_thread()
+    try:
+        blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+        assert blas and all(lib["num_threads"] == 1 for lib in blas)
+    finally:
+        limiter.restore_original_limits()
