@@ -31,5 +31,7 @@ def measure(name: str, options: dict, size: int, images, *, repeats: int) -> Bac
     for i in range(repeats):
         detector.detect([images[i % len(images)]])
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    model = detector.describe()
+    from pathlib import Path
+
+    model = Path(str(getattr(detector, "model_path", None) or options.get("model") or name)).name
     return BackendResult(name, model, size, 1000 * wall / repeats, 1000 * cpu / repeats)

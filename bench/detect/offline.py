@@ -36,19 +36,26 @@ class OfflineResult:
 
 def record_footage(scratch: Path, *, seconds: float, gop_seconds: float = 2.0):
     """The demo clip recorded as a camera's segments: (camera, SegmentFiles)."""
+    from cameras.demo import make_demo_clip
+
+    clip = make_demo_clip(scratch / "demo.mp4", seconds=seconds, fps=15, gop_seconds=gop_seconds)
+    return record_clip(scratch, clip, "bench-demo")
+
+
+def record_clip(scratch: Path, clip: Path, slug: str):
+    """`clip` remuxed into 10 s segments of a new camera, as the recorder does."""
     import av
 
-    from cameras.demo import make_demo_clip
     from cameras.models import Camera
     from detection.analysis.footage import SegmentFile
     from recordings.segments import SegmentWriter
     from recordings.services import record_segment
 
-    clip = make_demo_clip(scratch / "demo.mp4", seconds=seconds, fps=15, gop_seconds=gop_seconds)
-    camera = Camera.objects.create(name="Bench", slug="bench", stream_url="rtsp://127.0.0.1/bench")
+    camera = Camera.objects.create(name=slug, slug=slug, stream_url=f"rtsp://127.0.0.1/{slug}")
     rows = []
+    root = scratch / "recordings"
     writer = SegmentWriter(
-        root=scratch / "recordings",
+        root=root,
         camera_slug=camera.slug,
         segment_seconds=10,
         on_closed=lambda closed: rows.append(record_segment(camera_id=camera.pk, closed=closed)),
@@ -60,7 +67,6 @@ def record_footage(scratch: Path, *, seconds: float, gop_seconds: float = 2.0):
             if packet.dts is not None:
                 writer.write(packet)
         writer.close()
-    root = scratch / "recordings"
     segments = [SegmentFile(id=r.pk, path=root / r.path, start=r.start, end=r.end) for r in rows]
     return camera, segments
 
@@ -114,3 +120,20 @@ def naive_analysis(segments, detector, *, what: str, fps: float = 1.0) -> Offlin
 
 def footage_span(segments) -> timedelta:
     return segments[-1].end - segments[0].start
+
+
+def sampler_alone(segments, *, every_frame: bool, what: str, fps: float = 1.0) -> OfflineResult:
+    """Only the decoding and conversion of the samples: `every_frame` decodes all of each
+    GOP, as the sampler did before it learnt to stop at a GOP's last due frame."""
+    from detection.analysis.footage import FootageSampler
+
+    class EveryFrame(FootageSampler):
+        def _needed_frames(self, container, stream, segment, zero):
+            return container.decode(stream)
+
+    cls = EveryFrame if every_frame else FootageSampler
+    sampler = cls(segments, start=segments[0].start, end=segments[-1].end, fps=fps)
+    taken = []
+    t = timed(lambda: taken.extend(1 for _ in sampler.samples()))
+    footage = (segments[-1].end - segments[0].start).total_seconds()
+    return OfflineResult(f"{what} ({sampler.decoded_frames} frames decoded)", footage, t.wall, t.cpu, len(taken), 0)
