@@ -32,9 +32,11 @@ def demo_photos() -> list[Path]:
     return sorted(ASSETS_DIR.glob("*.jpg"))
 
 
-def make_demo_clip(path: Path, *, seconds: float = 30, fps: int = 15, width: int = 1280, height: int = 720) -> Path:
+def make_demo_clip(
+    path: Path, *, seconds: float = 30, fps: int = 15, width: int = 1280, height: int = 720, gop_seconds: float = 1.0
+) -> Path:
     """Encode an H.264 clip of the demo photos, each slowly zoomed and panned (Ken Burns) and
-    cross-faded into the next, with a keyframe every second. The first frame shows the first
+    cross-faded into the next, with a keyframe every `gop_seconds`. The first frame shows the first
     photo alone and the clip ends fading back into it, so it loops without a jump. Written to a
     temporary file, then renamed."""
     import av
@@ -55,7 +57,7 @@ def make_demo_clip(path: Path, *, seconds: float = 30, fps: int = 15, width: int
             stream = out.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.options = {"preset": "veryfast", "crf": "26"}
-            stream.codec_context.gop_size = fps
+            stream.codec_context.gop_size = max(1, round(gop_seconds * fps))
             for t in range(total):
                 layers = [
                     (photos[i].view(progress, width, height), weight)

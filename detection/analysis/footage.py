@@ -4,7 +4,10 @@ The segments are read in time order; within each, only the part inside the range
 decoded (a seek to the keyframe before it), and frames are converted to images only when
 they are due on the sampling grid (range start + k / fps). When samples are at least a
 GOP apart the decoder skips every frame but keyframes, which is several times cheaper
-than decoding them all.
+than decoding them all. When they are closer, each GOP (keyframe to keyframe) is decoded
+only from its keyframe up to its last due frame: the rest of it is never needed, since the
+next due frame can only be reached from the next keyframe. With a 2 s GOP at 1 sample/s
+that skips about half of the frames.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ class FootageSampler:
         self.keyframes_only = keyframes_only  # None: decide per file from its GOP
         self.skipped: list[str] = []
         self.decoded_keyframes_only = 0
+        self.decoded_frames = 0  # frames out of the decoder, kept or not
         self._k = 0  # index of the next due time on the grid
         self._gop: float | None = None  # seconds between keyframes, once measured
 
@@ -133,7 +137,9 @@ class FootageSampler:
             if into > 1.0:
                 # To the keyframe before the first due frame: nothing earlier is decoded.
                 container.seek(int((zero + into - 0.5) / tb), stream=stream, backward=True, any_frame=False)
-            for frame in container.decode(stream):
+            frames = container.decode(stream) if skip_nonkey else self._needed_frames(container, stream, segment, zero)
+            for frame in frames:
+                self.decoded_frames += 1
                 if frame.pts is None:
                     continue
                 at = segment.start + timedelta(seconds=float(frame.pts * tb) - zero)
@@ -143,6 +149,34 @@ class FootageSampler:
                     continue
                 self._advance_past(at)
                 yield Sample(at=at, image=self._image(frame))
+
+    def _needed_frames(self, container, stream, segment: SegmentFile, zero: float) -> Iterator:
+        """The frames of the GOPs holding a due time, each decoded from its keyframe up to
+        the frame taken for its last due time. A GOP's packets are held (not decoded) until
+        the next keyframe tells where it ends. The caller takes each frame, and advances the
+        grid, before the next one is asked for: the due time read here is always current."""
+        tb = stream.time_base
+        held: list = []
+        for packet in container.demux(stream):
+            if packet.dts is None and packet.size == 0:
+                continue  # the demuxer's end-of-stream marker: flushed below
+            if packet.is_keyframe and packet.pts is not None and held:
+                next_key = segment.start + timedelta(seconds=float(packet.pts * tb) - zero)
+                yield from self._decode_until(held, next_key)
+                held = []
+            held.append(packet)
+        yield from self._decode_until(held, None)
+        yield from stream.codec_context.decode(None)  # frames the decoder still holds
+
+    def _decode_until(self, packets: list, next_key: datetime | None) -> Iterator:
+        """Decode `packets` (one GOP) while a due time falls before `next_key` (None: the
+        file's last GOP, where every due time may)."""
+        for packet in packets:
+            if next_key is not None and self._due() >= next_key:
+                return  # every sample of this GOP is taken (or none falls in it)
+            if self._due() >= self.end:
+                return
+            yield from packet.decode()
 
     def _image(self, frame) -> np.ndarray:
         width, height = frame.width, frame.height

@@ -1,0 +1,156 @@
+"""Command line: python -m bench.detect."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import bench.detect
+from bench.detect.common import busy_frames, encode_clip, fmt, photo, setup_django, static_frames, table
+
+PARTS = ("live", "offline", "backends")
+
+
+def live_part(detector, scratch: Path, seconds: float) -> str:
+    from bench.detect.live import ainvr_live, naive_live
+
+    n = max(30, round(seconds * 15))
+    rng = np.random.default_rng(1)
+    static = encode_clip(scratch / "static.mp4", static_frames(n, 1280, 720, rng), fps=15, gop=30)
+    busy = encode_clip(scratch / "busy.mp4", busy_frames(n, 1280, 720), fps=15, gop=30)
+    results = []
+    for name, clip in (("static", static), ("busy", busy)):
+        naive = naive_live(clip, detector, what=f"naive, {name} clip")
+        ainvr = ainvr_live(clip, detector, detect_fps=5, what=f"AINVR gated, {name} clip")
+        results.append((naive, naive))
+        results.append((ainvr, naive))
+    rows = [
+        (
+            r.what,
+            f"{r.footage_s:.0f}",
+            f"{100 * r.core_share:.1f}",
+            f"{r.wall_s:.1f}",
+            str(r.detector_frames),
+            fmt(base.core_share / r.core_share),
+        )
+        for r, base in results
+    ]
+    header = ("(a) live, 720p15 camera", "footage s", "CPU % of a core", "wall s", "detector frames", "x cheaper")
+    return table(header, rows)
+
+
+def offline_part(detector, scratch: Path, seconds: float) -> str:
+    from bench.detect.offline import ainvr_analysis, naive_analysis, record_clip, record_footage, sampler_alone
+
+    camera, segments = record_footage(scratch, seconds=seconds)
+    n = round(seconds * 15)
+    still = encode_clip(scratch / "still.mp4", static_frames(n, 1280, 720, np.random.default_rng(2)), fps=15, gop=30)
+    still_camera, still_segments = record_clip(scratch, still, "bench-still")
+    naive = naive_analysis(segments, detector, what="demo clip: naive, OpenCV decodes all, detector 1/s")
+    results = [(naive, naive)]
+    for annotate in (False, True):
+        what = f"demo clip: AINVR analyze{' --annotate' if annotate else ''}"
+        results.append((ainvr_analysis(camera, segments, detector, annotate=annotate, what=what), naive))
+    results.append((sampler_alone(segments, every_frame=False, what="demo clip: AINVR decoding alone"), naive))
+    results.append((sampler_alone(segments, every_frame=True, what="demo clip: decoding every frame"), naive))
+    still_naive = naive_analysis(still_segments, detector, what="fixed camera, still scene: naive")
+    results.append((still_naive, still_naive))
+    still = ainvr_analysis(still_camera, still_segments, detector, annotate=False, what="fixed camera: AINVR analyze")
+    results.append((still, still_naive))
+    rows = [
+        (
+            r.what,
+            f"{r.footage_s:.0f}",
+            str(r.samples),
+            str(r.detector_frames),
+            f"{r.wall_s:.2f}",
+            f"{r.cpu_s:.2f}",
+            f"{r.realtime:.1f}",
+            f"{r.footage_s / r.cpu_s:.1f}",
+            fmt(r.realtime / base.realtime),
+        )
+        for r, base in results
+    ]
+    header = (
+        f"(b) analysis at 1 sample/s of {len(segments)} segments, 720p15, GOP 2 s",
+        "footage s",
+        "samples",
+        "detector frames",
+        "wall s",
+        "CPU s",
+        "x realtime",
+        "x realtime per CPU s",
+        "x naive",
+    )
+    return table(header, rows)
+
+
+def backends_part(repeats: int) -> str:
+    from bench.detect.backends import measure
+
+    images = [photo("bus.jpg"), photo("zidane.jpg")]
+    weights = Path(__file__).resolve().parents[2] / "tests" / "detection" / "weights" / "tiny-shapes-yolov8n.pt"
+    results = [measure("onnx", {}, 512, images, repeats=repeats)]  # the CenterNet graph is fixed at 512
+    for size in (320, 640):
+        results.append(measure("ultralytics", {"model": str(weights), "imgsz": size}, size, images, repeats=repeats))
+    base = results[0].ms_per_frame
+    rows = [
+        (
+            f"{r.backend}: {r.model}" if not r.note else f"{r.backend}: {r.note}",
+            str(r.size),
+            fmt(r.ms_per_frame, 2),
+            fmt(r.cpu_ms_per_frame, 2),
+            fmt(base / r.ms_per_frame if base and r.ms_per_frame else None),
+        )
+        for r in results
+    ]
+    header = ("(c) inference, batch 1, CPU", "input px", "wall ms/frame", "CPU ms/frame", "x faster than onnx")
+    return table(header, rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.detect", description=bench.detect.__doc__.split("\n\n")[0])
+    parser.add_argument("--live-seconds", type=float, default=10, help="length of each live clip (default 10)")
+    parser.add_argument("--footage-seconds", type=float, default=60, help="footage analysed offline (default 60)")
+    parser.add_argument("--repeats", type=int, default=30, help="inference calls per backend row (default 30)")
+    parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (default: its choice)")
+    parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma separated: live,offline,backends")
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    if not parts or any(p not in PARTS for p in parts):
+        parser.error(f"--only takes some of {', '.join(PARTS)}")
+    if args.live_seconds < 2 or args.footage_seconds < 10 or args.repeats < 1:
+        parser.error("--live-seconds must be at least 2, --footage-seconds at least 10, --repeats at least 1")
+
+    scratch = setup_django()
+    from detection.backends import DetectorError, create_detector
+    from detection.backends.bytetrack import ByteTracker
+
+    detector = create_detector("onnx", confidence=0.25, threads=args.threads, classes=["person", "car"])
+    try:
+        detector.load()
+    except DetectorError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    detector.detect([photo("bus.jpg")])  # warm up: first runs allocate
+    ByteTracker().update([], 640, 360)  # import ultralytics' tracker (and torch) before timing
+    work = Path(tempfile.mkdtemp(prefix="clips-", dir=scratch))
+
+    print(f"\n{detector.describe()}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}\n")
+    if "live" in parts:
+        print(live_part(detector, work, args.live_seconds) + "\n")
+    if "offline" in parts:
+        print(offline_part(detector, work, args.footage_seconds) + "\n")
+    if "backends" in parts:
+        print(backends_part(args.repeats) + "\n")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
