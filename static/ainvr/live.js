@@ -201,6 +201,7 @@
       const ctx = c.getContext("2d");
       ctx.clearRect(0, 0, w, h);
       let drawn = 0;
+      const labels = [];
       const d = overlayOn ? this.current() : null;
       const vw = this.video.videoWidth, vh = this.video.videoHeight;
       if (d && vw && vh) {
@@ -225,9 +226,11 @@
           ctx.fillStyle = "#fff";
           ctx.fillText(text, x + 3 * dpr, ty + 2 * dpr);
           drawn += 1;
+          labels.push(o.label);
         }
       }
       this.el.dataset.boxes = String(drawn);
+      this.el.dataset.labels = labels.join(" ");
       if (this.aiEnabled && this.lastDetectionAt && performance.now() - this.lastDetectionAt > AI_TIMEOUT_S * 1000) {
         this.aiState.textContent = "AI idle";
         this.aiState.className = "pill";
