@@ -83,7 +83,8 @@ def descendants_cpu_seconds(root: int, exclude: set[int]) -> float:
 
 def relay_rate(slug: str, seconds: float) -> float:
     """Fragments a second the camera's relay publishes, counted by a viewer of its own on
-    the channel layer (not through daphne), from a thread (Playwright's loop is in this one)."""
+    the channel layer (not through daphne). Call it from a thread of its own (Playwright
+    keeps an event loop in the test's)."""
     from channels_redis.core import RedisChannelLayer
     from django.conf import settings
 
@@ -103,13 +104,73 @@ def relay_rate(slug: str, seconds: float) -> float:
                 break
             n += message["type"] == "live.fragment"
         await layer.group_discard(live_group(slug), inbox)
-        await layer.flush()
+        await layer.close_pools()  # never flush(): it deletes every group of the site
         counted.append(n / seconds)
 
-    thread = threading.Thread(target=asyncio.run, args=(count(),))
-    thread.start()
-    thread.join(seconds + 10)
+    asyncio.run(count())
     return round(counted[0], 1) if counted else -1.0
+
+
+def in_background(page, **calls) -> dict:
+    """Run the calls (name=(function, *args)) in threads while Playwright keeps reading the
+    browser's events: the page's WebSocket frames reach Playwright too, and a test thread that
+    blocks (time.sleep, join) stops that reading and with it, soon, the browser's sockets."""
+    results = {}
+
+    def run(name, function, *args):
+        try:
+            results[name] = function(*args)
+        except Exception as e:  # a figure that could not be measured says why
+            results[name] = f"{e.__class__.__name__}: {e}"
+
+    threads = [threading.Thread(target=run, args=(name, *call), daemon=True) for name, call in calls.items()]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return results
+
+
+def socket_rate(site, cookies: list[dict], slug: str, seconds: float) -> float:
+    """Binary messages a second that daphne sends on /ws/live/<slug>/ to a bare WebSocket
+    client (no video decoding, no page): tells daphne's share from the browser's."""
+    import base64
+    import socket
+    import struct
+
+    host, port = site.url.removeprefix("http://").split(":")
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        conn.sendall(
+            f"GET /ws/live/{slug}/ HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {site.url}\r\n"
+            f"Cookie: {cookie}\r\n\r\n".encode()
+        )
+        stream = conn.makefile("rb")
+        if b" 101 " not in stream.readline():
+            return -1.0
+        while stream.readline() not in (b"\r\n", b""):
+            pass
+        binaries, deadline, started = 0, time.monotonic() + seconds, None
+        while time.monotonic() < deadline:
+            head = stream.read(2)
+            length = head[1] & 0x7F
+            if length == 126:
+                length = struct.unpack(">H", stream.read(2))[0]
+            elif length == 127:
+                length = struct.unpack(">Q", stream.read(8))[0]
+            stream.read(length)
+            if head[0] & 0x0F == 2:
+                if started is None:  # after the init segment: count from the first fragment
+                    started, deadline = time.monotonic(), time.monotonic() + seconds
+                else:
+                    binaries += 1
+        return round(binaries / (time.monotonic() - started), 1) if started else 0.0
+    finally:
+        conn.close()
 
 
 def record_latency(page, n: int, name: str, site=None) -> dict:
@@ -123,7 +184,7 @@ def record_latency(page, n: int, name: str, site=None) -> dict:
             latencies.append(int(tiles.nth(i).get_attribute("data-latency-ms")))
             behind.append(int(tiles.nth(i).get_attribute("data-behind-ms") or 0))
             queued.append(int(tiles.nth(i).get_attribute("data-queued") or 0))
-        time.sleep(0.5)
+        page.wait_for_timeout(500)
     start_count = sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n))
     sessions = {"runworkers": site.processes[0].pid, "daphne": site.processes[-1].pid} if site else {}
     cpu_before = {k: session_cpu_seconds(pid) for k, pid in sessions.items()}
@@ -133,16 +194,25 @@ def record_latency(page, n: int, name: str, site=None) -> dict:
     backlog = []
     for _ in range(6):
         backlog.append(live_backlog())
-        time.sleep(0.5)
+        page.wait_for_timeout(500)
     elapsed = time.monotonic() - started
     browser_cpu = round(100 * (descendants_cpu_seconds(os.getpid(), set(sessions.values())) - browser_before) / elapsed)
+    rate = (sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n)) - start_count) / elapsed
     slug = tiles.nth(n - 1).get_attribute("data-camera")
-    published = relay_rate(slug, 3.0) if site else None
+    rates = (
+        in_background(
+            page,
+            published=(relay_rate, slug, 3.0),
+            bare_socket=(socket_rate, site, page.context.cookies(), slug, 3.0),
+        )
+        if site
+        else {}
+    )
+    published, bare_socket = rates.get("published"), rates.get("bare_socket")
     cpu = {
         f"{k}_cpu_percent": round(100 * (session_cpu_seconds(pid) - cpu_before[k]) / elapsed)
         for k, pid in sessions.items()
     }
-    rate = (sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n)) - start_count) / elapsed
     latencies.sort()
     behind.sort()
     result = {
@@ -155,6 +225,7 @@ def record_latency(page, n: int, name: str, site=None) -> dict:
         "fragments_received_per_s_per_tile": round(rate / n, 1),  # the camera sends 15
         "daphne_backlog_in_redis_max": max(backlog),
         f"relay_fragments_published_per_s_{slug}": published,
+        f"bare_socket_fragments_per_s_{slug}": bare_socket,
         **cpu,
         "browser_cpu_percent": browser_cpu,
         "machine_cpu_percent_of_one_core": round(100 * (machine_busy_seconds() - busy_before) / elapsed),
@@ -410,7 +481,7 @@ def test_first_frame_and_latency_with_eight_tiles(browser, site, orm, screenshot
     assert tiles.count() == 8
     wait_for(lambda: page.locator('[data-tile][data-state="playing"]').count() == 8, 60, "all eight tiles playing")
     record_latency(page, 8, "live-8-tiles.json", site)
-    time.sleep(10)  # seven capture processes just started: measure again once they have settled
+    page.wait_for_timeout(10_000)  # seven capture processes just started: measure again once they have settled
     record_latency(page, 8, "live-8-tiles-settled.json", site)
     screenshot(page, "live-8-tiles")
     context.close()
