@@ -12,6 +12,7 @@
   const KEEP_BUFFER_S = 20;     // video kept behind the play head
   const STALE_DETECTION_S = 1.0; // boxes older than this (in media time) are not drawn
   const AI_TIMEOUT_S = 10;
+  const STATS_EVERY_MS = 250;   // how often the AI state, catch-up and the measured figures are updated
   const pageStart = performance.now();
   let overlayOn = true;
 
@@ -197,12 +198,41 @@
       const rect = c.getBoundingClientRect();
       const dpr = window.devicePixelRatio || 1;
       const w = Math.round(rect.width * dpr), h = Math.round(rect.height * dpr);
-      if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+      const d = overlayOn ? this.current() : null;
+      const vw = this.video.videoWidth, vh = this.video.videoHeight;
+      // Repaint only when what is shown changes: eight canvases cleared 60 times a second
+      // starve a busy CPU of the time the videos need.
+      if (c.width !== w || c.height !== h || d !== this.shown || vw !== this.shownWidth || vh !== this.shownHeight) {
+        if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
+        this.shown = d;
+        this.shownWidth = vw;
+        this.shownHeight = vh;
+        this.paint(d, w, h, vw, vh, dpr);
+      }
+      const now = performance.now();
+      if (now - (this.statsAt || 0) < STATS_EVERY_MS) return;
+      this.statsAt = now;
+      if (this.aiEnabled && this.lastDetectionAt && now - this.lastDetectionAt > AI_TIMEOUT_S * 1000) {
+        this.aiState.textContent = "AI idle";
+        this.aiState.className = "pill";
+      }
+      if (this.epoch != null && this.el.dataset.state === "playing") {
+        // Wall clock now minus the wall-clock time of the frame on screen.
+        this.el.dataset.latencyMs = String(Math.round((Date.now() / 1000 - this.epoch - this.video.currentTime) * 1000));
+        const b = this.video.buffered;
+        this.keepUp(b);
+        // How far the play head is behind the newest video received: the player's share of the latency.
+        this.el.dataset.queued = String(this.queue.length);
+        if (b.length) this.el.dataset.behindMs = String(Math.round((b.end(b.length - 1) - this.video.currentTime) * 1000));
+      }
+    }
+
+    paint(d, w, h, vw, vh, dpr) {
+      const c = this.canvas;
       const ctx = c.getContext("2d");
       ctx.clearRect(0, 0, w, h);
       let drawn = 0;
-      const d = overlayOn ? this.current() : null;
-      const vw = this.video.videoWidth, vh = this.video.videoHeight;
+      const labels = [];
       if (d && vw && vh) {
         // Where the video really is inside the tile (object-fit: contain).
         const scale = Math.min(w / vw, h / vh);
@@ -225,22 +255,11 @@
           ctx.fillStyle = "#fff";
           ctx.fillText(text, x + 3 * dpr, ty + 2 * dpr);
           drawn += 1;
+          labels.push(o.label);
         }
       }
       this.el.dataset.boxes = String(drawn);
-      if (this.aiEnabled && this.lastDetectionAt && performance.now() - this.lastDetectionAt > AI_TIMEOUT_S * 1000) {
-        this.aiState.textContent = "AI idle";
-        this.aiState.className = "pill";
-      }
-      if (this.epoch != null && this.el.dataset.state === "playing") {
-        // Wall clock now minus the wall-clock time of the frame on screen.
-        this.el.dataset.latencyMs = String(Math.round((Date.now() / 1000 - this.epoch - this.video.currentTime) * 1000));
-        const b = this.video.buffered;
-        this.keepUp(b);
-        // How far the play head is behind the newest video received: the player's share of the latency.
-        this.el.dataset.queued = String(this.queue.length);
-        if (b.length) this.el.dataset.behindMs = String(Math.round((b.end(b.length - 1) - this.video.currentTime) * 1000));
-      }
+      this.el.dataset.labels = labels.join(" ");
     }
 
     // Stay near the newest video: play a little faster while behind, jump when far behind.

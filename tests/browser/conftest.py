@@ -1,6 +1,7 @@
 """A real site for the browser tests: daphne serving the test database on a free port,
-`manage.py runworkers` recording an RTSP test server, and Debian's chromium driven by
-Playwright (never a browser Playwright downloads).
+`manage.py runworkers` recording two RTSP test servers (test bars on "gate"; the demo clip of
+people on "lobby", whose detector draws the live boxes), an RQ worker of the "analysis" queue,
+and Debian's chromium driven by Playwright (never a browser Playwright downloads).
 
 Everything is module-scoped (starting it costs seconds), so the data is committed to the
 test database for the other processes to see and flushed when the module ends.
@@ -14,7 +15,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +76,7 @@ class Site:
     data_dir: Path
     logs: Path
     rtsp: RtspServer
+    people: RtspServer
     processes: list = field(default_factory=list)
 
     def log_tail(self) -> str:
@@ -133,7 +134,8 @@ def test_database(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def site(test_database, django_db_blocker, tmp_path_factory):
-    """The running site. Yields a Site; the operator 'bob' and the camera 'gate' exist."""
+    """The running site. Yields a Site; the operator 'bob', the admin 'alice', the camera 'gate'
+    (test bars, AI off) and the camera 'lobby' (people, the default detector on) exist."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): scripts/test installs it")
     ok, reason = available()
@@ -142,6 +144,7 @@ def site(test_database, django_db_blocker, tmp_path_factory):
     from django.core.management import call_command
 
     from accounts.models import Role, User
+    from cameras.demo import make_demo_clip
     from cameras.models import Camera, DashboardLayout, DashboardSlot
     from cameras.services import save_camera
 
@@ -150,14 +153,31 @@ def site(test_database, django_db_blocker, tmp_path_factory):
     data_dir.mkdir()
     logs.mkdir()
     rtsp = RtspServer(width=640, height=360, fps=15, gop=15, bitrate=800).start()
-    site = Site(url="", data_dir=data_dir, logs=logs, rtsp=rtsp)
+    # Long enough for the live boxes and the analysis job; at its end the camera reconnects.
+    clip = make_demo_clip(base / "people.mp4", seconds=60, fps=10, width=640, height=360)
+    people = RtspServer(clip=clip, width=640, height=360, fps=10).start()
+    site = Site(url="", data_dir=data_dir, logs=logs, rtsp=rtsp, people=people)
     with django_db_blocker.unblock():
         User.objects.create_user("bob", "bob@example.com", PASSWORD, role=Role.OPERATOR)
         User.objects.create_user("alice", "alice@example.com", PASSWORD, role=Role.ADMIN)
-        gate = save_camera(Camera(name="Gate", slug="gate", stream_url=rtsp.url(), segment_seconds=2))
+        # Test bars show nothing to detect: AI off, the two CPUs go to the camera that has people.
+        gate = save_camera(Camera(name="Gate", slug="gate", stream_url=rtsp.url(), segment_seconds=2, ai_enabled=False))
+        lobby = save_camera(
+            Camera(
+                name="Lobby", slug="lobby", stream_url=people.url(), segment_seconds=2, detect_fps=2.0,
+                ai_classes=["person"],
+            )
+        )  # fmt: skip
         layout = DashboardLayout.objects.create(name="Main", columns=2, rows=1, is_default=True)
         DashboardSlot.objects.create(layout=layout, position=0, camera=gate)
-        env = dict(os.environ, DATABASE_URL=child_database_url(), DATA_DIR=str(data_dir), WORKER_LEASE_SECONDS="5")
+        DashboardSlot.objects.create(layout=layout, position=1, camera=lobby)
+        env = dict(
+            os.environ,
+            DATABASE_URL=child_database_url(),
+            DATA_DIR=str(data_dir),
+            WORKER_LEASE_SECONDS="5",
+            DETECTOR_THREADS="1",  # one core for inference, one for the rest
+        )
         env.pop("DATABASE_TEST_NAME", None)
         try:
             workers = subprocess.Popen(
@@ -169,6 +189,15 @@ def site(test_database, django_db_blocker, tmp_path_factory):
                 start_new_session=True,
             )
             site.processes.append(workers)
+            analysis = subprocess.Popen(
+                [sys.executable, "manage.py", "rqworker", "analysis"],
+                cwd=REPO,
+                env=env,
+                stdout=(logs / "rqworker.log").open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            site.processes.append(analysis)
             daphne, port = _start_daphne(env, logs / "daphne.log")
             site.processes.append(daphne)
             site.url = f"http://127.0.0.1:{port}"
@@ -177,6 +206,7 @@ def site(test_database, django_db_blocker, tmp_path_factory):
             for process in reversed(site.processes):
                 _stop(process)
             rtsp.stop()
+            people.stop()
             call_command("flush", interactive=False, verbosity=0)
 
 
@@ -257,36 +287,3 @@ def orm(django_db_blocker):
                 connections.close_all()
 
     return use
-
-
-class DetectionPublisher:
-    """Publishes a detector's output on a camera's live group, as the detection stage does,
-    every `interval` seconds from a thread until stopped."""
-
-    def __init__(self, slug: str, objects: list[dict], interval: float = 0.1):
-        from django.conf import settings
-
-        from cameras.live import RedisLiveChannel
-
-        self.slug, self.objects, self.interval = slug, objects, interval
-        self.channel = RedisLiveChannel(settings.REDIS_URL)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        from cameras.live import detections_payload
-
-        while not self._stop.is_set():
-            payload = detections_payload(
-                captured_at=time.time(), objects=self.objects, inference_ms=23.5, width=640, height=360
-            )
-            self.channel.publish_detections(self.slug, payload)
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5)

@@ -4,17 +4,16 @@ segments from a detection marker, the admin refused, an analysis job followed.""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
-import pytest
-
-from tests.browser.conftest import ARTIFACTS, DetectionPublisher, wait_for
-
-PERSON = [{"label": "person", "confidence": 0.87, "box": [0.25, 0.2, 0.6, 0.9], "track_id": 1}]
+from tests.browser.conftest import ARTIFACTS, wait_for
 
 # Pixels of the tile's canvas that something was drawn on.
 PAINTED_PIXELS = """(el) => {
@@ -27,8 +26,156 @@ PAINTED_PIXELS = """(el) => {
 }"""
 
 
-def record_latency(page, n: int, name: str) -> dict:
-    """First frame and latency of the n tiles on the page, written to the artifacts."""
+# A person's label among the boxes drawn, and the box really painted on the canvas.
+PERSON_BOX_DRAWN = f"el => (el.dataset.labels || '').includes('person') && ({PAINTED_PIXELS})(el) > 500"
+
+
+def session_cpu_seconds(session: int) -> float:
+    """CPU time (user + system) of the live processes of a session (a process started with
+    start_new_session: the session id is its pid)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == session:  # fields after the name: state ppid pgrp session ...
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def machine_busy_seconds() -> float:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
+def live_backlog() -> int:
+    """Messages waiting in Redis for the daphne process (its channel layer's process channel):
+    grows when daphne cannot forward fragments as fast as the relays publish them."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    return max((client.zcard(k) for k in client.scan_iter(match="asgi:specific.*!", count=1000)), default=0)
+
+
+def descendants_cpu_seconds(root: int, exclude: set[int]) -> float:
+    """CPU time of the live descendants of process `root`, except those in the sessions
+    `exclude` (here: the browser, which Playwright started under pytest)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    rows = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        rows[int(stat.parent.name)] = (int(fields[1]), int(fields[3]), int(fields[11]) + int(fields[12]))
+    total = 0
+    for pid, (_, session, ticks) in rows.items():
+        parent = pid
+        while parent in rows and parent != root:
+            parent = rows[parent][0]
+        if parent == root and pid != root and session not in exclude:
+            total += ticks
+    return total / tick
+
+
+def relay_rate(slug: str, seconds: float) -> float:
+    """Fragments a second the camera's relay publishes, counted by a viewer of its own on
+    the channel layer (not through daphne). Call it from a thread of its own (Playwright
+    keeps an event loop in the test's)."""
+    from channels_redis.core import RedisChannelLayer
+    from django.conf import settings
+
+    from cameras.live import live_group
+
+    counted = []
+
+    async def count():
+        layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
+        inbox = await layer.new_channel()
+        await layer.group_add(live_group(slug), inbox)
+        n, deadline = 0, time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = await asyncio.wait_for(layer.receive(inbox), left)
+            except TimeoutError:
+                break
+            n += message["type"] == "live.fragment"
+        await layer.group_discard(live_group(slug), inbox)
+        await layer.close_pools()  # never flush(): it deletes every group of the site
+        counted.append(n / seconds)
+
+    asyncio.run(count())
+    return round(counted[0], 1) if counted else -1.0
+
+
+def in_background(page, **calls) -> dict:
+    """Run the calls (name=(function, *args)) in threads while Playwright keeps reading the
+    browser's events: the page's WebSocket frames reach Playwright too, and a test thread that
+    blocks (time.sleep, join) stops that reading and with it, soon, the browser's sockets."""
+    results = {}
+
+    def run(name, function, *args):
+        try:
+            results[name] = function(*args)
+        except Exception as e:  # a figure that could not be measured says why
+            results[name] = f"{e.__class__.__name__}: {e}"
+
+    threads = [threading.Thread(target=run, args=(name, *call), daemon=True) for name, call in calls.items()]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return results
+
+
+def socket_rate(site, cookies: list[dict], slug: str, seconds: float) -> float:
+    """Binary messages a second that daphne sends on /ws/live/<slug>/ to a bare WebSocket
+    client (no video decoding, no page): tells daphne's share from the browser's."""
+    import base64
+    import socket
+    import struct
+
+    host, port = site.url.removeprefix("http://").split(":")
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+    conn = socket.create_connection((host, int(port)), timeout=5)
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        conn.sendall(
+            f"GET /ws/live/{slug}/ HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {site.url}\r\n"
+            f"Cookie: {cookie}\r\n\r\n".encode()
+        )
+        stream = conn.makefile("rb")
+        if b" 101 " not in stream.readline():
+            return -1.0
+        while stream.readline() not in (b"\r\n", b""):
+            pass
+        binaries, deadline, started = 0, time.monotonic() + seconds, None
+        while time.monotonic() < deadline:
+            head = stream.read(2)
+            length = head[1] & 0x7F
+            if length == 126:
+                length = struct.unpack(">H", stream.read(2))[0]
+            elif length == 127:
+                length = struct.unpack(">Q", stream.read(8))[0]
+            stream.read(length)
+            if head[0] & 0x0F == 2:
+                if started is None:  # after the init segment: count from the first fragment
+                    started, deadline = time.monotonic(), time.monotonic() + seconds
+                else:
+                    binaries += 1
+        return round(binaries / (time.monotonic() - started), 1) if started else 0.0
+    finally:
+        conn.close()
+
+
+def record_latency(page, n: int, name: str, site=None) -> dict:
+    """First frame and latency of the n tiles on the page, written to the artifacts, with
+    where the time goes: the daphne process's backlog in Redis and the site's CPU use."""
     tiles = page.locator("[data-tile]")
     first_frames = [int(tiles.nth(i).get_attribute("data-first-frame-ms")) for i in range(n)]
     latencies, behind, queued = [], [], []
@@ -37,13 +184,35 @@ def record_latency(page, n: int, name: str) -> dict:
             latencies.append(int(tiles.nth(i).get_attribute("data-latency-ms")))
             behind.append(int(tiles.nth(i).get_attribute("data-behind-ms") or 0))
             queued.append(int(tiles.nth(i).get_attribute("data-queued") or 0))
-        time.sleep(0.5)
+        page.wait_for_timeout(500)
     start_count = sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n))
+    sessions = {"runworkers": site.processes[0].pid, "daphne": site.processes[-1].pid} if site else {}
+    cpu_before = {k: session_cpu_seconds(pid) for k, pid in sessions.items()}
+    browser_before = descendants_cpu_seconds(os.getpid(), set(sessions.values()))
+    busy_before = machine_busy_seconds()
     started = time.monotonic()
-    time.sleep(3)
-    rate = (sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n)) - start_count) / (
-        time.monotonic() - started
+    backlog = []
+    for _ in range(6):
+        backlog.append(live_backlog())
+        page.wait_for_timeout(500)
+    elapsed = time.monotonic() - started
+    browser_cpu = round(100 * (descendants_cpu_seconds(os.getpid(), set(sessions.values())) - browser_before) / elapsed)
+    rate = (sum(int(tiles.nth(i).get_attribute("data-fragments") or 0) for i in range(n)) - start_count) / elapsed
+    slug = tiles.nth(n - 1).get_attribute("data-camera")
+    rates = (
+        in_background(
+            page,
+            published=(relay_rate, slug, 3.0),
+            bare_socket=(socket_rate, site, page.context.cookies(), slug, 3.0),
+        )
+        if site
+        else {}
     )
+    published, bare_socket = rates.get("published"), rates.get("bare_socket")
+    cpu = {
+        f"{k}_cpu_percent": round(100 * (session_cpu_seconds(pid) - cpu_before[k]) / elapsed)
+        for k, pid in sessions.items()
+    }
     latencies.sort()
     behind.sort()
     result = {
@@ -54,9 +223,18 @@ def record_latency(page, n: int, name: str) -> dict:
         "player_behind_newest_ms_median": behind[len(behind) // 2],
         "fragments_waiting_max": max(queued),
         "fragments_received_per_s_per_tile": round(rate / n, 1),  # the camera sends 15
+        "daphne_backlog_in_redis_max": max(backlog),
+        f"relay_fragments_published_per_s_{slug}": published,
+        f"bare_socket_fragments_per_s_{slug}": bare_socket,
+        **cpu,
+        "browser_cpu_percent": browser_cpu,
+        "machine_cpu_percent_of_one_core": round(100 * (machine_busy_seconds() - busy_before) / elapsed),
+        "load_average": os.getloadavg()[0],
         "note": "first frame: page start to the video's first 'playing'; latency: wall clock minus the "
         "arrival time at the relay of the frame on screen (init epoch + currentTime), camera encoding "
-        "excluded; player_behind: newest buffered video minus currentTime",
+        "excluded; player_behind: newest buffered video minus currentTime; daphne_backlog: messages waiting "
+        "in Redis for the daphne process; cpu: of one core, this site's processes (the machine's 2 vCPUs "
+        "are shared with other test runs)",
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / name).write_text(json.dumps(result, indent=2))
@@ -85,25 +263,33 @@ def test_the_live_grid_plays_for_the_operator(operator_page, screenshot, site):
     wait_for(lambda: page.evaluate("document.fullscreenElement?.dataset.camera") == "gate", 5, "full screen")
     tile.locator("[data-fullscreen]").click()
     wait_for(lambda: page.evaluate("document.fullscreenElement") is None, 5, "back from full screen")
-    record_latency(page, 1, "live-1-tile.json")
+    record_latency(page, 1, "live-1-tile.json", site)
 
 
-def test_boxes_are_drawn_for_published_detections_and_the_toggle_hides_them(operator_page, screenshot):
+def test_the_detector_draws_boxes_on_the_camera_with_people_and_the_toggle_hides_them(operator_page, screenshot, site):
+    """The real pipeline: the lobby camera streams the demo clip of people, runworkers'
+    detector (the default onnx CenterNet) finds them, and the tile draws their boxes."""
     page = operator_page
-    tile = page.locator('[data-tile][data-camera="gate"]')
-    with DetectionPublisher("gate", PERSON):
-        wait_for(lambda: tile.get_attribute("data-boxes") == "1", 15, "a box drawn over the video")
-        assert tile.evaluate(PAINTED_PIXELS) > 500
-        assert tile.locator("[data-ai-state]").inner_text() == "AI 24 ms"
-        screenshot(page, "live-overlay")
-        page.click("[data-overlay-toggle]")
-        assert page.get_attribute("[data-overlay-toggle]", "aria-pressed") == "false"
-        wait_for(lambda: tile.get_attribute("data-boxes") == "0", 5, "boxes hidden")
-        assert tile.evaluate(PAINTED_PIXELS) == 0
-        page.click("[data-overlay-toggle]")
-        wait_for(lambda: tile.get_attribute("data-boxes") == "1", 5, "boxes back")
-    # The detector stops: the stale boxes go within a second or so.
-    wait_for(lambda: tile.get_attribute("data-boxes") == "0", 5, "stale boxes removed")
+    page.goto("/live/")
+    tile = page.locator('[data-tile][data-camera="lobby"]')
+    try:
+        wait_for(lambda: tile.get_attribute("data-state") == "playing", 40, "the lobby tile plays")
+        # Read together: between the photos of people the clip shows a pagoda, and no box.
+        wait_for(
+            lambda: tile.evaluate(PERSON_BOX_DRAWN),
+            60,
+            "a person's box drawn over the video",
+        )
+    except AssertionError:
+        raise AssertionError(site.log_tail()) from None
+    assert re.fullmatch(r"AI \d+ ms", tile.locator("[data-ai-state]").inner_text())
+    screenshot(page, "live-overlay")
+    page.click("[data-overlay-toggle]")
+    assert page.get_attribute("[data-overlay-toggle]", "aria-pressed") == "false"
+    wait_for(lambda: tile.get_attribute("data-boxes") == "0", 5, "boxes hidden")
+    assert tile.evaluate(PAINTED_PIXELS) == 0
+    page.click("[data-overlay-toggle]")
+    wait_for(lambda: int(tile.get_attribute("data-boxes") or 0) >= 1, 30, "boxes back")
 
 
 def broadcast(event: str, payload: dict) -> None:
@@ -194,71 +380,63 @@ def test_playback_seeks_to_a_detection_marker_and_plays_across_a_segment_boundar
     assert page.eval_on_selector("[data-video]", "v => v.playbackRate") == 2
 
 
-def test_an_analysis_job_submitted_in_the_form_shows_its_progress_and_results(operator_page, screenshot, orm, site):
+def test_an_analysis_job_submitted_in_the_form_runs_to_100_percent_and_shows_its_results(
+    operator_page, screenshot, orm, site
+):
+    """The real job: the form enqueues it, the site's `rqworker analysis` runs the detector
+    over the lobby camera's recorded segments, the bar follows it to 100 % and the results
+    page shows the report and the annotated video, which plays."""
     from django.utils import timezone
 
     from detection.models import AnalysisJob, JobStatus
+    from recordings.models import Segment
 
     page = operator_page
+    with orm():
+        wait_for(lambda: Segment.objects.filter(camera__slug="lobby").count() >= 6, 60, "six lobby segments")
+        segments = list(Segment.objects.filter(camera__slug="lobby").order_by("start")[:6])
+    moment = "%Y-%m-%dT%H:%M:%S"
+    start = timezone.localtime(segments[0].start).strftime(moment)
+    end = timezone.localtime(segments[-1].end).strftime(moment)
     page.goto("/analysis/")
-    page.select_option("#id_camera", "gate")
+    page.select_option("#id_camera", "lobby")
+    page.fill("#id_start", start)
+    page.fill("#id_end", end)
     page.select_option("#id_classes", ["person", "car"])
     page.fill("#id_confidence", "0.4")
+    page.fill("#id_sample_fps", "2")
     screenshot(page, "analysis-form")
     page.click("[data-analysis-form] button[type=submit]")
     page.wait_for_url(re.compile(r"/analysis/\d+/$"))
     with orm():
         job = AnalysisJob.objects.get()
-        assert (job.classes, job.confidence, job.status) == (["person", "car"], 0.4, JobStatus.QUEUED)
-        # What the RQ job does as it runs (detection's pipeline, on another branch).
-        AnalysisJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=0.5)
-    wait_for(lambda: page.get_attribute("[data-progress]", "value") == "50", 10, "the bar at 50 %")
-    screenshot(page, "analysis-progress")
-    page.goto("/analysis/")  # the list follows it too
-    row = page.locator(f'[data-job="{job.pk}"]')
-    assert row.locator("[data-progress]").get_attribute("value") == "50"
+        assert (job.classes, job.confidence, job.sample_fps) == (["person", "car"], 0.4, 2.0)
+    progress = page.locator("[data-progress]")
+    try:
+        wait_for(lambda: int(progress.get_attribute("value")) > 0, 120, "the bar moves")
+        screenshot(page, "analysis-progress")
+        wait_for(lambda: progress.get_attribute("value") == "100", 240, "the bar at 100 %")
+        page.locator("[data-report]").wait_for(timeout=20_000)
+    except Exception:
+        with orm():
+            job.refresh_from_db()
+        raise AssertionError(f"job {job.status} {job.progress} {job.error}\n{site.log_tail()}") from None
     with orm():
-        AnalysisJob.objects.filter(pk=job.pk).update(progress=0.75)
-    wait_for(lambda: row.locator("[data-progress]").get_attribute("value") == "75", 10, "the list's bar at 75 %")
-    page.goto(f"/analysis/{job.pk}/")
-
-    from tests.media import make_clip
-
-    video = site.data_dir / "media" / "analysis" / f"{job.pk}.mp4"
-    video.parent.mkdir(parents=True, exist_ok=True)
-    make_clip(video, seconds=3)
-    import cv2
-    import numpy as np
-
-    from detection.models import ObjectEvent
-
-    snapshot = site.data_dir / "media" / "snapshots" / "job" / "person.jpg"
-    snapshot.parent.mkdir(parents=True, exist_ok=True)
-    snapshot.write_bytes(cv2.imencode(".jpg", np.full((90, 160, 3), 200, np.uint8))[1].tobytes())
-    with orm():
-        for minutes, label in ((5, "person"), (6, "car")):
-            ObjectEvent.objects.create(
-                camera=job.camera, label=label, confidence=0.8, box=[0.1, 0.1, 0.4, 0.6], source="analysis",
-                job=job, start=job.start + timedelta(minutes=minutes), snapshot="snapshots/job/person.jpg",
-            )  # fmt: skip
-        AnalysisJob.objects.filter(pk=job.pk).update(
-            status=JobStatus.DONE,
-            progress=1.0,
-            finished_at=timezone.now(),
-            report={"frames_analysed": 1234, "detections": 0},
-            annotated_video=f"analysis/{job.pk}.mp4",
-        )
-    page.locator("[data-report]").wait_for(timeout=10_000)
-    assert "1234" in page.inner_text("[data-report]")
-    assert page.get_attribute("[data-progress]", "value") == "100"
-    wait_for(lambda: page.eval_on_selector("[data-annotated]", "v => v.readyState") >= 1, 10, "video metadata")
-    assert page.eval_on_selector("[data-annotated]", "v => v.duration") == pytest.approx(3.0, abs=0.2)
-    assert page.locator("[data-chart] rect").count() >= 2  # person and car, in one hour or two
-    wait_for(
-        lambda: page.eval_on_selector_all("[data-events] img", "imgs => imgs.every(i => i.naturalWidth === 160)"),
-        10,
-        "the snapshots shown",
-    )
+        job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert job.report["frames_analysed"] > 0
+    report = page.inner_text("[data-report]")
+    assert str(job.report["frames_analysed"]) in report
+    assert job.annotated_video
+    # The clip shows people: the report counts them, and their events are listed.
+    assert job.report["counts"].get("person", 0) > 0, job.report["counts"]
+    assert page.locator("[data-chart] rect").count() >= 1
+    assert page.locator("[data-events] figure").count() >= 1
+    video = "[data-annotated]"
+    wait_for(lambda: page.eval_on_selector(video, "v => v.readyState") >= 1, 10, "the video's metadata")
+    assert page.eval_on_selector(video, "v => v.duration") > 1.0
+    page.eval_on_selector(video, "v => { v.muted = true; return v.play(); }")
+    wait_for(lambda: page.eval_on_selector(video, "v => v.currentTime") > 0.5, 10, "the annotated video plays")
     screenshot(page, "analysis-results")
 
 
@@ -287,7 +465,7 @@ def test_first_frame_and_latency_with_eight_tiles(browser, site, orm, screenshot
         for i in range(8):
             slug = "gate" if i == 0 else f"cam-{i}"
             camera = Camera.objects.filter(slug=slug).first() or save_camera(
-                Camera(name=f"Cam {i}", slug=slug, stream_url=site.rtsp.url(), segment_seconds=10)
+                Camera(name=f"Cam {i}", slug=slug, stream_url=site.rtsp.url(), segment_seconds=10, ai_enabled=False)
             )
             DashboardSlot.objects.create(layout=layout, position=i, camera=camera)
         wait_for(lambda: Camera.objects.filter(status__state="online").count() == 8, 60, "eight cameras online")
@@ -302,9 +480,9 @@ def test_first_frame_and_latency_with_eight_tiles(browser, site, orm, screenshot
     tiles = page.locator("[data-tile]")
     assert tiles.count() == 8
     wait_for(lambda: page.locator('[data-tile][data-state="playing"]').count() == 8, 60, "all eight tiles playing")
-    record_latency(page, 8, "live-8-tiles.json")
-    time.sleep(10)  # seven capture processes just started: measure again once they have settled
-    record_latency(page, 8, "live-8-tiles-settled.json")
+    record_latency(page, 8, "live-8-tiles.json", site)
+    page.wait_for_timeout(10_000)  # seven capture processes just started: measure again once they have settled
+    record_latency(page, 8, "live-8-tiles-settled.json", site)
     screenshot(page, "live-8-tiles")
     context.close()
 
