@@ -428,21 +428,8 @@ DETECTOR_QUEUE = env_int("DETECTOR_QUEUE", 32, minimum=1, maximum=10000)  # fram
 DETECTOR_MOTION_CROP = env_bool("DETECTOR_MOTION_CROP", False)
 
 
-def _env_fraction(name: str, default: float) -> float:
-    raw = env_str(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise ImproperlyConfigured(f"{name}={value} must be between 0 and 1")
-    return value
-
-
 # The detector's own floor; each camera's AI confidence filters further.
-DETECTOR_CONFIDENCE = _env_fraction("DETECTOR_CONFIDENCE", 0.25)
+DETECTOR_CONFIDENCE = _env_float("DETECTOR_CONFIDENCE", 0.25, minimum=0.0, maximum=1.0)
 # An object unseen this long ends its event; a still object's event end is saved at most
 # this often (a person standing for an hour is one row, updated every few seconds).
 DETECTOR_TRACK_LOST_SECONDS = env_int("DETECTOR_TRACK_LOST_SECONDS", 5, minimum=1, maximum=3600)

@@ -55,36 +55,15 @@ def stage_main(spec: StageSpec, frames, stop) -> None:
     entry(frames, stop, **spec.kwargs)
 
 
-class StageHandle:
-    def __init__(self, spec: StageSpec, frames):
-        from cameras.supervisor import worker_context
+def _stage_handle(spec: StageSpec, frames):
+    from cameras.supervisor import WorkerProcess, worker_context
 
-        ctx = worker_context()
-        self.stop_event = ctx.Event()
-        self.process = ctx.Process(target=stage_main, args=(spec, frames, self.stop_event), name=spec.name)
-        self.process.start()
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def is_alive(self) -> bool:
-        return self.process.is_alive()
-
-    @property
-    def exitcode(self):
-        return self.process.exitcode
-
-    def request_stop(self) -> None:
-        self.stop_event.set()
-
-    def join(self, timeout: float) -> bool:
-        self.process.join(timeout)
-        return not self.process.is_alive()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
+    handle = WorkerProcess()
+    ctx = worker_context()
+    handle.stop_event = ctx.Event()
+    handle.process = ctx.Process(target=stage_main, args=(spec, frames, handle.stop_event), name=spec.name)
+    handle.process.start()
+    return handle
 
 
 @dataclass
@@ -105,7 +84,7 @@ class StagePool:
         queue_size: int = FRAME_QUEUE_SIZE,
     ):
         self.specs = list(specs)
-        self.spawn = spawn or StageHandle
+        self.spawn = spawn or _stage_handle
         self.clock = clock
         make_queue = make_queue or _make_queue
         # One queue per purpose, made before any capture process starts (they inherit it).

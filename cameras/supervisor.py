@@ -62,21 +62,11 @@ def start_worker_server() -> None:
     forkserver.ensure_running()
 
 
-class ProcessHandle:
-    """A capture process, the event that asks it to stop, and the pipe it reports on."""
+class WorkerProcess:
+    """A worker process and the event that asks it to stop (capture or stage)."""
 
-    def __init__(self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict | None = None):
-        ctx = worker_context()
-        self.stop_event = ctx.Event()
-        self.reports, child_end = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(
-            target=capture_main,
-            args=(spec, self.stop_event, child_end, config or CaptureConfig.from_settings(), frame_queues or {}),
-            name=f"capture-{spec.slug}",
-            daemon=False,
-        )
-        self.process.start()
-        child_end.close()  # the child holds its own copy: EOF here once it is gone
+    stop_event = None
+    process = None
 
     @property
     def pid(self) -> int | None:
@@ -99,6 +89,23 @@ class ProcessHandle:
     def kill(self) -> None:
         self.process.kill()
         self.process.join(5)
+
+
+class ProcessHandle(WorkerProcess):
+    """A capture process, the event that asks it to stop, and the pipe it reports on."""
+
+    def __init__(self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict | None = None):
+        ctx = worker_context()
+        self.stop_event = ctx.Event()
+        self.reports, child_end = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(
+            target=capture_main,
+            args=(spec, self.stop_event, child_end, config or CaptureConfig.from_settings(), frame_queues or {}),
+            name=f"capture-{spec.slug}",
+            daemon=False,
+        )
+        self.process.start()
+        child_end.close()  # the child holds its own copy: EOF here once it is gone
 
 
 # --- the pool --------------------------------------------------------------------------
