@@ -97,3 +97,36 @@ def url_scheme_check(name: str, value: str, schemes: set[str]) -> str:
     if scheme not in schemes:
         raise ImproperlyConfigured(f"{name} must start with one of {', '.join(sorted(s + '://' for s in schemes))}")
     return value
+
+
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = env_str(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(f"{name}={value} is outside {minimum}..{maximum}")
+    return value
+
+
+def env_seconds_list(name: str, default: str) -> list[int]:
+    """Comma-separated waits in whole seconds (e.g. retry backoffs): 1 to 20, each <= a day."""
+    raw = env_str(name) or default
+    try:
+        values = [int(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a list of whole seconds, e.g. 30,120,600") from None
+    if not values or len(values) > 20 or any(v < 0 or v > 86_400 for v in values):
+        raise ImproperlyConfigured(f"{name}={raw!r}: give 1 to 20 waits, each 0 to 86400 seconds")
+    return values
+
+
+def env_path_prefix(name: str) -> str | None:
+    """A URL path such as /_recordings/ (nginx internal locations), or None when unset."""
+    value = (env_str(name) or "").strip()
+    if value and not (value.startswith("/") and value.endswith("/")):
+        raise ImproperlyConfigured(f"{name}={value!r} must be a URL path starting and ending with /")
+    return value or None

@@ -17,8 +17,11 @@ from django.core.exceptions import ImproperlyConfigured
 from ainvr.envconfig import (
     env_bool,
     env_directory,
+    env_float,
     env_int,
     env_list,
+    env_path_prefix,
+    env_seconds_list,
     env_str,
     env_time_zone,
     url_scheme_check,
@@ -309,19 +312,8 @@ PUBLIC_URL = url_scheme_check("PUBLIC_URL", env_str("PUBLIC_URL") or "http://127
 PUBLIC_URL = PUBLIC_URL.rstrip("/")
 
 
-def _retry_seconds(name: str, default: str) -> list[int]:
-    raw = env_str(name) or default
-    try:
-        values = [int(v) for v in raw.split(",") if v.strip()]
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a list of whole seconds, e.g. 30,120,600") from None
-    if not values or len(values) > 20 or any(v < 0 or v > 86_400 for v in values):
-        raise ImproperlyConfigured(f"{name}={raw!r}: give 1 to 20 waits, each 0 to 86400 seconds")
-    return values
-
-
 # The wait before each retry of a failed delivery (RQ Retry): as many retries as values.
-NOTIFICATIONS_RETRY_SECONDS = _retry_seconds("NOTIFICATIONS_RETRY_SECONDS", "30,120,600,1800,3600")
+NOTIFICATIONS_RETRY_SECONDS = env_seconds_list("NOTIFICATIONS_RETRY_SECONDS", "30,120,600,1800,3600")
 # Failed attempts in a row after which a channel is flagged failing and holds its notifications.
 NOTIFICATIONS_FAILURE_LIMIT = env_int("NOTIFICATIONS_FAILURE_LIMIT", 10, minimum=1, maximum=1000)
 # Deliveries (and the snapshots kept for them) are deleted after this many days.
@@ -336,22 +328,8 @@ WEBPUSH_TTL = env_int("WEBPUSH_TTL", 12 * 3600, minimum=0, maximum=28 * 86_400)
 WEBPUSH_SUBJECT = env_str("WEBPUSH_SUBJECT") or "mailto:" + DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].strip(" >")
 if not WEBPUSH_SUBJECT.startswith(("mailto:", "https://")):
     raise ImproperlyConfigured(f"WEBPUSH_SUBJECT={WEBPUSH_SUBJECT!r} must start with mailto: or https://")
+
 # --- Attendance by face recognition (issue 6) ----------------------------------------
-
-
-def _env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
-    raw = env_str(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
-    if not minimum <= value <= maximum:
-        raise ImproperlyConfigured(f"{name}={value} is outside {minimum}..{maximum}")
-    return value
-
-
 ATTENDANCE_FACE_BACKEND = env_str("ATTENDANCE_FACE_BACKEND", "opencv-sface")
 if ATTENDANCE_FACE_BACKEND not in {"opencv-sface", "insightface"}:
     raise ImproperlyConfigured(
@@ -362,18 +340,18 @@ ATTENDANCE_FACE_MODEL_DIR = env_str("ATTENDANCE_FACE_MODEL_DIR") or None
 # insightface: <root>/models/<pack>/ holding the pack's .onnx files (never downloaded; non-commercial packs).
 ATTENDANCE_INSIGHTFACE_PACK = env_str("ATTENDANCE_INSIGHTFACE_PACK") or None
 # Cosine similarity at or above which a face is the employee (SFace: same person 0.7-0.99, others <= 0.25).
-ATTENDANCE_MATCH_THRESHOLD = _env_float("ATTENDANCE_MATCH_THRESHOLD", 0.40, minimum=0.0, maximum=1.0)
+ATTENDANCE_MATCH_THRESHOLD = env_float("ATTENDANCE_MATCH_THRESHOLD", 0.40, minimum=0.0, maximum=1.0)
 ATTENDANCE_MIN_FACE_PX = env_int("ATTENDANCE_MIN_FACE_PX", 40, minimum=16, maximum=2000)
 ATTENDANCE_ENROL_MIN_FACE_PX = env_int("ATTENDANCE_ENROL_MIN_FACE_PX", 60, minimum=16, maximum=4000)
-ATTENDANCE_MIN_SHARPNESS = _env_float("ATTENDANCE_MIN_SHARPNESS", 20.0, minimum=0.0, maximum=10_000.0)
-ATTENDANCE_MIN_BRIGHTNESS = _env_float("ATTENDANCE_MIN_BRIGHTNESS", 40.0, minimum=0.0, maximum=255.0)
-ATTENDANCE_MAX_BRIGHTNESS = _env_float("ATTENDANCE_MAX_BRIGHTNESS", 225.0, minimum=0.0, maximum=255.0)
+ATTENDANCE_MIN_SHARPNESS = env_float("ATTENDANCE_MIN_SHARPNESS", 20.0, minimum=0.0, maximum=10_000.0)
+ATTENDANCE_MIN_BRIGHTNESS = env_float("ATTENDANCE_MIN_BRIGHTNESS", 40.0, minimum=0.0, maximum=255.0)
+ATTENDANCE_MAX_BRIGHTNESS = env_float("ATTENDANCE_MAX_BRIGHTNESS", 225.0, minimum=0.0, maximum=255.0)
 ATTENDANCE_VOTE_WINDOW = env_int("ATTENDANCE_VOTE_WINDOW", 7, minimum=1, maximum=100)
 ATTENDANCE_VOTE_MIN = env_int("ATTENDANCE_VOTE_MIN", 3, minimum=1, maximum=100)
 if ATTENDANCE_VOTE_MIN > ATTENDANCE_VOTE_WINDOW:
     raise ImproperlyConfigured("ATTENDANCE_VOTE_MIN must not exceed ATTENDANCE_VOTE_WINDOW")
-ATTENDANCE_TRACK_IOU = _env_float("ATTENDANCE_TRACK_IOU", 0.3, minimum=0.01, maximum=1.0)
-ATTENDANCE_TRACK_MAX_AGE_SECONDS = _env_float("ATTENDANCE_TRACK_MAX_AGE_SECONDS", 2.0, minimum=0.1, maximum=60.0)
+ATTENDANCE_TRACK_IOU = env_float("ATTENDANCE_TRACK_IOU", 0.3, minimum=0.01, maximum=1.0)
+ATTENDANCE_TRACK_MAX_AGE_SECONDS = env_float("ATTENDANCE_TRACK_MAX_AGE_SECONDS", 2.0, minimum=0.1, maximum=60.0)
 ATTENDANCE_ABSENCE_SECONDS = env_int("ATTENDANCE_ABSENCE_SECONDS", 60, minimum=1, maximum=7 * 86400)
 ATTENDANCE_SIGHTING_SECONDS = env_int("ATTENDANCE_SIGHTING_SECONDS", 5, minimum=1, maximum=3600)
 ATTENDANCE_EVENT_RETENTION_DAYS = env_int("ATTENDANCE_EVENT_RETENTION_DAYS", 90, minimum=1, maximum=3650)
@@ -394,17 +372,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 
 # Web pages: playback, file serving and exports (issue 5)
-def _accel_prefix(name: str) -> str | None:
-    value = (env_str(name) or "").strip()
-    if value and not (value.startswith("/") and value.endswith("/")):
-        raise ImproperlyConfigured(f"{name}={value!r} must be a URL path starting and ending with /")
-    return value or None
-
-
 # Behind nginx: files are handed over with X-Accel-Redirect to these `internal` locations
 # (mapped to RECORDINGS_DIR and MEDIA_DIR) once the role has been checked.
-RECORDINGS_ACCEL_REDIRECT = _accel_prefix("RECORDINGS_ACCEL_REDIRECT")
-MEDIA_ACCEL_REDIRECT = _accel_prefix("MEDIA_ACCEL_REDIRECT")
+RECORDINGS_ACCEL_REDIRECT = env_path_prefix("RECORDINGS_ACCEL_REDIRECT")
+MEDIA_ACCEL_REDIRECT = env_path_prefix("MEDIA_ACCEL_REDIRECT")
 # The longest range one MP4 export may cover (it is remuxed while the browser waits).
 RECORDINGS_EXPORT_MAX_MINUTES = env_int("RECORDINGS_EXPORT_MAX_MINUTES", 60, minimum=1, maximum=24 * 60)
 
@@ -429,7 +400,7 @@ DETECTOR_MOTION_CROP = env_bool("DETECTOR_MOTION_CROP", False)
 
 
 # The detector's own floor; each camera's AI confidence filters further.
-DETECTOR_CONFIDENCE = _env_float("DETECTOR_CONFIDENCE", 0.25, minimum=0.0, maximum=1.0)
+DETECTOR_CONFIDENCE = env_float("DETECTOR_CONFIDENCE", 0.25, minimum=0.0, maximum=1.0)
 # An object unseen this long ends its event; a still object's event end is saved at most
 # this often (a person standing for an hour is one row, updated every few seconds).
 DETECTOR_TRACK_LOST_SECONDS = env_int("DETECTOR_TRACK_LOST_SECONDS", 5, minimum=1, maximum=3600)

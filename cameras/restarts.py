@@ -45,6 +45,15 @@ class Restarts:
             self.backoff.reset()  # it has run a good while: the next failure starts afresh
 
 
+@dataclass
+class Supervised:
+    """A process to keep running: what it runs, its handle while it runs, its restarts."""
+
+    spec: object
+    handle: object | None = None
+    restarts: Restarts = field(default_factory=Restarts)
+
+
 FLAP_MESSAGE = (
     f"crashed {FLAP_RESTARTS} times within {FLAP_WINDOW_S:g} s; not restarting it for {FLAP_COOLDOWN_S / 60:g} minutes"
 )

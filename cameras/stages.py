@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from cameras.restarts import FLAP_COOLDOWN_S, FLAP_MESSAGE, Restarts
+from cameras.restarts import FLAP_COOLDOWN_S, FLAP_MESSAGE, Supervised
 
 log = logging.getLogger("ainvr.workers")
 
@@ -66,13 +66,6 @@ def _stage_handle(spec: StageSpec, frames):
     return handle
 
 
-@dataclass
-class _Running:
-    spec: StageSpec
-    handle: object | None = None
-    restarts: Restarts = field(default_factory=Restarts)
-
-
 class StagePool:
     def __init__(
         self,
@@ -92,7 +85,7 @@ class StagePool:
         for s in self.specs:
             sizes[s.queue] = max(sizes.get(s.queue, 0), s.queue_size or queue_size)
         self.queues = {name: make_queue(size) for name, size in sorted(sizes.items())}
-        self.running = {s.name: _Running(spec=s) for s in self.specs}
+        self.running = {s.name: Supervised(spec=s) for s in self.specs}
         self.stopping: list[tuple[object, float]] = []  # (handle, kill deadline)
 
     def tend(self, now: float | None = None, wanted: set[str] | None = None) -> bool:

@@ -18,7 +18,6 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from cameras import leases
 from cameras.models import Camera, CameraState
 from cameras.process_main import CAPTURE_PRELOAD, CaptureConfig, capture_main
 from cameras.reports import apply_report, drain
-from cameras.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Restarts
+from cameras.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Supervised
 from cameras.specs import CameraSpec
 
 log = logging.getLogger("ainvr.workers")
@@ -109,13 +108,7 @@ class ProcessHandle(WorkerProcess):
 
 
 # --- the pool --------------------------------------------------------------------------
-@dataclass
-class Slot:
-    """One camera held by this host."""
-
-    spec: CameraSpec
-    handle: object | None = None
-    restarts: Restarts = field(default_factory=Restarts)
+Slot = Supervised  # one camera held by this host: its CameraSpec, process and restarts
 
 
 class Supervisor:

@@ -174,7 +174,7 @@ class ObjectEventStore:
         )
         return event.pk
 
-    def update(self, event_id: int, track, snapshot: bytes | None) -> None:
+    def update(self, event_id: int, track, snapshot: bytes | None, *, closed: bool = False) -> None:
         update_object_event(
             event_id,
             label=track.label,
@@ -182,15 +182,8 @@ class ObjectEventStore:
             box=track.box,
             end=track.last_seen,
             snapshot=snapshot,
+            closed=closed,
         )
 
     def close(self, event_id: int, track, snapshot: bytes | None) -> None:
-        update_object_event(
-            event_id,
-            label=track.label,
-            confidence=track.confidence,
-            box=track.box,
-            end=track.last_seen,
-            snapshot=snapshot,
-            closed=True,
-        )
+        self.update(event_id, track, snapshot, closed=True)

@@ -2,11 +2,11 @@ import argparse
 from datetime import datetime, time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ops.backup import BackupError, create_backup
+from ops.backup import create_backup
+from ops.backup.errors import as_command_errors
 
 
 def parse_since(value: str) -> datetime:
@@ -40,15 +40,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, output, recordings, since, database_format, **options):
-        try:
+        with as_command_errors():
             report = create_backup(
                 output, recordings=recordings, since=since, database_format=database_format, progress=self._progress
             )
-        except BackupError as e:
-            raise CommandError(str(e)) from None
-        except DatabaseError as e:
-            first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise CommandError(f"the database failed: {first_line}") from None
         self.stdout.write(
             f"backup: wrote {report.path} ({report.files} files, {report.bytes / 1e6:.1f} MB, "
             f"database {report.database_format}) in {report.seconds:.1f} s"

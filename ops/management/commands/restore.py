@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.core.management.base import BaseCommand
 
-from ops.backup import BackupError, restore_backup
+from ops.backup import restore_backup
+from ops.backup.errors import as_command_errors
 
 
 class Command(BaseCommand):
@@ -19,13 +19,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, archive, force, **options):
-        try:
+        with as_command_errors():
             report = restore_backup(archive, force=force, progress=self._progress)
-        except BackupError as e:
-            raise CommandError(str(e)) from None
-        except DatabaseError as e:
-            first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise CommandError(f"the database failed: {first_line}") from None
         self.stdout.write(
             f"restore: done: {report.files} files, {report.bytes / 1e6:.1f} MB, "
             f"database {report.database_format}, in {report.seconds:.1f} s"
