@@ -7,7 +7,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 
 from accounts.permissions import has_role
 from ainvr.realtime import ALERTS_GROUP, camera_group
-from cameras.live import WATCH_TTL_S, decode_init, init_key, live_group, watch_key
+from cameras.live_channel import WATCH_TTL_S, join_channel, live_group, redis_db, watch_key
 from cameras.models import Camera
 
 log = logging.getLogger("ainvr.live")
@@ -56,8 +56,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
     """`/ws/live/<camera>/`: the camera's video as fragmented MP4 for Media Source Extensions.
 
     First a text message {"type": "init", "codec": "avc1.64001F", "epoch": <Unix s of media
-    time 0>}, then the init segment (binary), then media fragments (binary) from the next
-    keyframe on. A new init follows when the camera reconnects with other settings. Text
+    time 0>}, then the init segment (binary), then media fragments (binary) from a keyframe
+    on: the current GOP at once (the relay holds it), then each frame as it comes. A new
+    init follows when the camera reconnects with other settings. Text
     messages {"type": "detections", ...} (cameras.live.detections_payload) carry the AI
     boxes of each analysed frame. Refused (403) to anyone without a
     role, and for unknown or disabled cameras."""
@@ -74,16 +75,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(live_group(self.slug), self.channel_name)
         await self.accept()
-        await self.redis.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
+        # Tell the camera's relay at once (it reads joins a few times a second) and keep
+        # the watching key that tells it when the last viewer has gone.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
+            pipe.publish(join_channel(self.slug, redis_db(self.redis)), self.channel_name)
+            await pipe.execute()
         self.keepalive = asyncio.ensure_future(self._keep_watching())
-        stored = await self.redis.get(init_key(self.slug))
-        if stored:
-            try:
-                header, data = decode_init(stored)
-            except ValueError:  # written by an older worker: wait for the next init
-                log.debug("unreadable init for %s", self.slug)
-            else:
-                await self._send_init(header["codec"], header["epoch"], data)
 
     async def disconnect(self, code):
         if getattr(self, "keepalive", None):
@@ -97,6 +95,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def live_init(self, message):
         await self._send_init(message["codec"], message["epoch"], message["data"])
+
+    async def live_catchup(self, message):
+        """For this viewer alone, having joined while others watched: the init and the
+        current GOP. Ignored when the group's own init got here first."""
+        if self.ready:
+            return
+        await self._send_init(message["codec"], message["epoch"], message["init"])
+        if message["media"]:
+            await self.send(bytes_data=message["media"])
+            self.waiting_for_keyframe = False
 
     async def live_detections(self, message):
         if self.ready:

@@ -1,16 +1,21 @@
 """Live video for browsers: the camera's packets muxed (not re-encoded) into fragmented
 MP4 and published per camera through the channel layer, for Media Source Extensions.
 
-The init segment (ftyp+moov) is kept in Redis so a viewer who joins late gets it first,
-then media from the next keyframe. The init carries `epoch`: the wall-clock time (Unix
-seconds) of media time 0, so a browser can place detections, which carry the wall-clock
-time of their frame, on the video's own timeline. Viewers keep a short-lived "watching" key alive;
-while no one watches, the relay does nothing at all.
+A viewer sees video at once, not at the camera's next keyframe (which may be seconds away):
+the relay always holds the packets since the last keyframe (references, not copies), so the
+first viewer gets that GOP replayed at once, and a viewer who joins while others watch gets
+the init segment and the GOP's fragments sent to it alone (a "catch-up"). A joining viewer
+announces itself on a Redis pub/sub channel, which the relay reads without blocking a few
+times a second; a "watching" key that viewers keep alive tells it when the last one left.
+While no one watches, the relay muxes nothing and publishes nothing.
+
+The init carries `epoch`: the wall-clock time (Unix seconds) of media time 0, so a browser
+can place detections, which carry the wall-clock time of their frame, on the video's own
+timeline.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,30 +26,10 @@ LIVE_OPTIONS = {
     "movflags": "+frag_every_frame+empty_moov+default_base_moof",
     "flush_packets": "1",
 }
-WATCH_TTL_S = 15  # a viewer renews its key every 5 s
-INIT_TTL_S = 24 * 3600
-
-
-def live_group(slug: str) -> str:
-    return f"live.{slug}"
-
-
-def init_key(slug: str) -> str:
-    return f"ainvr:live:init:{slug}"
-
-
-def watch_key(slug: str) -> str:
-    return f"ainvr:live:watch:{slug}"
-
-
-def encode_init(codec: str, epoch: float, data: bytes) -> bytes:
-    """The init as stored in Redis: one JSON header line, then the init segment."""
-    return json.dumps({"codec": codec, "epoch": epoch}).encode() + b"\n" + data
-
-
-def decode_init(stored: bytes) -> tuple[dict, bytes]:
-    header, _, data = stored.partition(b"\n")
-    return json.loads(header), data
+# A GOP longer than this is not held (cameras set to 10+ s keyframe intervals): new viewers
+# then wait for the next keyframe, as they would without the replay.
+GOP_MAX_PACKETS = 600
+GOP_MAX_BYTES = 16 * 1024 * 1024
 
 
 def split_boxes(buffer: bytearray) -> list[bytes]:
@@ -102,157 +87,140 @@ class _Sink:
         return len(data)
 
 
-class RedisLiveChannel:
-    """Publishing through the Redis channel layer, and the keys beside it. Use one from one
-    thread, where no event loop runs (a capture loop, the detector's loop).
-
-    `layer_config` (CHANNEL_LAYERS["default"]["CONFIG"]) builds the layer directly, for a
-    process without Django settings; without it the configured layer is used.
-
-    The channel keeps its own event loop: async_to_sync would start a thread, a loop and a
-    new Redis connection for every message (~10 ms and 4.5 ms of CPU each, measured here;
-    one loop costs 1 ms and 0.4 ms), too slow for 15 fragments a second per camera."""
-
-    def __init__(self, redis_url: str, *, layer_config: dict | None = None):
-        self.redis_url = redis_url
-        self.layer_config = layer_config
-        self._redis = None
-        self._layer = None
-        self._loop = None
-
-    def _client(self):
-        if self._redis is None:
-            import redis
-
-            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
-        return self._redis
-
-    def is_watched(self, slug: str) -> bool:
-        return bool(self._client().exists(watch_key(slug)))
-
-    def publish_init(self, slug: str, codec: str, data: bytes, epoch: float) -> None:
-        self._client().set(init_key(slug), encode_init(codec, epoch, data), ex=INIT_TTL_S)
-        self._send(slug, {"type": "live.init", "codec": codec, "epoch": epoch, "data": data})
-
-    def publish_detections(self, slug: str, payload: dict) -> None:
-        """What the detector saw in one frame, for the overlays: see publish_detections()."""
-        self._send(slug, {"type": "live.detections", "payload": payload})
-
-    def publish_fragment(self, slug: str, data: bytes, keyframe: bool) -> None:
-        self._send(slug, {"type": "live.fragment", "data": data, "keyframe": keyframe})
-
-    def close(self) -> None:
-        """Close the Redis connections and the loop (the channel can be used again after)."""
-        loop, self._loop = self._loop, None
-        if loop is not None:
-            try:
-                if hasattr(self._layer, "close_pools"):  # the in-memory layer has none
-                    loop.run_until_complete(self._layer.close_pools())
-            finally:
-                loop.close()
-        if self._redis is not None:
-            self._redis.close()
-            self._redis = None
-
-    def _send(self, slug: str, message: dict) -> None:
-        import asyncio
-
-        if self._layer is None:
-            if self.layer_config:
-                from channels_redis.core import RedisChannelLayer
-
-                self._layer = RedisChannelLayer(**self.layer_config)
-            else:
-                from channels.layers import get_channel_layer
-
-                self._layer = get_channel_layer()
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        self._loop.run_until_complete(self._layer.group_send(live_group(slug), message))
-
-
 class LiveRelay:
-    """Feeds one camera's video packets to its live viewers. `write()` costs nothing while
-    no one watches (checked every `check_s`: a Redis EXISTS; a new viewer waits at most that
-    plus one GOP for video); when someone does, the muxer starts at the
-    next keyframe and every packet becomes one fragment."""
+    """Feeds one camera's video packets to its live viewers.
+
+    Always: holds the packets since the last keyframe (references; at most GOP_MAX_*).
+    Every `poll_s`: reads the viewers who joined (pub/sub, no waiting); every `check_s`:
+    asks whether anyone still watches (a Redis EXISTS). While someone does, every packet
+    becomes one fMP4 fragment for the camera's group. The first viewer gets the held GOP
+    replayed through the group; a later one gets a catch-up sent to it alone."""
 
     def __init__(
         self,
         slug: str,
         *,
         channel,
-        check_s: float = 0.5,
+        poll_s: float = 0.1,
+        check_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ):
         self.slug = slug
         self.channel = channel
+        self.poll_s = poll_s
         self.check_s = check_s
         self.clock = clock
         self.wall_clock = wall_clock
         self.fragments_sent = 0
+        self.catchups_sent = 0
         self._video = None
         self._watched = False
+        self._next_poll = 0.0
         self._next_check = 0.0
         self._out = None
+        self._gop: list | None = None  # [(packet, dts, pts, keyframe)] from a keyframe on
+        self._gop_bytes = 0
+        self._gop_epoch = 0.0
 
     def begin(self, video) -> None:
         """A new connection (maybe a new codec or size): restart the muxer."""
         self._stop_muxer()
         self._video = video
+        self._gop = None
 
     def write(self, packet) -> None:
         if self._video is None or packet.stream.index != self._video.index or packet.dts is None:
             return
-        now = self.clock()
-        if now >= self._next_check:
-            self._next_check = now + self.check_s
-            try:
-                self._watched = self.channel.is_watched(self.slug)
-            except Exception:
-                log.debug("%s: cannot tell whether anyone watches", self.slug, exc_info=True)
-                self._watched = False
-            if not self._watched:
-                self._stop_muxer()
+        self._hold(packet)
+        joined = self._viewers()
         if not self._watched:
             return
-        if self._out is None:
-            if not packet.is_keyframe:
-                return
-            self._start_muxer(packet.dts)
         try:
-            self._mux(packet)
+            if self._out is None:
+                self._start_from_held(packet)
+                return  # the viewers who just joined get the replay through the group
+            self._mux(packet, packet.dts, packet.pts, packet.is_keyframe)
+            for viewer in joined:
+                self._catch_up(viewer)
         except Exception:
             log.warning("%s: live relay failed; restarting at the next keyframe", self.slug, exc_info=True)
             self._stop_muxer()
 
     def stop(self) -> None:
         self._stop_muxer()
+        self._gop = None
         close = getattr(self.channel, "close", None)
         if close is not None:  # its connections and event loop; it reopens them if written to again
             close()
 
-    def _start_muxer(self, base_dts: int) -> None:
+    # --- internals ----------------------------------------------------------------
+    def _hold(self, packet) -> None:
+        """Keep this GOP's packets: the recorder moves a packet's timestamps when it muxes
+        it, so the originals are kept beside it."""
+        if packet.is_keyframe:
+            self._gop, self._gop_bytes, self._gop_epoch = [], 0, self.wall_clock()
+        if self._gop is None:
+            return
+        self._gop.append((packet, packet.dts, packet.pts, packet.is_keyframe))
+        self._gop_bytes += packet.size
+        if len(self._gop) > GOP_MAX_PACKETS or self._gop_bytes > GOP_MAX_BYTES:
+            self._gop = None  # too long to replay: until the next keyframe, viewers wait for it
+
+    def _viewers(self) -> list[str]:
+        """Who joined since the last poll; keeps self._watched true, stops the muxer when
+        the last viewer left."""
+        now = self.clock()
+        if now < self._next_poll:
+            return []
+        self._next_poll = now + self.poll_s
+        try:
+            joined = self.channel.joined(self.slug)
+            if now >= self._next_check:
+                self._next_check = now + self.check_s
+                self._watched = bool(joined) or self.channel.is_watched(self.slug)
+        except Exception:
+            log.debug("%s: cannot tell whether anyone watches", self.slug, exc_info=True)
+            joined, self._watched = [], False
+        if joined:
+            self._watched = True
+        if not self._watched:
+            self._stop_muxer()
+        return joined
+
+    def _start_from_held(self, packet) -> None:
+        """Start the muxer at the held GOP's keyframe (it ends with `packet`) and replay it;
+        without one, start at the next keyframe."""
+        if self._gop:
+            self._start_muxer(self._gop[0][1], self._gop_epoch)
+            for held in list(self._gop):
+                self._mux(*held)
+        elif packet.is_keyframe:
+            self._start_muxer(packet.dts, self.wall_clock())
+            self._mux(packet, packet.dts, packet.pts, True)
+
+    def _start_muxer(self, base_dts: int, epoch: float) -> None:
         import av
 
         self._sink = _Sink()
         self._out = av.open(self._sink, mode="w", format="mp4", options=LIVE_OPTIONS)
         self._stream = self._out.add_stream_from_template(self._video)
         self._base = base_dts
-        self._epoch = self.wall_clock()  # this keyframe, media time 0, arrived now
+        self._epoch = epoch  # the wall-clock time at which media time 0 (this keyframe) arrived
         self._last_dts = -1
         self._pending_keyframe = False
-        self._init_sent = False
+        self._init = None
+        self._fragments: list[bytes] | None = []  # since the last keyframe, for catch-ups
+        self._fragments_bytes = 0
 
-    def _mux(self, packet) -> None:
-        dts = max(packet.dts - self._base, self._last_dts + 1)
-        pts = max((packet.pts if packet.pts is not None else packet.dts) - self._base, dts)
-        self._last_dts = dts
-        keyframe = packet.is_keyframe
+    def _mux(self, packet, dts: int, pts: int | None, keyframe: bool) -> None:
+        out_dts = max(dts - self._base, self._last_dts + 1)
+        out_pts = max((pts if pts is not None else dts) - self._base, out_dts)
+        self._last_dts = out_dts
         # mux() moves the packet to the output's time base: give the recorder its packet back as it was.
         original = packet.stream, packet.time_base, packet.dts, packet.pts
-        packet.stream, packet.dts, packet.pts = self._stream, dts, pts
+        packet.stream, packet.time_base = self._stream, self._video.time_base
+        packet.dts, packet.pts = out_dts, out_pts
         try:
             self._out.mux(packet)
         finally:
@@ -264,13 +232,29 @@ class LiveRelay:
     def _publish_boxes(self) -> None:
         boxes = split_boxes(self._sink.buffer)
         init = b"".join(b for b in boxes if b[4:8] in (b"ftyp", b"moov"))
-        if init and not self._init_sent:
+        if init and self._init is None:
+            self._init = init
             self.channel.publish_init(self.slug, mse_codec(self._video), init, self._epoch)
-            self._init_sent = True
-        media = [b for b in boxes if b[4:8] in (b"moof", b"mdat")]
-        if media:
-            self.channel.publish_fragment(self.slug, b"".join(media), self._pending_keyframe)
-            self.fragments_sent += 1
+        media = b"".join(b for b in boxes if b[4:8] in (b"moof", b"mdat"))
+        if not media:
+            return
+        self.channel.publish_fragment(self.slug, media, self._pending_keyframe)
+        self.fragments_sent += 1
+        if self._pending_keyframe:
+            self._fragments, self._fragments_bytes = [], 0
+        if self._fragments is not None:
+            self._fragments.append(media)
+            self._fragments_bytes += len(media)
+            if self._fragments_bytes > GOP_MAX_BYTES:
+                self._fragments = None  # a late viewer waits for the next keyframe
+
+    def _catch_up(self, viewer: str) -> None:
+        if self._init is None:
+            return  # the init has not left the muxer yet: the group's init reaches the viewer
+        media = b"".join(self._fragments or [])
+        codec = mse_codec(self._video)
+        self.channel.publish_catchup(viewer, codec=codec, epoch=self._epoch, init=self._init, media=media)
+        self.catchups_sent += 1
 
     def _stop_muxer(self) -> None:
         out, self._out = self._out, None

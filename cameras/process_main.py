@@ -22,6 +22,7 @@ CAPTURE_PRELOAD = [
     "cameras.capture",
     "cameras.frames",
     "cameras.live",
+    "cameras.live_channel",
     "cameras.reports",
     "recordings.segments",
     "channels_redis.core",
@@ -93,7 +94,8 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
     sender = ReportSender(reports)
     live = None
     if config.redis_url and config.channel_layer:  # live video crosses processes only through Redis
-        from cameras.live import LiveRelay, RedisLiveChannel
+        from cameras.live import LiveRelay
+        from cameras.live_channel import RedisLiveChannel
 
         live = LiveRelay(spec.slug, channel=RedisLiveChannel(config.redis_url, layer_config=config.channel_layer))
     sampler, detect_reader = None, None

@@ -82,7 +82,7 @@ def run_inference_process(
 
     publisher = None
     if settings.REDIS_URL:
-        from cameras.live import RedisLiveChannel
+        from cameras.live_channel import RedisLiveChannel
 
         publisher = RedisLiveChannel(settings.REDIS_URL)
     stage = InferenceStage(

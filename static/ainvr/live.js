@@ -96,6 +96,7 @@
       // A new init (first one, or the camera came back with other settings): a fresh MediaSource.
       this.teardown();
       this.epoch = epoch;
+      this.fresh = true;
       this.detections = [];
       const mime = 'video/mp4; codecs="' + codec + '"';
       if (!window.MediaSource || !MediaSource.isTypeSupported(mime)) {
@@ -146,7 +147,10 @@
       if (sb.buffered.length) {
         const end = sb.buffered.end(sb.buffered.length - 1);
         const start = sb.buffered.start(0);
-        if (end - v.currentTime > LIVE_EDGE_S || v.currentTime < sb.buffered.start(sb.buffered.length - 1)) {
+        // The first data is the GOP the relay held, up to a few seconds old: start at its
+        // newest frame (the decoder runs through the GOP to get there), not at its keyframe.
+        if (this.fresh || end - v.currentTime > LIVE_EDGE_S || v.currentTime < sb.buffered.start(sb.buffered.length - 1)) {
+          this.fresh = false;
           v.currentTime = Math.max(sb.buffered.start(sb.buffered.length - 1), end - 0.1);
         }
         if (v.paused) v.play().catch(() => {});

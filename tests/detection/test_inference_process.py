@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cameras.frames import Frame
-from cameras.live import live_group
+from cameras.live_channel import live_group
 from detection.models import ObjectEvent
 from detection.process import run_inference_process
 from detection.status import detector_statuses, status_key

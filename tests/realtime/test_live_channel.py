@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 
 import redis
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
-from cameras.live import RedisLiveChannel, live_group
+from cameras.live_channel import RedisLiveChannel, join_channel, live_group
+from tests.waiting import wait_for
+
+DB = redis.Redis.from_url(settings.REDIS_URL).connection_pool.connection_kwargs.get("db") or 0
 
 
 def layer_configs() -> tuple[str, dict, dict]:
@@ -86,3 +90,87 @@ def test_a_closed_channel_publishes_again():
     finally:
         channel.close()
     assert got == [b"one", b"two"]
+
+
+def wait_for_joins(channel, slug, count, timeout=5.0):
+    """Poll as the relay does (never blocking) until `count` joins came, or the timeout."""
+    names, deadline = [], time.monotonic() + timeout
+    while len(names) < count and time.monotonic() < deadline:
+        names += channel.joined(slug)
+    return names
+
+
+def test_viewers_joining_are_read_without_waiting():
+    channel = RedisLiveChannel(settings.REDIS_URL)
+    publisher = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        assert channel.joined("hall") == []  # subscribes: nothing has come yet
+        wait_for(lambda: publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 1, "the relay subscribed")
+        publisher.publish(join_channel("hall", DB), "specific.abc!one")
+        publisher.publish(join_channel("other", DB), "specific.abc!elsewhere")
+        publisher.publish(join_channel("hall", DB), "specific.abc!two")
+
+        assert wait_for_joins(channel, "hall", 2) == ["specific.abc!one", "specific.abc!two"]
+        started = time.monotonic()
+        assert channel.joined("hall") == []
+        assert time.monotonic() - started < 0.5  # it did not wait for one (the capture loop must not stall)
+    finally:
+        channel.close()
+    assert publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 0  # close() unsubscribed
+
+
+def test_a_lost_join_subscription_is_taken_up_again():
+    clock = [0.0]
+    channel = RedisLiveChannel(settings.REDIS_URL, clock=lambda: clock[0])
+    publisher = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        channel.joined("hall")
+        port = channel._pubsub.connection._sock.getsockname()[1]
+        (client,) = [c for c in publisher.client_list() if c["addr"].endswith(f":{port}")]
+        publisher.client_kill_filter(_id=client["id"])  # as when Redis restarts
+        assert publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 0
+
+        def subscribed_again():
+            clock[0] += channel.RESUBSCRIBE_S
+            assert channel.joined("hall") == []  # a broken connection is not the capture loop's problem
+            return publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 1
+
+        wait_for(subscribed_again, "subscribed again")
+        publisher.publish(join_channel("hall", DB), "specific.abc!back")
+
+        assert wait_for_joins(channel, "hall", 1) == ["specific.abc!back"]
+    finally:
+        channel.close()
+
+
+def test_a_catch_up_reaches_only_the_viewer_it_is_for():
+    _, publisher, viewer_config = layer_configs()
+    channel = RedisLiveChannel(settings.REDIS_URL, layer_config=publisher)
+    viewer = RedisChannelLayer(**viewer_config)
+
+    async def scenario():
+        late, early = await viewer.new_channel(), await viewer.new_channel()
+        for inbox in (late, early):
+            await viewer.group_add(live_group("hall"), inbox)
+        await asyncio.to_thread(
+            channel.publish_catchup, late, codec="avc1.64001F", epoch=1700000000.5, init=b"INIT", media=b"GOP"
+        )
+        await asyncio.to_thread(channel.publish_fragment, "hall", b"next", False)
+        got_late = [await asyncio.wait_for(viewer.receive(late), 5) for _ in range(2)]
+        got_early = await asyncio.wait_for(viewer.receive(early), 5)
+        await viewer.flush()
+        return got_late, got_early
+
+    try:
+        got_late, got_early = asyncio.run(scenario())
+    finally:
+        channel.close()
+    assert got_late[0] == {
+        "type": "live.catchup",
+        "codec": "avc1.64001F",
+        "epoch": 1700000000.5,
+        "init": b"INIT",
+        "media": b"GOP",
+    }
+    assert got_late[1]["data"] == b"next"
+    assert got_early["data"] == b"next"  # the early viewer got the group's fragment, no catch-up

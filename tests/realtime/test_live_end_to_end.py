@@ -17,7 +17,8 @@ from django.conf import settings
 
 from ainvr.asgi import application
 from cameras.capture import CaptureWorker, StatusReporter
-from cameras.live import LiveRelay, RedisLiveChannel, init_key, split_boxes, watch_key
+from cameras.live import LiveRelay, split_boxes
+from cameras.live_channel import RedisLiveChannel, watch_key
 from cameras.models import Camera
 from cameras.services import save_camera
 from cameras.specs import CameraSpec
@@ -31,12 +32,14 @@ def street(make_rtsp_server):
     server = make_rtsp_server(width=640, height=360, fps=15, gop=15)
     camera = save_camera(Camera(name="Street", slug="street", stream_url=server.url()))
     keys = redis.Redis.from_url(settings.REDIS_URL)
-    keys.delete(init_key("street"), watch_key("street"))
+    keys.delete(watch_key("street"))
     yield camera
-    keys.delete(init_key("street"), watch_key("street"))
+    keys.delete(watch_key("street"))
 
 
-def test_a_viewer_receives_playable_fragmented_mp4_from_a_live_camera(street, operator_client, redis_layer, tmp_path):
+def test_a_viewer_and_a_late_one_receive_playable_fragmented_mp4_from_a_live_camera(
+    street, operator_client, redis_layer, tmp_path
+):
     worker = CaptureWorker(
         CameraSpec.from_camera(street),
         recordings_root=tmp_path,
@@ -50,26 +53,39 @@ def test_a_viewer_receives_playable_fragmented_mp4_from_a_live_camera(street, op
         while time.monotonic() < deadline:
             worker.step()
 
+    async def received_until_quiet(viewer):
+        messages = []
+        while not await viewer.receive_nothing(timeout=0.5):
+            messages.append(await viewer.receive_output(timeout=TIMEOUT))
+        return messages
+
     async def scenario():
         viewer = WebsocketCommunicator(application, "/ws/live/street/", headers=headers_for(operator_client))
         connected, _ = await viewer.connect(timeout=TIMEOUT)
         assert connected
-        await asyncio.to_thread(capture_for, 4.0)
-        messages = []
-        while not await viewer.receive_nothing(timeout=0.5):
-            messages.append(await viewer.receive_output(timeout=TIMEOUT))
+        capture = asyncio.ensure_future(asyncio.to_thread(capture_for, 4.0))
+        early = [await viewer.receive_output(timeout=TIMEOUT) for _ in range(20)]  # the first viewer watches
+        late_viewer = WebsocketCommunicator(application, "/ws/live/street/", headers=headers_for(operator_client))
+        connected, _ = await late_viewer.connect(timeout=TIMEOUT)
+        assert connected
+        await capture
+        early += await received_until_quiet(viewer)
+        late = await received_until_quiet(late_viewer)
         await viewer.disconnect()
-        return messages
+        await late_viewer.disconnect()
+        return early, late
 
-    messages = async_to_sync(scenario)()
+    early, late = async_to_sync(scenario)()
     worker.stop()
 
-    texts = [json.loads(m["text"]) for m in messages if m.get("text")]
-    binaries = [m["bytes"] for m in messages if m.get("bytes")]
-    assert texts[0]["type"] == "init" and texts[0]["codec"].startswith("avc1.")
-    assert [box[4:8] for box in split_boxes(bytearray(binaries[0]))] == [b"ftyp", b"moov"]
-    with av.open(io.BytesIO(b"".join(binaries)), format="mp4") as container:
-        frames = list(container.decode(video=0))
-    assert frames[0].key_frame
-    assert len(frames) >= 15  # seconds of live video reached the viewer
-    assert (frames[0].width, frames[0].height) == (640, 360)
+    for messages in (early, late):  # the late viewer's video came as a catch-up, then the group's
+        texts = [json.loads(m["text"]) for m in messages if m.get("text")]
+        binaries = [m["bytes"] for m in messages if m.get("bytes")]
+        assert texts[0]["type"] == "init" and texts[0]["codec"].startswith("avc1.")
+        assert [box[4:8] for box in split_boxes(bytearray(binaries[0]))] == [b"ftyp", b"moov"]
+        with av.open(io.BytesIO(b"".join(binaries)), format="mp4") as container:
+            frames = list(container.decode(video=0))
+        assert frames[0].key_frame
+        assert len(frames) >= 15  # seconds of live video reached the viewer
+        assert (frames[0].width, frames[0].height) == (640, 360)
+    assert worker.live.catchups_sent == 1

@@ -1,5 +1,6 @@
 """The live relay turns packets into fMP4 an MSE player accepts, only while someone watches,
-without disturbing the recording of the same packets."""
+without disturbing the recording of the same packets; a viewer gets the current GOP at once
+instead of waiting for the camera's next keyframe."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 import av
 import pytest
 
+from cameras import live
 from cameras.live import LiveRelay, mse_codec, split_boxes
 from recordings.segments import SegmentWriter
 from tests.media import make_clip, video_packets
@@ -19,9 +21,18 @@ class FakeChannel:
         self.inits = []
         self.fragments = []
         self.epochs = []
+        self.joins = []  # viewers who joined since the relay last asked
+        self.catchups = []
 
     def is_watched(self, slug):
         return self.watched
+
+    def joined(self, slug):
+        joins, self.joins = self.joins, []
+        return joins
+
+    def publish_catchup(self, viewer, *, codec, epoch, init, media):
+        self.catchups.append({"viewer": viewer, "codec": codec, "epoch": epoch, "init": init, "media": media})
 
     def publish_init(self, slug, codec, data, epoch):
         self.inits.append((codec, data))
@@ -65,6 +76,11 @@ def feed(clip, relay, writer=None, *, skip=0, clock=None, toggle=None):
             writer.close()
 
 
+def decoded(data: bytes):
+    with av.open(io.BytesIO(data), format="mp4") as container:
+        return list(container.decode(video=0))
+
+
 def test_nobody_watching_costs_nothing(clip):
     channel = FakeChannel(watched=False)
     relay = LiveRelay("gate", channel=channel)
@@ -89,6 +105,73 @@ def test_a_viewer_gets_an_init_segment_then_fragments_from_a_keyframe(clip):
     with av.open(stream, format="mp4") as container:
         frames = list(container.decode(video=0))
     assert len(frames) >= 25 and frames[0].key_frame
+
+
+def test_the_first_viewer_gets_the_held_gop_at_once(clip, tmp_path):
+    """Joining 5 frames into a GOP: the relay replays those frames from their keyframe at
+    once, and media time 0 is when that keyframe arrived; the recording stays exact."""
+    channel, clock = FakeChannel(watched=False), Clock()
+    relay = LiveRelay("gate", channel=channel, clock=clock, wall_clock=lambda: 1700000000 + clock.t)
+    closed = []
+    writer = SegmentWriter(root=tmp_path, camera_slug="gate", segment_seconds=2, on_closed=closed.append)
+    sent_by_frame = {}
+
+    def viewer_joins_at_frame_15(n):
+        if n == 15:
+            channel.watched, channel.joins = True, ["viewer-1"]
+        sent_by_frame[n] = len(channel.fragments)
+
+    feed(clip, relay, writer, clock=clock, toggle=viewer_joins_at_frame_15)
+
+    # The relay saw the join at its next poll, after frame `seen`, and sent frames 10..seen-1
+    # at once (frame seen's fragment leaves the muxer with the next packet).
+    seen = min(n for n, sent in sent_by_frame.items() if sent) - 1
+    assert 15 <= seen <= 16 and sent_by_frame[seen + 1] == seen - 10
+    assert channel.fragments[0][1] is True  # from the keyframe at frame 10
+    assert channel.epochs == [1700000001.0]  # frame 10 arrived at 1.0 s
+    assert channel.catchups == []  # the first viewer gets the replay through the group
+    frames = decoded(channel.inits[0][1] + b"".join(data for data, _ in channel.fragments))
+    assert len(frames) == 29 and frames[0].key_frame  # frames 10-38 (39's fragment waits for a 40th)
+    assert [round(c.duration, 3) for c in closed] == [2.0, 2.0]
+    assert all(len(video_packets(c.path)) == 20 for c in closed)
+
+
+def test_a_viewer_joining_others_gets_a_catch_up_that_plays_on_into_the_group(clip):
+    channel, clock = FakeChannel(), Clock()
+    relay = LiveRelay("gate", channel=channel, clock=clock, poll_s=0.05)
+
+    def second_viewer_at_frame_25(n):
+        if n == 25:
+            channel.joins = ["viewer-2"]
+        if n == 26:
+            sent_before_catchup.append(len(channel.fragments))
+
+    sent_before_catchup = []
+    feed(clip, relay, clock=clock, toggle=second_viewer_at_frame_25)
+
+    (catchup,) = channel.catchups
+    assert catchup["viewer"] == "viewer-2" and catchup["init"] == channel.inits[0][1]
+    assert catchup["codec"].startswith("avc1.")
+    # The catch-up holds frames 20-24 (a keyframe on); the group goes on with frame 25.
+    later = b"".join(data for data, _ in channel.fragments[sent_before_catchup[0] :])
+    frames = decoded(catchup["init"] + catchup["media"] + later)
+    assert frames[0].key_frame and len(frames) == 19  # frames 20-38
+    assert [f.pts for f in frames] == sorted(f.pts for f in frames)
+
+
+def test_a_gop_too_long_to_hold_makes_the_viewer_wait_for_a_keyframe(clip, monkeypatch):
+    monkeypatch.setattr(live, "GOP_MAX_PACKETS", 4)
+    channel, clock = FakeChannel(watched=False), Clock()
+    relay = LiveRelay("gate", channel=channel, clock=clock, check_s=0.5)
+
+    def viewer_joins_at_frame_15(n):
+        if n == 15:
+            channel.watched, channel.joins = True, ["viewer-1"]
+
+    feed(clip, relay, clock=clock, toggle=viewer_joins_at_frame_15)
+
+    frames = decoded(channel.inits[0][1] + b"".join(data for data, _ in channel.fragments))
+    assert frames[0].key_frame and len(frames) == 19  # from frame 20, the next keyframe
 
 
 def test_relaying_leaves_the_recording_exact(clip, tmp_path):

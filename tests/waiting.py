@@ -1,0 +1,17 @@
+"""Waiting on a condition in tests, with a deadline instead of a sleep."""
+
+from __future__ import annotations
+
+import time
+
+
+def wait_for(condition, what: str, timeout: float = 10.0, interval: float = 0.02):
+    """Return condition()'s first truthy value; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
