@@ -122,6 +122,7 @@ class LiveRelay:
         self._gop: list | None = None  # [(packet, dts, pts, keyframe)] from a keyframe on
         self._gop_bytes = 0
         self._gop_epoch = 0.0
+        self._replay: list[bytes] | None = None  # fragments of a GOP being replayed
 
     def begin(self, video) -> None:
         """A new connection (maybe a new codec or size): restart the muxer."""
@@ -193,8 +194,17 @@ class LiveRelay:
         without one, start at the next keyframe."""
         if self._gop:
             self._start_muxer(self._gop[0][1], self._gop_epoch)
-            for held in list(self._gop):
-                self._mux(*held)
+            # One message for the whole GOP: 30 group sends (and 30 socket frames to each
+            # viewer) would reach the browser later than one.
+            self._replay = []
+            try:
+                for held in list(self._gop):
+                    self._mux(*held)
+            finally:
+                replayed, self._replay = self._replay, None
+            if replayed:
+                self.channel.publish_fragment(self.slug, b"".join(replayed), True)
+                self.fragments_sent += 1
         elif packet.is_keyframe:
             self._start_muxer(packet.dts, self.wall_clock())
             self._mux(packet, packet.dts, packet.pts, True)
@@ -238,8 +248,11 @@ class LiveRelay:
         media = b"".join(b for b in boxes if b[4:8] in (b"moof", b"mdat"))
         if not media:
             return
-        self.channel.publish_fragment(self.slug, media, self._pending_keyframe)
-        self.fragments_sent += 1
+        if self._replay is not None:
+            self._replay.append(media)
+        else:
+            self.channel.publish_fragment(self.slug, media, self._pending_keyframe)
+            self.fragments_sent += 1
         if self._pending_keyframe:
             self._fragments, self._fragments_bytes = [], 0
         if self._fragments is not None:

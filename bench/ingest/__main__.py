@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import bench.ingest
-from bench.ingest.phases import run_ainvr, run_ffmpeg, start_redis
+from bench.ingest.phases import run_ainvr, run_bare_pyav, run_ffmpeg, start_redis
 from bench.ingest.procfs import REPO, BenchError
 from bench.ingest.profiling import summarize_profile
 from bench.ingest.report import details, table
@@ -28,7 +28,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--gop", type=int, default=0, help="keyframe interval in frames (default 2 s)")
     parser.add_argument("--mounts", type=int, default=1, help="RTSP mounts (encoders) the cameras spread over")
     parser.add_argument("--segment-seconds", type=int, default=10)
-    parser.add_argument("--only", choices=("ainvr", "ffmpeg"), help="run one phase only")
+    parser.add_argument("--only", choices=("ainvr", "ffmpeg", "pyav"), help="run one phase only")
+    parser.add_argument("--no-pyav", action="store_true", help="skip the bare PyAV loop phase")
     parser.add_argument("--no-redis", action="store_true", help="run AINVR without Redis (no live relay)")
     parser.add_argument("--profile", type=int, default=0, metavar="S", help="py-spy one capture process for S s")
     parser.add_argument("--profile-after", type=float, default=15, metavar="S", help="start profiling after S s")
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     if not ok:
         print(f"bench: error: {why}", file=sys.stderr)
         return 1
-    if args.only != "ainvr" and shutil.which("ffmpeg") is None:
+    if args.only in (None, "ffmpeg") and shutil.which("ffmpeg") is None:
         print("bench: error: ffmpeg is not installed (apt-get install ffmpeg; bench/run-ingest does)", file=sys.stderr)
         return 1
     scratch = Path(tempfile.mkdtemp(prefix="ainvr-bench-"))
@@ -73,15 +74,18 @@ def main(argv=None) -> int:
     try:
         server.start()
         urls = [server.url(m) for m in mounts]
-        if args.only != "ffmpeg":
+        if args.only in (None, "ainvr"):
             redis = None if args.no_redis else start_redis(scratch)
             print("bench: phase A, AINVR runworkers ...", flush=True)
             results.append(run_ainvr(args, urls, scratch, server.pid, redis[1] if redis else None))
             if not args.keep:
                 shutil.rmtree(scratch / "ainvr", ignore_errors=True)
-        if args.only != "ainvr":
+        if args.only in (None, "ffmpeg"):
             print("bench: phase B, ffmpeg -c copy -f segment ...", flush=True)
             results.append(run_ffmpeg(args, urls, scratch, server.pid))
+        if args.only == "pyav" or (args.only is None and not args.no_pyav):
+            print("bench: phase C, the bare PyAV loop (bench/ingest/bare_pyav.py) ...", flush=True)
+            results.append(run_bare_pyav(args, urls, scratch, server.pid))
     except BenchError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         status = 1

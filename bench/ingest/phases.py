@@ -1,4 +1,4 @@
-"""The two phases: AINVR's runworkers and N ffmpeg segmenters, sampled while they record."""
+"""The phases: AINVR's runworkers, N ffmpeg segmenters and N bare PyAV loops, sampled while they record."""
 
 # ruff: noqa: S603  (the benchmark runs only commands it builds itself)
 
@@ -171,19 +171,36 @@ def run_ainvr(args, urls: list[str], scratch: Path, server_pid: int | None, redi
 
 
 def run_ffmpeg(args, urls: list[str], scratch: Path, server_pid: int | None) -> PhaseResult:
-    folders = [scratch / "ffmpeg" / f"cam-{i:02d}" for i in range(1, args.cameras + 1)]
+    def argv(url: str, folder: Path) -> list[str]:
+        command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", url]
+        command += ["-c", "copy", "-f", "segment", "-segment_time", str(args.segment_seconds)]
+        return command + ["-reset_timestamps", "1", str(folder / "%03d.mp4")]
+
+    # 255: ffmpeg's "exiting normally" after SIGTERM
+    return run_segmenters("ffmpeg", argv, args, urls, scratch, server_pid, ok_codes=(0, 255))
+
+
+def run_bare_pyav(args, urls: list[str], scratch: Path, server_pid: int | None) -> PhaseResult:
+    def argv(url: str, folder: Path) -> list[str]:
+        return [sys.executable, "-m", "bench.ingest.bare_pyav", url, str(folder), str(args.segment_seconds)]
+
+    return run_segmenters("PyAV loop", argv, args, urls, scratch, server_pid, ok_codes=(0,))
+
+
+def run_segmenters(name, argv_for, args, urls, scratch: Path, server_pid: int | None, ok_codes) -> PhaseResult:
+    """One process per stream, each writing its segments into a folder of its own."""
+    group = name.split()[0].lower()
+    folders = [scratch / group / f"cam-{i:02d}" for i in range(1, args.cameras + 1)]
     processes = []
     try:
         for i, folder in enumerate(folders):
             folder.mkdir(parents=True)
-            argv = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", urls[i % len(urls)]]
-            argv += ["-c", "copy", "-f", "segment", "-segment_time", str(args.segment_seconds)]
-            argv += ["-reset_timestamps", "1", str(folder / "%03d.mp4")]
             with (folder.parent / f"{folder.name}.log").open("w") as log:
-                processes.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log))
+                argv = argv_for(urls[i % len(urls)], folder)
+                processes.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=REPO))
 
         def groups_of(_ticks):
-            return {"ffmpeg": [p.pid for p in processes]}
+            return {group: [p.pid for p in processes]}
 
         meter, ready_at = run_sampled(args.seconds, groups_of, lambda: first_file_everywhere(folders), server_pid)
         stopping = time.monotonic()
@@ -192,7 +209,7 @@ def run_ffmpeg(args, urls: list[str], scratch: Path, server_pid: int | None) -> 
         try:
             codes = [p.wait(STOP_TIMEOUT_S) for p in processes]
         except subprocess.TimeoutExpired as e:
-            raise BenchError(f"an ffmpeg did not stop within {STOP_TIMEOUT_S:g} s of SIGTERM") from e
+            raise BenchError(f"a {name} process did not stop within {STOP_TIMEOUT_S:g} s of SIGTERM") from e
         stop_s = time.monotonic() - stopping
     finally:
         for p in processes:
@@ -201,10 +218,10 @@ def run_ffmpeg(args, urls: list[str], scratch: Path, server_pid: int | None) -> 
                 p.wait()
     frame_s = 1 / args.fps
     checks = {f.name: check_files(sorted(f.glob("*.mp4")), frame_s, f.parent) for f in folders}
-    result = PhaseResult("ffmpeg", args.cameras, meter, ("ffmpeg",), checks, ready_at, stop_s, len(processes))
-    failed = [c for c in codes if c not in (0, 255)]  # 255: ffmpeg's "exiting normally" after SIGTERM
+    result = PhaseResult(name, args.cameras, meter, (group,), checks, ready_at, stop_s, len(processes))
+    failed = [c for c in codes if c not in ok_codes]
     if failed:
-        result.notes.append(f"{len(failed)} ffmpeg exit(s) with codes {sorted(set(failed))}")
+        result.notes.append(f"{len(failed)} exit(s) with codes {sorted(set(failed))}")
     return result
 
 

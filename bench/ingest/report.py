@@ -25,13 +25,17 @@ def table(results: list[PhaseResult], args) -> list[str]:
     rows.insert(1, ["-" * w for w in widths])
     lines = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) + " |" for row in rows]
     by = {r.system: r for r in results}
-    if {"AINVR", "ffmpeg"} <= by.keys():
-        a, f = by["AINVR"], by["ffmpeg"]
-        pairs = zip(a.memory_per_stream(), f.memory_per_stream(), strict=True)
-        ratio = [x / y if y else float("inf") for x, y in pairs]
-        cpu = a.cpu_per_stream() / f.cpu_per_stream() if f.cpu_per_stream() else float("inf")
-        lines.append(f"AINVR/ffmpeg: CPU {cpu:.1f}x, memory {ratio[0]:.1f}x (PSS), {ratio[1]:.1f}x (RSS)")
+    for one, other in (("AINVR", "ffmpeg"), ("AINVR", "PyAV loop"), ("PyAV loop", "ffmpeg")):
+        if {one, other} <= by.keys():
+            lines.append(ratio_line(by[one], by[other]))
     return lines
+
+
+def ratio_line(a: PhaseResult, b: PhaseResult) -> str:
+    pairs = zip(a.memory_per_stream(), b.memory_per_stream(), strict=True)
+    memory = [x / y if y else float("inf") for x, y in pairs]
+    cpu = a.cpu_per_stream() / b.cpu_per_stream() if b.cpu_per_stream() else float("inf")
+    return f"{a.system}/{b.system}: CPU {cpu:.1f}x, memory {memory[0]:.1f}x (PSS), {memory[1]:.1f}x (RSS)"
 
 
 def details(r: PhaseResult, args) -> list[str]:

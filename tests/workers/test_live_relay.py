@@ -124,9 +124,10 @@ def test_the_first_viewer_gets_the_held_gop_at_once(clip, tmp_path):
     feed(clip, relay, writer, clock=clock, toggle=viewer_joins_at_frame_15)
 
     # The relay saw the join at its next poll, after frame `seen`, and sent frames 10..seen-1
-    # at once (frame seen's fragment leaves the muxer with the next packet).
+    # at once, in one message (frame seen's fragment leaves the muxer with the next packet).
     seen = min(n for n, sent in sent_by_frame.items() if sent) - 1
-    assert 15 <= seen <= 16 and sent_by_frame[seen + 1] == seen - 10
+    assert 15 <= seen <= 16 and sent_by_frame[seen + 1] == 1
+    assert len(decoded(channel.inits[0][1] + channel.fragments[0][0])) == seen - 10
     assert channel.fragments[0][1] is True  # from the keyframe at frame 10
     assert channel.epochs == [1700000001.0]  # frame 10 arrived at 1.0 s
     assert channel.catchups == []  # the first viewer gets the replay through the group
