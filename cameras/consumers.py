@@ -73,8 +73,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.redis is None:
             await self.close()  # no channel layer between processes: nothing can reach us
             return
-        await self.channel_layer.group_add(live_group(self.slug), self.channel_name)
+        # The browser opens one socket at a time to a host (RFC 6455 4.1): accept first, so
+        # that the next tile's handshake starts sooner; nothing reaches us before we join.
         await self.accept()
+        await self.channel_layer.group_add(live_group(self.slug), self.channel_name)
         # Tell the camera's relay at once (it reads joins a few times a second) and keep
         # the watching key that tells it when the last viewer has gone.
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -14,6 +14,11 @@
   const AI_TIMEOUT_S = 10;
   const STATS_EVERY_MS = 250;   // how often the AI state, catch-up and the measured figures are updated
   const pageStart = performance.now();
+  // When each step of a tile's start happened (ms from page start), for the first frame's
+  // breakdown: socket open, init received, first video received, first frame shown.
+  function mark(el, name) {
+    if (!el.dataset[name]) el.dataset[name] = String(Math.round(performance.now() - pageStart));
+  }
   let overlayOn = true;
 
   function colorFor(label) {
@@ -62,15 +67,16 @@
         if (typeof m.data === "string") {
           let msg;
           try { msg = JSON.parse(m.data); } catch (e) { return; }
-          if (msg.type === "init") this.start(msg.codec, msg.epoch);
+          if (msg.type === "init") { mark(this.el, "initMs"); this.start(msg.codec, msg.epoch); }
           else if (msg.type === "detections") this.onDetections(msg);
         } else {
+          if (this.epoch != null) mark(this.el, "mediaMs");
           this.queue.push(m.data);
           this.el.dataset.fragments = String(Number(this.el.dataset.fragments || 0) + 1);
           this.pump();
         }
       };
-      ws.onopen = () => { this.delay = 1000; this.say("Waiting for video…"); };
+      ws.onopen = () => { mark(this.el, "openMs"); this.delay = 1000; this.say("Waiting for video…"); };
       ws.onclose = () => {
         this.teardown();
         this.say("Reconnecting…");

@@ -178,6 +178,10 @@ def record_latency(page, n: int, name: str, site=None) -> dict:
     where the time goes: the daphne process's backlog in Redis and the site's CPU use."""
     tiles = page.locator("[data-tile]")
     first_frames = [int(tiles.nth(i).get_attribute("data-first-frame-ms")) for i in range(n)]
+    steps = [
+        {step: int(tiles.nth(i).get_attribute(f"data-{step}-ms") or -1) for step in ("open", "init", "media")}
+        for i in range(n)
+    ]
     latencies, behind, queued = [], [], []
     for _ in range(10):
         for i in range(n):
@@ -218,6 +222,10 @@ def record_latency(page, n: int, name: str, site=None) -> dict:
     result = {
         "tiles": n,
         "first_frame_ms": sorted(first_frames),
+        "first_frame_steps_ms": sorted(
+            ({**step, "shown": shown} for step, shown in zip(steps, first_frames, strict=True)),
+            key=lambda step: step["shown"],
+        ),
         "latency_ms_median": latencies[len(latencies) // 2],
         "latency_ms_p90": latencies[int(len(latencies) * 0.9)],
         "player_behind_newest_ms_median": behind[len(behind) // 2],
@@ -230,7 +238,8 @@ def record_latency(page, n: int, name: str, site=None) -> dict:
         "browser_cpu_percent": browser_cpu,
         "machine_cpu_percent_of_one_core": round(100 * (machine_busy_seconds() - busy_before) / elapsed),
         "load_average": os.getloadavg()[0],
-        "note": "first frame: page start to the video's first 'playing'; latency: wall clock minus the "
+        "note": "first frame: page start to the video's first 'playing' (steps: socket open, init and first "
+        "video received, shown); latency: wall clock minus the "
         "arrival time at the relay of the frame on screen (init epoch + currentTime), camera encoding "
         "excluded; player_behind: newest buffered video minus currentTime; daphne_backlog: messages waiting "
         "in Redis for the daphne process; cpu: of one core, this site's processes (the machine's 2 vCPUs "
