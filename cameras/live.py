@@ -101,7 +101,7 @@ class LiveRelay:
         slug: str,
         *,
         channel,
-        poll_s: float = 0.1,
+        poll_s: float = 0.05,
         check_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,

@@ -48,6 +48,11 @@
       this.connect();
     }
 
+    settled() {
+      // This tile's first socket is open (or failed): see tilesSettled below.
+      if (!this.hasSettled) { this.hasSettled = true; tileSettled(); }
+    }
+
     say(text) {
       this.msg.textContent = text;
       this.msg.hidden = !text;
@@ -76,8 +81,9 @@
           this.pump();
         }
       };
-      ws.onopen = () => { mark(this.el, "openMs"); this.delay = 1000; this.say("Waiting for video…"); };
+      ws.onopen = () => { mark(this.el, "openMs"); this.delay = 1000; this.say("Waiting for video…"); this.settled(); };
       ws.onclose = () => {
+        this.settled();
         this.teardown();
         this.say("Reconnecting…");
         this.el.dataset.state = "reconnecting";
@@ -287,7 +293,15 @@
     }
   }
 
-  const tiles = Array.from(document.querySelectorAll("[data-tile]")).map((el) => new LiveTile(el));
+  // Browsers open one socket at a time to a host: the dashboard socket (nav.js) waits until
+  // every tile's has opened, so that it does not hold up the video.
+  const tileElements = document.querySelectorAll("[data-tile]");
+  let unsettled = tileElements.length;
+  function tileSettled() {
+    unsettled -= 1;
+    if (unsettled === 0) window.dispatchEvent(new Event("ainvr:live-sockets-open"));
+  }
+  const tiles = Array.from(tileElements).map((el) => new LiveTile(el));
 
   function frame() {
     for (const t of tiles) t.draw();

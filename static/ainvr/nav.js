@@ -138,5 +138,13 @@
       delay = Math.min(delay * 2, 15000);
     };
   }
-  connect();
+  if (document.querySelector("[data-tile]")) {
+    // The live grid opens its video sockets first (live.js says when), or 2 s at most.
+    let started = false;
+    const start = () => { if (!started) { started = true; connect(); } };
+    window.addEventListener("ainvr:live-sockets-open", start, { once: true });
+    setTimeout(start, 2000);
+  } else {
+    connect();
+  }
 })();
