@@ -21,6 +21,9 @@ log = logging.getLogger("detection.analysis")
 
 QUEUE = "analysis"
 JOB_FUNCTION = "detection.analysis.jobs.run_analysis"
+# Called by RQ when the job fails, including when a worker was killed in the middle of it
+# (another worker's registry cleanup finds the job abandoned and calls this).
+FAILURE_CALLBACK = "detection.analysis.jobs.analysis_failed"
 
 
 def recorded_segments(camera, start: datetime, end: datetime) -> list[SegmentFile]:
@@ -54,6 +57,7 @@ def enqueue_analysis_job(job: AnalysisJob) -> None:
 
 def _enqueue(job_id: int) -> None:
     import django_rq
+    from rq import Callback
 
     if not AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).exists():
         return
@@ -61,7 +65,7 @@ def _enqueue(job_id: int) -> None:
         # "auto": enqueue now; this already runs after the commit (django-rq would otherwise
         # defer it again when called inside a later transaction).
         queue = django_rq.get_queue(QUEUE, commit_mode="auto")
-        rq_job = queue.enqueue(JOB_FUNCTION, job_id, job_id=f"analysis-{job_id}")
+        rq_job = queue.enqueue(JOB_FUNCTION, job_id, job_id=f"analysis-{job_id}", on_failure=Callback(FAILURE_CALLBACK))
     except Exception as e:  # Redis down: say so on the job instead of leaving it queued forever
         log.exception("analysis job %s could not be enqueued", job_id)
         AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
@@ -69,6 +73,15 @@ def _enqueue(job_id: int) -> None:
         )
         return
     AnalysisJob.objects.filter(pk=job_id).update(rq_job_id=rq_job.id)
+
+
+def fail_unfinished_job(job_id: int, reason: str) -> bool:
+    """Mark a job that is still queued or running as failed (its worker is gone). False when
+    it had already ended: what it ended with stays."""
+    updated = AnalysisJob.objects.filter(pk=job_id, status__in=AnalysisJob.ACTIVE).update(
+        status=JobStatus.FAILED, error=reason, finished_at=timezone.now()
+    )
+    return updated == 1
 
 
 def claim_job(job_id: int) -> AnalysisJob | None:

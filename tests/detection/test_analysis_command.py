@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import django_rq
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rq import SimpleWorker
+from rq.registry import StartedJobRegistry
 
-from detection.analysis.services import QUEUE, enqueue_analysis_job
+from detection.analysis.jobs import WORKER_LOST, analysis_failed
+from detection.analysis.services import QUEUE, claim_job, enqueue_analysis_job
 from detection.models import AnalysisJob, JobStatus, ObjectEvent
 from detection.services import create_analysis_job
 from tests.detection.tiny_yolo import *  # noqa: F403  (fixtures)
@@ -134,3 +138,47 @@ def test_a_job_no_longer_queued_at_commit_is_not_enqueued(camera, recorded_scene
         AnalysisJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)
 
     assert queue.count == 0
+
+
+def started_then_killed(queue, job_id: str):
+    """What a worker does to a job before it runs it (dequeue, register the execution, mark it
+    started); then nothing more, as when the worker is killed."""
+    rq_job = queue.fetch_job(job_id)
+    worker = SimpleWorker([queue], connection=queue.connection)
+    queue.remove(rq_job)
+    worker.prepare_execution(rq_job)
+    worker.prepare_job_execution(rq_job)
+    return rq_job
+
+
+def test_a_job_whose_worker_was_killed_is_failed_when_rq_finds_it_abandoned(
+    camera, recorded_scene, django_capture_on_commit_callbacks
+):
+    queue = django_rq.get_queue(QUEUE)
+    queue.empty()
+    queue.connection.delete(StartedJobRegistry(queue=queue).key)  # what other runs left there
+    with django_capture_on_commit_callbacks(execute=True):
+        job = create_analysis_job(requested_by=None, camera=camera, start=T0, end=T0 + timedelta(seconds=8))
+    claim_job(job.pk)  # the work horse took it and said so ...
+    try:
+        started_then_killed(queue, job.rq_job_id or f"analysis-{job.pk}")
+        # ... and died. Another worker cleans the registries once the execution has lapsed:
+        # with RQ 3 that is the job's timeout (the analysis queue's 6 h) after it started.
+        StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 6 * 3600 + 120)
+    finally:
+        queue.empty()
+        queue.connection.delete(StartedJobRegistry(queue=queue).key)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.error == WORKER_LOST and job.finished_at is not None
+
+
+def test_a_failure_callback_leaves_a_job_that_had_ended_as_it_ended(camera, recorded_scene):
+    job = create_analysis_job(requested_by=None, camera=camera, start=T0, end=T0 + timedelta(seconds=8))
+    AnalysisJob.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED, error="Cancelled by bob.")
+
+    analysis_failed(SimpleNamespace(args=(job.pk,)), None, RuntimeError, RuntimeError("late"), None)
+
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.CANCELLED, "Cancelled by bob.")
