@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ainvr.envconfig import (
     env_bool,
+    env_choice,
     env_directory,
     env_float,
     env_int,
@@ -383,14 +384,14 @@ RECORDINGS_EXPORT_MAX_MINUTES = env_int("RECORDINGS_EXPORT_MAX_MINUTES", 60, min
 # The detector the live stage and offline analysis load (detection/backends/). The default
 # runs out of the box on a CPU: onnx + the bundled COCO CenterNet. DETECTOR_MODEL is a file
 # name in MODELS_DIR (or a bundled one); empty means the backend's default model.
-DETECTOR_BACKEND = (env_str("DETECTOR_BACKEND", "onnx") or "onnx").strip().lower()
-if DETECTOR_BACKEND not in {"onnx", "ultralytics"}:
-    raise ImproperlyConfigured(f"DETECTOR_BACKEND={DETECTOR_BACKEND!r} is not one of onnx, ultralytics")
+DETECTOR_BACKEND = env_choice("DETECTOR_BACKEND", "onnx", ("onnx", "ultralytics"))
 DETECTOR_MODEL = (env_str("DETECTOR_MODEL", "") or "").strip()
 DETECTOR_DEVICE = (env_str("DETECTOR_DEVICE", "cpu") or "cpu").strip().lower()
 if not re.fullmatch(r"cpu|cuda(:\d+)?", DETECTOR_DEVICE):
     raise ImproperlyConfigured(f"DETECTOR_DEVICE={DETECTOR_DEVICE!r} is not cpu or cuda:N (e.g. cuda:0)")
 DETECTOR_TENSORRT = env_bool("DETECTOR_TENSORRT", False)  # onnx on GPU: try TensorRT before CUDA
+# The bundled CenterNet on the CPU: int8 (scripts/quantize_detector.py; faster) or fp32. GPUs use fp32.
+DETECTOR_PRECISION = env_choice("DETECTOR_PRECISION", "int8", ("int8", "fp32"))
 DETECTOR_THREADS = env_int("DETECTOR_THREADS", 0, minimum=0, maximum=256)  # 0: the runtime's default
 DETECTOR_BATCH = env_int("DETECTOR_BATCH", 4, minimum=1, maximum=64)  # frames per inference call
 DETECTOR_BATCH_MS = env_int("DETECTOR_BATCH_MS", 50, minimum=0, maximum=5000)  # wait at most this to fill one

@@ -22,7 +22,11 @@ def detector_options_from_settings(settings) -> tuple[str, dict]:
     if settings.DETECTOR_MODEL:
         options["model"] = settings.DETECTOR_MODEL
     if settings.DETECTOR_BACKEND == "onnx":
-        options.update(tensorrt=settings.DETECTOR_TENSORRT, threads=settings.DETECTOR_THREADS)
+        options.update(
+            tensorrt=settings.DETECTOR_TENSORRT,
+            threads=settings.DETECTOR_THREADS,
+            precision=settings.DETECTOR_PRECISION,
+        )
     return settings.DETECTOR_BACKEND, options
 
 

@@ -44,24 +44,32 @@ def live_part(detector, scratch: Path, seconds: float) -> str:
     return table(header, rows)
 
 
-def offline_part(detector, scratch: Path, seconds: float) -> str:
+def offline_part(detectors: dict, scratch: Path, seconds: float) -> str:
+    """`detectors`: the fp32 and int8 CenterNet, loaded. The fp32 "decoding in turn" rows are
+    analysis as it was before int8 and the decoder thread, measured in the same run."""
     from bench.detect.offline import ainvr_analysis, naive_analysis, record_clip, record_footage, sampler_alone
 
+    fp32, int8 = detectors["fp32"], detectors["int8"]
     camera, segments = record_footage(scratch, seconds=seconds)
     n = round(seconds * 15)
     still = encode_clip(scratch / "still.mp4", static_frames(n, 1280, 720, np.random.default_rng(2)), fps=15, gop=30)
     still_camera, still_segments = record_clip(scratch, still, "bench-still")
-    naive = naive_analysis(segments, detector, what="demo clip: naive, OpenCV decodes all, detector 1/s")
+    naive = naive_analysis(segments, fp32, what="demo clip: naive, OpenCV decodes all, detector 1/s")
     results = [(naive, naive)]
-    for annotate in (False, True):
-        what = f"demo clip: AINVR analyze{' --annotate' if annotate else ''}"
-        results.append((ainvr_analysis(camera, segments, detector, annotate=annotate, what=what), naive))
+    for detector, precision, ahead in ((fp32, "fp32", 0), (fp32, "fp32", None), (int8, "int8", None)):
+        what = f"demo clip: AINVR analyze, {precision}, {'decoding in turn' if ahead == 0 else 'decoder thread'}"
+        run = ainvr_analysis(camera, segments, detector, annotate=False, what=what, decode_ahead=ahead)
+        results.append((run, naive))
+    what = "demo clip: AINVR analyze --annotate, int8, decoder thread"
+    results.append((ainvr_analysis(camera, segments, int8, annotate=True, what=what), naive))
     results.append((sampler_alone(segments, every_frame=False, what="demo clip: AINVR decoding alone"), naive))
     results.append((sampler_alone(segments, every_frame=True, what="demo clip: decoding every frame"), naive))
-    still_naive = naive_analysis(still_segments, detector, what="fixed camera, still scene: naive")
+    still_naive = naive_analysis(still_segments, fp32, what="fixed camera, still scene: naive")
     results.append((still_naive, still_naive))
-    still = ainvr_analysis(still_camera, still_segments, detector, annotate=False, what="fixed camera: AINVR analyze")
-    results.append((still, still_naive))
+    for detector, precision, ahead in ((fp32, "fp32", 0), (int8, "int8", None)):
+        what = f"fixed camera: AINVR analyze, {precision}, {'decoding in turn' if ahead == 0 else 'decoder thread'}"
+        run = ainvr_analysis(still_camera, still_segments, detector, annotate=False, what=what, decode_ahead=ahead)
+        results.append((run, still_naive))
     rows = [
         (
             r.what,
@@ -95,13 +103,18 @@ def backends_part(repeats: int) -> str:
 
     images = [photo("bus.jpg"), photo("zidane.jpg")]
     weights = Path(__file__).resolve().parents[2] / "tests" / "detection" / "weights" / "tiny-shapes-yolov8n.pt"
-    results = [measure("onnx", {}, 512, images, repeats=repeats)]  # the CenterNet graph is fixed at 512
+    # The CenterNet graph is fixed at 512: one row per precision, each at 1 and 2 threads.
+    results = [
+        measure("onnx", {"precision": precision, "threads": threads}, 512, images, repeats=repeats)
+        for precision in ("fp32", "int8")
+        for threads in (2, 1)
+    ]
     for size in (320, 640):
         results.append(measure("ultralytics", {"model": str(weights), "imgsz": size}, size, images, repeats=repeats))
     base = results[0].ms_per_frame
     rows = [
         (
-            f"{r.backend}: {r.model}" if not r.note else f"{r.backend}: {r.note}",
+            (f"{r.backend}: {r.model}" if not r.note else f"{r.backend}: {r.note}") + r.threads,
             str(r.size),
             fmt(r.ms_per_frame, 2),
             fmt(r.cpu_ms_per_frame, 2),
@@ -109,7 +122,7 @@ def backends_part(repeats: int) -> str:
         )
         for r in results
     ]
-    header = ("(c) inference, batch 1, CPU", "input px", "wall ms/frame", "CPU ms/frame", "x faster than onnx")
+    header = ("(c) inference, batch 1, CPU", "input px", "wall ms/frame", "CPU ms/frame", "x faster than onnx fp32")
     return table(header, rows)
 
 
@@ -131,21 +144,28 @@ def main(argv=None) -> int:
     from detection.backends import DetectorError, create_detector
     from detection.backends.bytetrack import ByteTracker
 
-    detector = create_detector("onnx", confidence=0.25, threads=args.threads, classes=["person", "car"])
-    try:
-        detector.load()
-    except DetectorError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    detector.detect([photo("bus.jpg")])  # warm up: first runs allocate
+    detectors = {}
+    for precision in ("fp32", "int8"):
+        detector = create_detector(
+            "onnx", confidence=0.25, threads=args.threads, classes=["person", "car"], precision=precision
+        )
+        try:
+            detector.load()
+        except DetectorError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        detector.detect([photo("bus.jpg")])  # warm up: first runs allocate
+        detectors[precision] = detector
+    detector = detectors["int8"]  # the default on a CPU
     ByteTracker().update([], 640, 360)  # import ultralytics' tracker (and torch) before timing
     work = Path(tempfile.mkdtemp(prefix="clips-", dir=scratch))
 
-    print(f"\n{detector.describe()}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}\n")
+    described = "; ".join(d.describe() for d in detectors.values())
+    print(f"\n{described}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}\n")
     if "live" in parts:
         print(live_part(detector, work, args.live_seconds) + "\n")
     if "offline" in parts:
-        print(offline_part(detector, work, args.footage_seconds) + "\n")
+        print(offline_part(detectors, work, args.footage_seconds) + "\n")
     if "backends" in parts:
         print(backends_part(args.repeats) + "\n")
     print(f"load average after: {os.getloadavg()[0]:.1f}")

@@ -16,6 +16,7 @@ class BackendResult:
     ms_per_frame: float | None
     cpu_ms_per_frame: float | None
     note: str = ""
+    threads: str = ""  # ", N threads" when the row sets them
 
 
 def measure(name: str, options: dict, size: int, images, *, repeats: int) -> BackendResult:
@@ -34,4 +35,5 @@ def measure(name: str, options: dict, size: int, images, *, repeats: int) -> Bac
     from pathlib import Path
 
     model = Path(str(getattr(detector, "model_path", None) or options.get("model") or name)).name
-    return BackendResult(name, model, size, 1000 * wall / repeats, 1000 * cpu / repeats)
+    threads = f", {options['threads']} thread{'s' if options['threads'] > 1 else ''}" if options.get("threads") else ""
+    return BackendResult(name, model, size, 1000 * wall / repeats, 1000 * cpu / repeats, threads=threads)

@@ -71,7 +71,9 @@ def record_clip(scratch: Path, clip: Path, slug: str):
     return camera, segments
 
 
-def ainvr_analysis(camera, segments, detector, *, annotate: bool, what: str, fps: float = 1.0) -> OfflineResult:
+def ainvr_analysis(
+    camera, segments, detector, *, annotate: bool, what: str, fps: float = 1.0, decode_ahead: int | None = None
+) -> OfflineResult:
     from detection.analysis.gate import ChangeGate
     from detection.analysis.runner import AnalysisRun
     from detection.models import AnalysisJob, JobStatus
@@ -87,7 +89,7 @@ def ainvr_analysis(camera, segments, detector, *, annotate: bool, what: str, fps
         annotate=annotate,
         status=JobStatus.RUNNING,
     )
-    run = AnalysisRun(job, detector=detector, segments=segments, batch=4, gate=ChangeGate())
+    run = AnalysisRun(job, detector=detector, segments=segments, batch=4, gate=ChangeGate(), decode_ahead=decode_ahead)
     t = timed(run.run)
     footage = (end - start).total_seconds()
     return OfflineResult(what, footage, t.wall, t.cpu, run.frames, run.frames_detected, len(run.events))

@@ -23,6 +23,7 @@ from django.utils import timezone
 from detection.analysis.annotate import AnnotatedVideo, draw_detections
 from detection.analysis.footage import FootageSampler, Sample, SegmentFile, expected_samples, overlap_seconds
 from detection.analysis.gate import ChangeGate
+from detection.analysis.prefetch import PrefetchedSamples
 from detection.analysis.report import build_report, save_event, write_report_file
 from detection.analysis.tracking import SampleTracker, Track
 from detection.backends.base import Detection, Detector
@@ -57,8 +58,10 @@ def output_folder(job: AnalysisJob) -> str:
 class AnalysisRun:
     """Runs `job` over `segments` with `detector` (loaded or not). `annotate` overrides the
     job's own flag; `gate` is a ChangeGate or None to run the detector on every sample; `clock` is monotonic
-    seconds. Cancellation is checked at most every `check_every` seconds, progress saved at
-    most every `save_every` seconds (and `on_progress` called then)."""
+    seconds. Up to `decode_ahead` samples (default: two batches) are decoded in a thread while
+    the detector runs; 0 decodes in the caller's thread, between detector calls. Cancellation
+    is checked at most every `check_every` seconds, progress saved at most every `save_every`
+    seconds (and `on_progress` called then)."""
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class AnalysisRun:
         detector: Detector,
         segments: list[SegmentFile],
         batch: int = 4,
+        decode_ahead: int | None = None,
         annotate: bool | None = None,
         gate: ChangeGate | None = None,
         refresh_seconds: float = 10.0,
@@ -79,6 +83,8 @@ class AnalysisRun:
         self.detector = detector
         self.segments = segments
         self.batch = max(1, batch)
+        # Two batches: the next one is ready when the detector finishes this one.
+        self.decode_ahead = 2 * self.batch if decode_ahead is None else max(0, decode_ahead)
         self.annotate = job.annotate if annotate is None else annotate
         self.gate = gate
         self.refresh = timedelta(seconds=refresh_seconds)
@@ -91,7 +97,7 @@ class AnalysisRun:
         self.frames_detected = 0
         self.inference_seconds = 0.0
         self.status = JobStatus.RUNNING
-        self._samples: Iterator[Sample] | None = None
+        self._samples: Iterator[Sample] | PrefetchedSamples | None = None
         self._sampler: FootageSampler | None = None
         self._video: AnnotatedVideo | None = None
         self._last: list[Detection] = []
@@ -102,6 +108,8 @@ class AnalysisRun:
     def _start(self) -> None:
         self._sampler = FootageSampler(self.segments, start=self.job.start, end=self.job.end, fps=self.job.sample_fps)
         self._samples = self._sampler.samples()
+        if self.decode_ahead:
+            self._samples = PrefetchedSamples(self._samples, ahead=self.decode_ahead)
         self.expected = expected_samples(self.segments, self.job.start, self.job.end, self.job.sample_fps)
         if self.annotate:
             path = Path(settings.MEDIA_ROOT) / output_folder(self.job) / "annotated.mp4"
@@ -239,6 +247,8 @@ class AnalysisRun:
         return self.job
 
     def abandon(self) -> None:
-        """After an error: drop the half-written video."""
+        """After an error: stop decoding and drop the half-written video."""
+        if self._samples is not None:
+            self._samples.close()
         if self._video is not None:
             self._video.abandon()

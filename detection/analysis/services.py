@@ -115,6 +115,7 @@ def detector_for(
     if name == "onnx":
         options["tensorrt"] = getattr(settings, "DETECTOR_TENSORRT", False)
         options["threads"] = getattr(settings, "DETECTOR_THREADS", 0)
+        options["precision"] = getattr(settings, "DETECTOR_PRECISION", "int8")
     return create_detector(name, **options)
 
 

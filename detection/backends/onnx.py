@@ -1,9 +1,11 @@
 """The out-of-the-box detector: a COCO-trained ONNX model on onnxruntime.
 
 The bundled model (weights/coco-centernet-mbv3-512.onnx, see weights/PROVENANCE.md)
-needs no download and runs on a plain CPU. Any other ONNX detector in the models folder
-can be chosen by name if it has one of the two output layouts below. onnxruntime is
-imported in ``load()`` only.
+needs no download and runs on a plain CPU. On the CPU its int8 copy
+(weights/coco-centernet-mbv3-512-int8.onnx, made by scripts/quantize_detector.py) is used
+unless ``precision='fp32'``; on a GPU the fp32 file always is. Any other ONNX detector in
+the models folder can be chosen by name if it has one of the two output layouts below.
+onnxruntime is imported in ``load()`` only.
 
 Output layouts understood:
 - ``detections``: (batch, K, 6) rows of x1, y1, x2, y2, score, class in input pixels
@@ -34,12 +36,26 @@ logger = logging.getLogger("detection.backends")
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_MODEL = "coco-centernet-mbv3-512.onnx"
+INT8_MODEL = "coco-centernet-mbv3-512-int8.onnx"
+PRECISIONS = ("int8", "fp32")
 # Files shipped with the code are checked before they are loaded: a truncated checkout or
 # a corrupted copy must fail with a clear line, not produce nonsense boxes.
 BUNDLED_SHA256 = {
     DEFAULT_MODEL: "69d56999f31cb120ebc5a2783869da0cc8e823085ae0401943133940188cfb6a",
+    INT8_MODEL: "9e59389ec6c0912fe6b0326df95f22f97dee468a06e62b3da882e7cca31db847",
 }
 NMS_IOU = 0.5
+
+
+def bundled_model(precision: str, device: str) -> str:
+    """The bundled model's file name for `precision` on `device`. int8 is for the CPU only:
+    onnxruntime runs a QDQ model on CUDA as float with conversions around every layer, slower
+    and less exact than the fp32 file. A checkout without the int8 file falls back to fp32."""
+    if precision == "int8" and device == "cpu":
+        if (WEIGHTS_DIR / INT8_MODEL).is_file():
+            return INT8_MODEL
+        logger.warning("onnx detector: %s is missing; using the fp32 %s", INT8_MODEL, DEFAULT_MODEL)
+    return DEFAULT_MODEL
 
 
 def sha256_of(path: Path) -> str:
@@ -89,15 +105,17 @@ def _cuda_device_count() -> int:
 
 @register("onnx")
 class OnnxDetector(Detector):
-    """Options: ``model`` (file name in the models folder or bundled, or a path),
-    ``models_dir``, ``device`` ('cpu' or 'cuda:N'), ``tensorrt`` (try TensorRT before
-    CUDA), ``threads`` (onnxruntime intra-op threads, 0 = its default), ``labels``
+    """Options: ``model`` (file name in the models folder or bundled, or a path; None: the
+    bundled CenterNet at ``precision``), ``precision`` ('int8' or 'fp32', for the bundled
+    model on the CPU), ``models_dir``, ``device`` ('cpu' or 'cuda:N'), ``tensorrt`` (try
+    TensorRT before CUDA), ``threads`` (onnxruntime intra-op threads, 0 = its default), ``labels``
     (class names in model order; COCO-80 by default), plus the base options."""
 
     def __init__(
         self,
         *,
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
+        precision: str = "int8",
         models_dir: Path | str | None = None,
         device: str = "cpu",
         tensorrt: bool = False,
@@ -107,7 +125,10 @@ class OnnxDetector(Detector):
         **options,
     ):
         super().__init__(**options)
-        self.model = model or DEFAULT_MODEL
+        if precision not in PRECISIONS:
+            raise DetectorError(f"precision={precision!r} is not one of {', '.join(PRECISIONS)}")
+        self.model = model or None
+        self.precision = precision
         self.models_dir = Path(models_dir) if models_dir else None
         self.requested_device = device or "cpu"
         self.tensorrt = bool(tensorrt)
@@ -121,17 +142,18 @@ class OnnxDetector(Detector):
 
     # --- loading ------------------------------------------------------------------
     def _load(self) -> None:
-        path, expected = resolve_model(self.model, self.models_dir)
-        if expected is not None and sha256_of(path) != expected:
-            raise DetectorError(
-                f"{path} is damaged (sha256 differs from the shipped file); restore it with git checkout"
-            )
         try:
             import onnxruntime as ort
         except ImportError as e:
             raise DetectorError("onnxruntime is not installed: pip install -r requirements/cpu.txt") from e
 
         self.device = select_device(self.requested_device, cuda_count=_cuda_device_count, backend="onnx")
+        name = self.model or bundled_model(self.precision, self.device)
+        path, expected = resolve_model(name, self.models_dir)
+        if expected is not None and sha256_of(path) != expected:
+            raise DetectorError(
+                f"{path} is damaged (sha256 differs from the shipped file); restore it with git checkout"
+            )
         providers: list = []
         if self.device.startswith("cuda"):
             index = int(self.device.split(":")[1])
@@ -190,7 +212,7 @@ class OnnxDetector(Detector):
 
     def describe(self) -> str:
         if self.model_path is None:
-            return f"onnx detector: {self.model} (not loaded)"
+            return f"onnx detector: {self.model or DEFAULT_MODEL} (not loaded)"
         width, height = self.input_size
         return (
             f"onnx detector: {self.model_path.name} on {self.device} ({', '.join(self.providers)}), "

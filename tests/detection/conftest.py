@@ -36,6 +36,6 @@ def onnx_detector():
     """The out-of-the-box detector, loaded once for the whole run (loading costs ~0.3 s)."""
     from detection.backends import create_detector
 
-    detector = create_detector("onnx", confidence=0.25, device="cpu", threads=1)
+    detector = create_detector("onnx", precision="fp32", confidence=0.25, device="cpu", threads=1)
     detector.load()
     return detector

@@ -138,9 +138,31 @@ def test_progress_is_saved_as_it_goes_and_a_cancel_stops_it_between_frames(camer
     job = run.finish()
 
     assert job.status == JobStatus.CANCELLED and run.frames == 20
+    assert not run._samples._thread.is_alive()  # the decoder thread stopped with the run
     # What was found before the cancel is kept: the person, and a report saying it stopped.
     assert list(ObjectEvent.objects.filter(job=job).values_list("label", flat=True)) == ["person"]
     assert job.report["status"] == "cancelled" and job.report["frames_analysed"] == 20
+
+
+def test_decoding_ahead_in_a_thread_finds_what_decoding_in_turn_finds(camera, recorded_scene, tiny_detector):
+    from detection.analysis.gate import ChangeGate
+
+    found = []
+    for ahead in (0, 3):
+        job = start_analysis_here(
+            camera=camera, start=T0, end=T0 + timedelta(seconds=8), classes=["person", "car"], confidence=0.5,
+            sample_fps=5, annotate=False,
+        )  # fmt: skip
+        segments = recorded_segments(camera, job.start, job.end)
+        run = AnalysisRun(
+            job, detector=tiny_detector(), segments=segments, batch=2, decode_ahead=ahead, gate=ChangeGate()
+        )
+        job = run.run()
+        events = ObjectEvent.objects.filter(job=job).order_by("start").values_list("label", "start", "end")
+        found.append((job.report["counts"], job.report["frames_analysed"], run.frames_detected, list(events)))
+
+    assert found[0] == found[1]
+    assert found[0][:2] == ({"car": 1, "person": 1}, 40)
 
 
 def test_a_job_cancelled_before_it_starts_is_never_run(camera, recorded_scene, tiny_weights, settings):

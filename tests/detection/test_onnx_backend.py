@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from detection.backends import DetectorError, create_detector
-from detection.backends.onnx import BUNDLED_SHA256, DEFAULT_MODEL, WEIGHTS_DIR, decode_yolo, sha256_of
+from detection.backends.onnx import (
+    BUNDLED_SHA256,
+    DEFAULT_MODEL,
+    INT8_MODEL,
+    WEIGHTS_DIR,
+    bundled_model,
+    decode_yolo,
+    sha256_of,
+)
 
 
 def _labels(found, minimum=0.0):
@@ -50,10 +58,10 @@ def test_a_batch_gives_the_same_answers_as_single_images(onnx_detector, bus_phot
 
 
 def test_classes_and_confidence_filter_the_answer(bus_photo):
-    detector = create_detector("onnx", confidence=0.5, classes=["bus", "car"], threads=1)
+    detector = create_detector("onnx", precision="fp32", confidence=0.5, classes=["bus", "car"], threads=1)
     [found] = detector.detect([bus_photo])
     assert found == []  # three people above 0.5 but they were not asked for; the bus scores 0.48
-    detector = create_detector("onnx", confidence=0.4, classes=["bus"], threads=1)
+    detector = create_detector("onnx", precision="fp32", confidence=0.4, classes=["bus"], threads=1)
     assert _labels(detector.detect([bus_photo])[0]) == ["bus"]
 
 
@@ -92,7 +100,7 @@ def test_a_file_that_is_not_a_model_is_one_clear_error(tmp_path):
 
 def test_cuda_without_a_gpu_runs_on_the_cpu_with_one_warning(caplog, bus_photo):
     caplog.set_level(logging.INFO, logger="detection.backends")
-    detector = create_detector("onnx", device="cuda:0", confidence=0.5, threads=1)
+    detector = create_detector("onnx", device="cuda:0", precision="fp32", confidence=0.5, threads=1)
     detector.load()
     assert detector.device == "cpu"
     assert detector.providers == ["CPUExecutionProvider"]
@@ -113,3 +121,76 @@ def test_yolo_style_output_is_decoded():
     assert classes.tolist() == [1]
     # Anchors-first exports give the same answer.
     assert decode_yolo(raw.T, 0.5)[0].tolist() == boxes.tolist()
+
+
+@pytest.fixture(scope="module")
+def int8_detector():
+    detector = create_detector("onnx", precision="int8", confidence=0.25, device="cpu", threads=1)
+    detector.load()
+    return detector
+
+
+def test_the_int8_model_finds_the_people_and_the_bus_in_bus_jpg(int8_detector, bus_photo):
+    assert int8_detector.model_path.name == INT8_MODEL
+    [found] = int8_detector.detect([bus_photo])
+    people = [d for d in found if d.label == "person" and d.confidence >= 0.5]
+    buses = [d for d in found if d.label == "bus" and d.confidence >= 0.4]
+    assert len(people) == 3, found
+    assert len(buses) == 1 and buses[0].box[2] - buses[0].box[0] > 0.8, found
+    assert all(p.box[3] > 0.75 for p in people)
+
+
+def test_the_int8_model_finds_nobody_where_there_is_nobody(int8_detector, street_photo_without_people):
+    [found] = int8_detector.detect([street_photo_without_people])
+    assert "person" not in _labels(found)
+    assert "bus" in _labels(found, 0.3)
+
+
+def test_int8_is_the_default_on_the_cpu_and_fp32_is_chosen_by_precision():
+    default, fp32 = create_detector("onnx", threads=1), create_detector("onnx", precision="fp32", threads=1)
+    default.load()
+    fp32.load()
+    assert default.model_path.name == INT8_MODEL and fp32.model_path.name == DEFAULT_MODEL
+    assert INT8_MODEL in default.describe()
+
+
+def test_a_gpu_gets_the_fp32_file_and_a_named_model_ignores_precision(tmp_path):
+    assert bundled_model("int8", "cuda:0") == DEFAULT_MODEL
+    assert bundled_model("int8", "cpu") == INT8_MODEL
+    shutil.copy(WEIGHTS_DIR / DEFAULT_MODEL, tmp_path / "mine.onnx")
+    detector = create_detector("onnx", model="mine.onnx", models_dir=tmp_path, precision="int8", threads=1)
+    detector.load()
+    assert detector.model_path == tmp_path / "mine.onnx"
+
+
+def test_an_unknown_precision_is_refused():
+    with pytest.raises(DetectorError, match="precision='fp16' is not one of int8, fp32"):
+        create_detector("onnx", precision="fp16")
+
+
+def test_a_damaged_int8_model_is_refused(tmp_path, monkeypatch):
+    shutil.copy(WEIGHTS_DIR / DEFAULT_MODEL, tmp_path / DEFAULT_MODEL)
+    (tmp_path / INT8_MODEL).write_bytes((WEIGHTS_DIR / INT8_MODEL).read_bytes()[:-10])
+    monkeypatch.setattr("detection.backends.onnx.WEIGHTS_DIR", tmp_path)
+    with pytest.raises(DetectorError, match="damaged"):
+        create_detector("onnx").load()
+
+
+def test_the_int8_model_is_the_one_the_provenance_names():
+    assert sha256_of(WEIGHTS_DIR / INT8_MODEL) == BUNDLED_SHA256[INT8_MODEL]
+    assert BUNDLED_SHA256[INT8_MODEL] in (WEIGHTS_DIR / "PROVENANCE.md").read_text()
+
+
+@pytest.mark.parametrize(("precision", "expected"), [("int8", INT8_MODEL), ("fp32", DEFAULT_MODEL)])
+def test_the_precision_setting_selects_the_file(settings, precision, expected):
+    from detection.analysis.services import detector_for
+    from detection.process import detector_options_from_settings
+
+    settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.DETECTOR_DEVICE = "onnx", "", "cpu"
+    settings.DETECTOR_PRECISION = precision
+    name, options = detector_options_from_settings(settings)
+    live = create_detector(name, **options)
+    offline = detector_for(classes=["person"], confidence=0.5)
+    for detector in (live, offline):
+        detector.load()
+        assert detector.model_path.name == expected

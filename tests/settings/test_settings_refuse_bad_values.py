@@ -43,6 +43,7 @@ BAD_VALUES = [
     pytest.param("SESSION_COOKIE_AGE", {"SESSION_COOKIE_AGE": "abc"}, id="SESSION_COOKIE_AGE=abc"),
     pytest.param("SESSION_COOKIE_AGE", {"SESSION_COOKIE_AGE": "10"}, id="SESSION_COOKIE_AGE-too-short"),
     pytest.param("HTTPS", {"HTTPS": "sometimes"}, id="HTTPS=sometimes"),
+    pytest.param("DETECTOR_PRECISION", {"DETECTOR_PRECISION": "fp16"}, id="DETECTOR_PRECISION=fp16"),
     pytest.param("SECURE_HSTS_SECONDS", {"SECURE_HSTS_SECONDS": "-1"}, id="SECURE_HSTS_SECONDS=-1"),
 ]
 
