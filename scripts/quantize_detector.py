@@ -1,10 +1,12 @@
 #!/usr/bin/env python
 """Make the int8 copy of the bundled CenterNet and check it against the fp32 model.
 
-    pip install onnx==1.23.2   # onnxruntime.quantization needs it; the app does not
     python scripts/quantize_detector.py [--format qdq|qoperator] [--per-tensor] [--keep-head-float]
                                         [--out detection/backends/weights/coco-centernet-mbv3-512-int8.onnx]
     python scripts/quantize_detector.py --check-only [--out FILE]   # compare an existing int8 file
+
+Run it in the dev virtualenv: onnxruntime.quantization needs the onnx package
+(requirements/dev.txt); the app does not.
 
 Static quantisation with onnxruntime.quantization: weights and activations int8, activation
 ranges calibrated (MinMax) on images that ship with the project or its packages, never a
