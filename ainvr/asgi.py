@@ -8,6 +8,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
+# The web server pools its PostgreSQL connections: under ASGI, Django opens a new one for each
+# request and each socket handshake otherwise (CONN_MAX_AGE must stay 0 there), ~20 ms each,
+# and a live grid's sockets open one after another. Only here: RQ workers fork, and a pool
+# must not cross a fork. DATABASE_POOL=false turns it off.
+os.environ.setdefault("DATABASE_POOL", "true")
 # Django must be set up before anything imports models (the consumers do).
 django_asgi_app = get_asgi_application()
 

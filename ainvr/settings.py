@@ -163,6 +163,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     _database["CONN_HEALTH_CHECKS"] = True
+    if env_bool("DATABASE_POOL", False):  # the web server sets it (ainvr/asgi.py); forking workers must not
+        _database["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=2)}}
 if env_str("DATABASE_TEST_NAME"):
     # Only for the test runner: a file (SQLite) that worker processes started by tests can open too.
     _database["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
