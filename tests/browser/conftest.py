@@ -1,5 +1,5 @@
 """A real site for the browser tests: daphne serving the test database on a free port,
-`manage.py runworkers` recording two RTSP test servers (test bars on "gate"; the demo clip of
+`manage.py runworkers` recording two RTSP test servers (a clock in blocks on "gate"; the demo clip of
 people on "lobby", whose detector draws the live boxes), an RQ worker of the "analysis" queue,
 and Debian's chromium driven by Playwright (never a browser Playwright downloads).
 
@@ -37,6 +37,8 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 PASSWORD = "correct-horse-battery-staple-42"
+# The frame size of the "gate" test camera, whose frames carry the clock the latency test reads.
+CLOCK_SIZE = (640, 360)
 ARTIFACTS = Path(os.environ.get("AINVR_TEST_ARTIFACTS", REPO / "test-artifacts")) / "browser"
 
 
@@ -135,7 +137,7 @@ def test_database(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="module")
 def site(test_database, django_db_blocker, tmp_path_factory):
     """The running site. Yields a Site; the operator 'bob', the admin 'alice', the camera 'gate'
-    (test bars, AI off) and the camera 'lobby' (people, the default detector on) exist."""
+    (the clock pattern, AI off) and the camera 'lobby' (people, the default detector on) exist."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): scripts/test installs it")
     ok, reason = available()
@@ -152,7 +154,8 @@ def site(test_database, django_db_blocker, tmp_path_factory):
     data_dir, logs = base / "data", base / "logs"
     data_dir.mkdir()
     logs.mkdir()
-    rtsp = RtspServer(width=640, height=360, fps=15, gop=15, bitrate=800).start()
+    # Its frames carry the wall clock at which each was made: glass-to-glass latency reads it.
+    rtsp = RtspServer(pattern="clock", width=CLOCK_SIZE[0], height=CLOCK_SIZE[1], fps=15, gop=15, bitrate=800).start()
     # Long enough for the live boxes and the analysis job; at its end the camera reconnects.
     clip = make_demo_clip(base / "people.mp4", seconds=60, fps=10, width=640, height=360)
     people = RtspServer(clip=clip, width=640, height=360, fps=10).start()
@@ -160,7 +163,7 @@ def site(test_database, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         User.objects.create_user("bob", "bob@example.com", PASSWORD, role=Role.OPERATOR)
         User.objects.create_user("alice", "alice@example.com", PASSWORD, role=Role.ADMIN)
-        # Test bars show nothing to detect: AI off, the two CPUs go to the camera that has people.
+        # The clock shows nothing to detect: AI off, the two CPUs go to the camera that has people.
         gate = save_camera(Camera(name="Gate", slug="gate", stream_url=rtsp.url(), segment_seconds=2, ai_enabled=False))
         lobby = save_camera(
             Camera(

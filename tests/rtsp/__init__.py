@@ -45,6 +45,8 @@ OS_PACKAGES = (
 ELEMENTS = (
     # live test source, H.264 (plugins-ugly), H.265 (plugins-bad) and RTP payloaders (plugins-good)
     "videotestsrc x264enc x265enc rtph264pay rtph265pay "
+    # pattern="clock": frames made by the server's Python
+    "appsrc "
     # audio: an AAC encoder is checked separately (avenc_aac from libav, or voaacenc)
     "audiotestsrc audioconvert audioresample rtpmp4gpay "
     # --clip
@@ -100,7 +102,9 @@ class RtspServer:
 
     mounts maps a path to its codec: "h264", "h265", "h264+aac" or "h265+aac" (default
     {"/stream": "h264"}). gop is in frames (default fps*2), bitrate in kbit/s, pattern a
-    videotestsrc pattern; clip serves an MP4 file instead (real time, EOF at its end).
+    videotestsrc pattern or "clock": grey frames carrying the wall clock at which each was made
+    (tests.support.frame_clock reads it back: glass-to-glass latency); clip serves an MP4 file
+    instead (real time, EOF at its end).
     """
 
     def __init__(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 
 import av
+import numpy as np
 import pytest
 
 from tests import rtsp
 from tests.rtsp import RtspServer, RtspServerError
+from tests.support import frame_clock
 
 # The harness's fixtures, for these tests even where no conftest imports them.
 make_rtsp_server = rtsp.make_rtsp_server
@@ -45,6 +47,59 @@ def drain(container: av.container.InputContainer, limit: float) -> float:
     except av.FFmpegError:
         pass
     return time.monotonic() - started
+
+
+def painted_millis(gray: np.ndarray) -> int | None:
+    """The clock frame_clock painted into a decoded frame's luma, or None."""
+    place = frame_clock.layout(gray.shape[1], gray.shape[0])
+    block, origin = place["block"], place["origin"]
+
+    def block_mean(column: int, row: int) -> float:
+        # The central half of the block: its edges blur into the neighbours.
+        top, left = origin + row * block + block // 4, origin + column * block + block // 4
+        return float(gray[top : top + block // 2, left : left + block // 2].mean())
+
+    return frame_clock.read(block_mean)
+
+
+def clock_frames(url: str, count: int) -> list[tuple[int | None, float]]:
+    """(painted milliseconds, wall clock in milliseconds when decoded) of the next `count` frames."""
+    seen = []
+    with open_stream(url) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1  # frame threads would hold frames back
+        for packet in container.demux(stream):
+            for frame in stream.codec_context.decode(packet):
+                seen.append((painted_millis(frame.to_ndarray(format="gray")), time.time() * 1000))
+            if len(seen) >= count or not packet.size:
+                break
+    return seen
+
+
+def test_the_clock_code_reads_back_what_was_painted():
+    width, height, millis = 640, 360, 1_795_337_782_784
+    frame = frame_clock.blank_i420(width, height)
+    gray = np.frombuffer(frame, np.uint8)[: width * height].reshape(height, width)
+    assert painted_millis(gray) is None, "a grey frame carries no clock"
+    frame_clock.paint(frame, width, height, millis)
+    assert painted_millis(gray) == millis
+    frame_clock.paint(frame, width, height, millis + 67)
+    assert painted_millis(gray) == millis + 67
+
+
+def test_its_clock_pattern_carries_the_wall_clock_of_each_frame(make_rtsp_server):
+    server = make_rtsp_server(pattern="clock", width=640, height=360, fps=15, gop=15, bitrate=800)
+    # FFmpeg's probing at opening holds back the first ~2 s of frames, which then arrive at once:
+    # 45 frames (3 s) reach the live edge.
+    seen = clock_frames(server.url(), 45)
+    painted = [millis for millis, _ in seen]
+    assert None not in painted, "every frame carries a readable clock"
+    steps = np.diff(painted)
+    assert (steps > 0).all(), "increasing"
+    assert 60 <= np.median(steps) <= 74 and steps.max() < 500, f"about 1/15 s apart: {steps.tolist()}"
+    lags = [round(decoded - millis) for millis, decoded in seen]
+    assert min(lags) >= 0, "never painted after it was decoded: the wall clock, same machine"
+    assert max(lags[-10:]) < 1000, f"at the live edge, within a second of the wall clock: {lags}"
 
 
 def test_it_serves_720p15_h264(rtsp_server):

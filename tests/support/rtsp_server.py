@@ -13,7 +13,9 @@ Mounts are PATH[:CODEC], CODEC one of h264, h265, h264+aac, h265+aac (default --
 Every mount is a shared factory: all its clients share one pipeline and one encoder, which
 starts with the first client and stops when the last one leaves. The video is a live
 videotestsrc (a moving pattern, so frames differ; the default scrolling SMPTE bars encode to
-about --bitrate, like a camera), or with --clip an MP4 whose video (and, for +aac, audio) is
+about --bitrate, like a camera), or with --pattern clock grey frames that carry, in blocks,
+the wall clock at which each was made (frame_clock.py: glass-to-glass latency is measurable
+from the pixels a viewer shows), or with --clip an MP4 whose video (and, for +aac, audio) is
 sent as is in real time; the client sees EOF at its end.
 
 Exit codes: 0 stopped by a signal or (with --stop-on-stdin-eof) by the parent closing stdin,
@@ -25,11 +27,13 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 
 import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
+import frame_clock  # noqa: E402  (this script's folder is on sys.path)
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 EXIT_USAGE = 2
@@ -54,7 +58,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--gop", type=int, default=0, help="keyframe interval in frames (default fps*2)")
     parser.add_argument("--bitrate", type=int, default=2000, help="video bitrate in kbit/s (default 2000)")
     parser.add_argument(
-        "--pattern", default="smpte", help="videotestsrc pattern (default smpte, scrolling; ball: tiny frames)"
+        "--pattern",
+        default="smpte",
+        help="videotestsrc pattern (default smpte, scrolling; ball: tiny frames), or clock: the wall clock in blocks",
     )
     parser.add_argument("--clip", help="serve this MP4 (H.264/H.265 video, AAC audio) instead of videotestsrc")
     parser.add_argument(
@@ -89,8 +95,11 @@ def video_encoder(video_codec: str, args: argparse.Namespace) -> str:
             f'option-string="{options}" ! video/x-h265,profile=main ! rtph265pay name=pay0 pt=96 config-interval=-1'
         )
     # sliced-threads=false: with sliced threads FFmpeg's RTSP demuxer splits each keyframe in two packets.
+    # x264's frame threads then hold each frame back one frame per thread (3 threads on 2 vCPUs: 200 ms
+    # at 15 fps), which a camera's encoder does not: the clock, which measures latency, encodes on one.
+    threads = "threads=1 " if args.pattern == "clock" else ""
     return (
-        f"x264enc tune=zerolatency speed-preset=ultrafast sliced-threads=false key-int-max={gop} "
+        f"x264enc {threads}tune=zerolatency speed-preset=ultrafast sliced-threads=false key-int-max={gop} "
         f'bitrate={args.bitrate} option-string="scenecut=0" ! video/x-h264,profile=baseline '
         "! rtph264pay name=pay0 pt=96 config-interval=-1"
     )
@@ -110,12 +119,23 @@ def launch_line(codec: str, args: argparse.Namespace, aac_encoder: str) -> str:
         if audio:
             parts.append("demux.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97")
         return "( " + " ".join(parts) + " )"
-    motion = "" if args.pattern == "ball" else " horizontal-speed=4"
-    parts = [
-        f"videotestsrc is-live=true pattern={args.pattern}{motion}",
-        f"! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1,format=I420",
-        f"! {video_encoder(video_codec, args)}",
-    ]
+    raw = f"video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1,format=I420"
+    if args.pattern == "clock":
+        # Frames come from ClockFeeder; the buffers' timestamps are the pipeline's running time
+        # when pushed, so the encoder and payloader see a live source as from videotestsrc.
+        # A stalled encoder drops the oldest frames (leaky downstream): a queued frame's clock goes stale.
+        source = (
+            "appsrc name=clock is-live=true do-timestamp=true format=time max-buffers=2 leaky-type=downstream "
+            f'caps="{raw}"'
+        )
+        parts = [source, f"! {video_encoder(video_codec, args)}"]
+    else:
+        motion = "" if args.pattern == "ball" else " horizontal-speed=4"
+        parts = [
+            f"videotestsrc is-live=true pattern={args.pattern}{motion}",
+            f"! {raw}",
+            f"! {video_encoder(video_codec, args)}",
+        ]
     if audio:
         parts.append(
             "audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert ! audioresample "
@@ -132,7 +152,10 @@ def needed_elements(args: argparse.Namespace) -> set[str]:
         if args.clip:
             names |= {"filesrc", "qtdemux", "queue", f"{video_codec}parse"}
         else:
-            names |= {"videotestsrc", f"x{video_codec[1:]}enc"}  # x264enc, x265enc
+            names |= {
+                "appsrc" if args.pattern == "clock" else "videotestsrc",
+                f"x{video_codec[1:]}enc",
+            }  # x264enc, x265enc
         if audio:
             names.add("rtpmp4gpay")
             names |= {"aacparse"} if args.clip else {"audiotestsrc", "audioconvert", "audioresample"}
@@ -153,12 +176,54 @@ def refuse_seeking(_pad: Gst.Pad, info: Gst.PadProbeInfo) -> Gst.PadProbeReturn:
     return Gst.PadProbeReturn.OK
 
 
-def on_media_configure(_factory: GstRtspServer.RTSPMediaFactory, media: GstRtspServer.RTSPMedia) -> None:
+class ClockFeeder:
+    """Pushes a frame painted with the wall clock (frame_clock.paint, Unix milliseconds taken
+    just before the push, i.e. before encoding: the "glass") into a media's appsrc every 1/fps
+    seconds from the GLib main loop, while the media plays; stop() ends it."""
+
+    def __init__(self, appsrc: Gst.Element, args: argparse.Namespace) -> None:
+        self.appsrc = appsrc
+        self.width, self.height = args.width, args.height
+        self.interval = 1 / args.fps
+        self.duration = Gst.SECOND // args.fps
+        self.frame = frame_clock.blank_i420(args.width, args.height)
+        self.due = time.monotonic()
+        self.source_id = GLib.timeout_add(0, self.tick)
+
+    def tick(self) -> bool:
+        """One frame, then the next timer: due times are absolute, so GLib's rounding to
+        milliseconds does not drift the rate."""
+        if time.monotonic() - self.due > self.interval:
+            self.due = time.monotonic()  # a frozen or starved server skips frames rather than bursting them
+        # Frames pushed before PLAYING would wait in the queue and reach viewers with an old clock.
+        if self.appsrc.get_state(0)[1] == Gst.State.PLAYING:
+            self.push()
+        self.due += self.interval
+        self.source_id = GLib.timeout_add(max(0, round((self.due - time.monotonic()) * 1000)), self.tick)
+        return False
+
+    def push(self) -> None:
+        frame_clock.paint(self.frame, self.width, self.height, time.time_ns() // 1_000_000)
+        buffer = Gst.Buffer.new_wrapped(bytes(self.frame))
+        buffer.duration = self.duration
+        self.appsrc.emit("push-buffer", buffer)  # FLUSHING while the media shuts down: nothing to do
+
+    def stop(self, *_args: object) -> None:
+        GLib.source_remove(self.source_id)
+
+
+def on_media_configure(
+    _factory: GstRtspServer.RTSPMediaFactory, media: GstRtspServer.RTSPMedia, args: argparse.Namespace
+) -> None:
     element = media.get_element()
     for index in range(2):
         pay = element.get_by_name(f"pay{index}")
         if pay is not None:
             pay.get_static_pad("src").add_probe(Gst.PadProbeType.QUERY_UPSTREAM, refuse_seeking)
+    appsrc = element.get_by_name("clock")
+    if appsrc is not None:
+        # A shared media lives until its last client leaves; the next client gets a new one.
+        media.connect("unprepared", ClockFeeder(appsrc, args).stop)
 
 
 def main(argv: list[str]) -> int:
@@ -180,7 +245,7 @@ def main(argv: list[str]) -> int:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch_line(codec, args, aac_encoder or ""))
         factory.set_shared(True)
-        factory.connect("media-configure", on_media_configure)
+        factory.connect("media-configure", on_media_configure, args)
         mount_points.add_factory(path, factory)
 
     try:
