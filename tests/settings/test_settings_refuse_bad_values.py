@@ -23,6 +23,7 @@ def refusal(result) -> str:
     return last_line.removeprefix(prefix)
 
 
+POSTGRES = {"DATABASE_URL": "postgres://ainvr@127.0.0.1:5432/ainvr"}  # the pool is PostgreSQL's only
 BAD_VALUES = [
     pytest.param("DEBUG", {"DEBUG": "maybe"}, id="DEBUG=maybe"),
     pytest.param("SECRET_KEY", {"DEBUG": "false"}, id="DEBUG=false-without-SECRET_KEY"),
@@ -45,6 +46,8 @@ BAD_VALUES = [
     pytest.param("HTTPS", {"HTTPS": "sometimes"}, id="HTTPS=sometimes"),
     pytest.param("DETECTOR_PRECISION", {"DETECTOR_PRECISION": "fp16"}, id="DETECTOR_PRECISION=fp16"),
     pytest.param("SECURE_HSTS_SECONDS", {"SECURE_HSTS_SECONDS": "-1"}, id="SECURE_HSTS_SECONDS=-1"),
+    pytest.param("DATABASE_POOL", {**POSTGRES, "DATABASE_POOL": "sometimes"}, id="DATABASE_POOL=sometimes"),
+    pytest.param("DATABASE_POOL_SIZE", {**POSTGRES, "DATABASE_POOL": "true", "DATABASE_POOL_SIZE": "1"}, id="pool1"),
 ]
 
 
