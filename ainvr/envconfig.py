@@ -138,3 +138,31 @@ def env_path_prefix(name: str) -> str | None:
     if value and not (value.startswith("/") and value.endswith("/")):
         raise ImproperlyConfigured(f"{name}={value!r} must be a URL path starting and ending with /")
     return value or None
+
+
+def env_database(name: str, default_url: str) -> dict:
+    """DATABASES["default"] from the URL in `name` (SQLite or PostgreSQL)."""
+    import environ
+
+    url = env_str(name) or default_url
+    url_scheme_check(name, url, {"sqlite", "postgres", "postgresql", "pgsql"})
+    try:
+        database = environ.Env.db_url_config(url)
+    except Exception as e:  # django-environ raises a mix of errors for malformed URLs
+        raise ImproperlyConfigured(f"{name} cannot be parsed: {e}") from None
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # Web, workers and RQ write at once: WAL lets readers run beside a writer, IMMEDIATE
+        # transactions take the write lock up front instead of failing half way.
+        database["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    else:
+        database["CONN_HEALTH_CHECKS"] = True
+        if env_bool("DATABASE_POOL", False):  # the web server sets it (ainvr/asgi.py); forking workers must not
+            database["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=2)}}
+    if env_str("DATABASE_TEST_NAME"):
+        # Only for the test runner: a file (SQLite) that worker processes started by tests can open too.
+        database["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
+    return database

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from ainvr.envconfig import (
     env_bool,
     env_choice,
+    env_database,
     env_directory,
     env_float,
     env_int,
@@ -147,28 +148,7 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------
-_database_url = env_str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'ainvr.sqlite3'}"
-url_scheme_check("DATABASE_URL", _database_url, {"sqlite", "postgres", "postgresql", "pgsql"})
-try:
-    _database = environ.Env.db_url_config(_database_url)
-except Exception as e:  # django-environ raises a mix of errors for malformed URLs
-    raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {e}") from None
-if _database["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, workers and RQ write at once: WAL lets readers run beside a writer, IMMEDIATE
-    # transactions take the write lock up front instead of failing half way.
-    _database["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-else:
-    _database["CONN_HEALTH_CHECKS"] = True
-    if env_bool("DATABASE_POOL", False):  # the web server sets it (ainvr/asgi.py); forking workers must not
-        _database["OPTIONS"] = {"pool": {"min_size": 2, "max_size": env_int("DATABASE_POOL_SIZE", 10, minimum=2)}}
-if env_str("DATABASE_TEST_NAME"):
-    # Only for the test runner: a file (SQLite) that worker processes started by tests can open too.
-    _database["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
-DATABASES = {"default": _database}
+DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'ainvr.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and job queues --------------------------------------------
