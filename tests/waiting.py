@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 
-def wait_for(condition, what: str, timeout: float = 10.0, interval: float = 0.02):
-    """Return condition()'s first truthy value; fail with `what` after `timeout` seconds."""
+def wait_for(condition, timeout: float, what: str, interval: float = 0.02):
+    """Return condition()'s first truthy value; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"not within {timeout} s: {what}")
         time.sleep(interval)

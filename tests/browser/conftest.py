@@ -15,12 +15,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests import waiting
 from tests.installs import REPO
 from tests.rtsp import RtspServer, available
 
@@ -43,14 +43,8 @@ ARTIFACTS = Path(os.environ.get("AINVR_TEST_ARTIFACTS", REPO / "test-artifacts")
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(interval)
+    """tests.waiting.wait_for, polling the page less often (each look is a round trip to it)."""
+    return waiting.wait_for(condition, timeout, what, interval)
 
 
 def child_database_url() -> str:

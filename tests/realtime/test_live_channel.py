@@ -105,7 +105,7 @@ def test_viewers_joining_are_read_without_waiting():
     publisher = redis.Redis.from_url(settings.REDIS_URL)
     try:
         assert channel.joined("hall") == []  # subscribes: nothing has come yet
-        wait_for(lambda: publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 1, "the relay subscribed")
+        wait_for(lambda: publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 1, 10, "the relay subscribed")
         publisher.publish(join_channel("hall", DB), "specific.abc!one")
         publisher.publish(join_channel("other", DB), "specific.abc!elsewhere")
         publisher.publish(join_channel("hall", DB), "specific.abc!two")
@@ -135,7 +135,7 @@ def test_a_lost_join_subscription_is_taken_up_again():
             assert channel.joined("hall") == []  # a broken connection is not the capture loop's problem
             return publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 1
 
-        wait_for(subscribed_again, "subscribed again")
+        wait_for(subscribed_again, 10, "subscribed again")
         publisher.publish(join_channel("hall", DB), "specific.abc!back")
 
         assert wait_for_joins(channel, "hall", 1) == ["specific.abc!back"]
