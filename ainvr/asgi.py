@@ -11,10 +11,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
 # The web server pools its PostgreSQL connections: under ASGI, Django opens a new one for each
 # request and each socket handshake otherwise (CONN_MAX_AGE must stay 0 there), ~20 ms each,
 # and a live grid's sockets open one after another. Only here: RQ workers fork, and a pool
-# must not cross a fork. DATABASE_POOL=false turns it off.
+# must not cross a fork; runworkers keeps one connection of its own. DATABASE_POOL=false turns
+# it off. The variable is set only while the settings load, so no process started from this
+# one inherits it.
+_pool_asked = "DATABASE_POOL" in os.environ
 os.environ.setdefault("DATABASE_POOL", "true")
-# Django must be set up before anything imports models (the consumers do).
-django_asgi_app = get_asgi_application()
+try:
+    # Django must be set up before anything imports models (the consumers do).
+    django_asgi_app = get_asgi_application()
+finally:
+    if not _pool_asked:
+        del os.environ["DATABASE_POOL"]
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

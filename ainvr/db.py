@@ -13,3 +13,13 @@ def drop_stale_connections() -> None:
     if any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
         return
     close_old_connections()
+
+
+def keep_connection(seconds: int = 600) -> None:
+    """Keep this process's connection open between uses (checked before each use) instead of
+    opening one for each write. A connection pool (DATABASE_POOL, meant for the web server)
+    is dropped here: Django refuses a pool beside persistent connections, and one connection
+    is all a worker loop needs."""
+    settings_dict = connections["default"].settings_dict
+    settings_dict.get("OPTIONS", {}).pop("pool", None)
+    settings_dict["CONN_MAX_AGE"] = seconds

@@ -48,16 +48,15 @@ def run_inference_process(
     os.environ["AINVR_WORKER_PROCESS"] = "1"
     django.setup()
     from django.conf import settings
-    from django.db import connections
 
-    from ainvr.db import drop_stale_connections
+    from ainvr.db import drop_stale_connections, keep_connection
     from cameras.models import Camera
     from detection.backends import DetectorError, create_detector
     from detection.selectors import camera_ai_settings
     from detection.services import ObjectEventStore, close_stale_live_events
     from detection.stage import InferenceStage
 
-    connections["default"].settings_dict["CONN_MAX_AGE"] = 600
+    keep_connection()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 

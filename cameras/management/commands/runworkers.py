@@ -41,15 +41,14 @@ class Command(BaseCommand):
         metrics.clean_multiprocess_dir()  # files of processes gone since the last run
         # The forkserver imports PyAV and the capture code while we reconcile.
         start_worker_server()
-        from django.db import connections
-
+        from ainvr.db import keep_connection
         from recordings.reconcile import reconcile_recordings
         from recordings.retention import RetentionTask
 
         # The supervisor writes every camera's status and segments: keep its connection
         # (checked before each use) instead of reconnecting for each write, which cost
         # more CPU than the writes themselves.
-        connections["default"].settings_dict["CONN_MAX_AGE"] = 600
+        keep_connection()
 
         try:
             reconcile_recordings(cameras=Camera.objects.filter(slug__in=cameras) if cameras else None)
