@@ -40,7 +40,9 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use true or false")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None, multiple_of: int | None = None
+) -> int:
     raw = env_str(name)
     if raw is None or raw.strip() == "":
         return default
@@ -52,6 +54,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
         raise ImproperlyConfigured(f"{name}={value} is below the minimum {minimum}")
     if maximum is not None and value > maximum:
         raise ImproperlyConfigured(f"{name}={value} is above the maximum {maximum}")
+    if multiple_of and value % multiple_of:
+        raise ImproperlyConfigured(f"{name}={value} is not a multiple of {multiple_of}")
     return value
 
 

@@ -374,6 +374,14 @@ if not re.fullmatch(r"cpu|cuda(:\d+)?", DETECTOR_DEVICE):
 DETECTOR_TENSORRT = env_bool("DETECTOR_TENSORRT", False)  # onnx on GPU: try TensorRT before CUDA
 # The bundled CenterNet on the CPU: int8 (scripts/quantize_detector.py; faster) or fp32. GPUs use fp32.
 DETECTOR_PRECISION = env_choice("DETECTOR_PRECISION", "int8", ("int8", "fp32"))
+# Side of the detector's square input in pixels, a multiple of 32; 0: the model's own (512 for
+# the bundled CenterNet, 640 for ultralytics models). Smaller is faster and finds fewer small
+# or distant objects. Offline analysis has its own, ANALYSIS_INPUT_SIZE (0: this one).
+DETECTOR_INPUT_SIZE = env_int("DETECTOR_INPUT_SIZE", 0, minimum=0, maximum=1280, multiple_of=32)
+ANALYSIS_INPUT_SIZE = env_int("ANALYSIS_INPUT_SIZE", 0, minimum=0, maximum=1280, multiple_of=32)
+for _name in ("DETECTOR_INPUT_SIZE", "ANALYSIS_INPUT_SIZE"):
+    if 0 < globals()[_name] < 128:
+        raise ImproperlyConfigured(f"{_name}={globals()[_name]} is below the minimum 128 (0: the model's own)")
 DETECTOR_THREADS = env_int("DETECTOR_THREADS", 0, minimum=0, maximum=256)  # 0: the runtime's default
 DETECTOR_BATCH = env_int("DETECTOR_BATCH", 4, minimum=1, maximum=64)  # frames per inference call
 DETECTOR_BATCH_MS = env_int("DETECTOR_BATCH_MS", 50, minimum=0, maximum=5000)  # wait at most this to fill one

@@ -13,6 +13,8 @@ log = logging.getLogger("detection.stage")
 
 def detector_options_from_settings(settings) -> tuple[str, dict]:
     """The backend name and create_detector() options that settings (DETECTOR_*) ask for."""
+    from detection.backends import input_size_options
+
     options = {
         "device": settings.DETECTOR_DEVICE,
         "confidence": settings.DETECTOR_CONFIDENCE,
@@ -21,6 +23,7 @@ def detector_options_from_settings(settings) -> tuple[str, dict]:
     }
     if settings.DETECTOR_MODEL:
         options["model"] = settings.DETECTOR_MODEL
+    options.update(input_size_options(settings.DETECTOR_BACKEND, settings.DETECTOR_INPUT_SIZE))
     if settings.DETECTOR_BACKEND == "onnx":
         options.update(
             tensorrt=settings.DETECTOR_TENSORRT,

@@ -103,12 +103,15 @@ def backends_part(repeats: int) -> str:
 
     images = [photo("bus.jpg"), photo("zidane.jpg")]
     weights = Path(__file__).resolve().parents[2] / "tests" / "detection" / "weights" / "tiny-shapes-yolov8n.pt"
-    # The CenterNet graph is fixed at 512: one row per precision, each at 1 and 2 threads.
+    # The CenterNet at its own 512 per precision on 2 and 1 threads, then smaller inputs.
     results = [
         measure("onnx", {"precision": precision, "threads": threads}, 512, images, repeats=repeats)
         for precision in ("fp32", "int8")
         for threads in (2, 1)
     ]
+    for size in (384, 320):
+        options = {"precision": "int8", "threads": 1, "input_size": size}
+        results.append(measure("onnx", options, size, images, repeats=repeats))
     for size in (320, 640):
         results.append(measure("ultralytics", {"model": str(weights), "imgsz": size}, size, images, repeats=repeats))
     base = results[0].ms_per_frame

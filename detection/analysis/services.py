@@ -100,7 +100,7 @@ def detector_for(
 ):
     """The configured detector (DETECTOR_* settings), or the one asked for, keeping only
     `classes` at `confidence` or above; not loaded yet. Raises DetectorError."""
-    from detection.backends import create_detector
+    from detection.backends import create_detector, input_size_options
 
     name = backend or getattr(settings, "DETECTOR_BACKEND", "onnx")
     options = {
@@ -112,6 +112,8 @@ def detector_for(
     chosen = model or getattr(settings, "DETECTOR_MODEL", "")
     if chosen:
         options["model"] = chosen
+    size = getattr(settings, "ANALYSIS_INPUT_SIZE", 0) or getattr(settings, "DETECTOR_INPUT_SIZE", 0)
+    options.update(input_size_options(name, size))
     if name == "onnx":
         options["tensorrt"] = getattr(settings, "DETECTOR_TENSORRT", False)
         options["threads"] = getattr(settings, "DETECTOR_THREADS", 0)

@@ -4,7 +4,7 @@ This package is the only place that imports onnxruntime, torch or ultralytics, a
 does so lazily: ``import detection.backends`` costs nothing, and a backend module is only
 imported when ``create_detector`` is asked for it. The web process never loads a model.
 
-    detector = create_detector("onnx", model="coco-centernet-mbv3-512.onnx", device="cpu")
+    detector = create_detector("onnx", model="coco-centernet-mbv3.onnx", device="cpu")
     detector.load()
     results = detector.detect([bgr_image, ...])  # one list of Detection per image
 
@@ -21,6 +21,7 @@ from detection.backends.base import (
     available_backends,
     class_wise_nms,
     create_detector,
+    input_size_options,
     register,
     select_device,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "available_backends",
     "class_wise_nms",
     "create_detector",
+    "input_size_options",
     "register",
     "select_device",
 ]

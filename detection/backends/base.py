@@ -220,3 +220,10 @@ def select_device(requested: str, *, cuda_count: Callable[[], int], backend: str
     who = f"{backend} detector" if backend else "detector"
     logger.warning("%s: cuda:%d was asked for but %s; running on the CPU", who, index, reason)
     return "cpu"
+
+
+def input_size_options(backend: str, size: int) -> dict:
+    """The create_detector() option for an input size setting (0: the model's own)."""
+    if not size:
+        return {}
+    return {"imgsz": size} if backend == "ultralytics" else {"input_size": size}

@@ -1,11 +1,13 @@
 """The out-of-the-box detector: a COCO-trained ONNX model on onnxruntime.
 
-The bundled model (weights/coco-centernet-mbv3-512.onnx, see weights/PROVENANCE.md)
+The bundled model (weights/coco-centernet-mbv3.onnx, see weights/PROVENANCE.md)
 needs no download and runs on a plain CPU. On the CPU its int8 copy
-(weights/coco-centernet-mbv3-512-int8.onnx, made by scripts/quantize_detector.py) is used
-unless ``precision='fp32'``; on a GPU the fp32 file always is. Any other ONNX detector in
-the models folder can be chosen by name if it has one of the two output layouts below.
-onnxruntime is imported in ``load()`` only.
+(weights/coco-centernet-mbv3-int8.onnx, made by scripts/quantize_detector.py) is used
+unless ``precision='fp32'``; on a GPU the fp32 file always is. Both take any input size that
+is a multiple of 32 (``input_size``, default 512: the size it was trained at); smaller is
+faster and misses more small objects. Any other ONNX detector in the models folder can be
+chosen by name if it has one of the two output layouts below. onnxruntime is imported in
+``load()`` only.
 
 Output layouts understood:
 - ``detections``: (batch, K, 6) rows of x1, y1, x2, y2, score, class in input pixels
@@ -35,14 +37,20 @@ from detection.labels import COCO_CLASSES
 logger = logging.getLogger("detection.backends")
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_MODEL = "coco-centernet-mbv3-512.onnx"
-INT8_MODEL = "coco-centernet-mbv3-512-int8.onnx"
+DEFAULT_MODEL = "coco-centernet-mbv3.onnx"
+INT8_MODEL = "coco-centernet-mbv3-int8.onnx"
+# The names the bundled files had while their input was fixed at 512x512: a DETECTOR_MODEL
+# that still says so gets the same model.
+RENAMED = {"coco-centernet-mbv3-512.onnx": DEFAULT_MODEL, "coco-centernet-mbv3-512-int8.onnx": INT8_MODEL}
 PRECISIONS = ("int8", "fp32")
+# Input sizes for models whose input size is not fixed: multiples of the stride of the
+# backbones in use (32), within what makes sense for a camera frame.
+INPUT_SIZES = range(128, 1281, 32)
 # Files shipped with the code are checked before they are loaded: a truncated checkout or
 # a corrupted copy must fail with a clear line, not produce nonsense boxes.
 BUNDLED_SHA256 = {
-    DEFAULT_MODEL: "69d56999f31cb120ebc5a2783869da0cc8e823085ae0401943133940188cfb6a",
-    INT8_MODEL: "9e59389ec6c0912fe6b0326df95f22f97dee468a06e62b3da882e7cca31db847",
+    DEFAULT_MODEL: "841b97ca498f4efcccb0ad0684757b3c71cdf317578bb00a950d4ca77ffac000",
+    INT8_MODEL: "10082be10278a3d2d1c168975843766d46625ae0332649ce97e723a73f0c26db",
 }
 NMS_IOU = 0.5
 
@@ -72,6 +80,8 @@ def resolve_model(model: str, models_dir: Path | None) -> tuple[Path, str | None
     A bare name is looked up in the models folder first (the user's files win), then
     among the bundled weights; a path is taken as given."""
     name = (model or DEFAULT_MODEL).strip()
+    if name in RENAMED and not (models_dir is not None and (Path(models_dir) / name).is_file()):
+        name = RENAMED[name]
     candidate = Path(name).expanduser()
     if candidate.is_absolute() or len(candidate.parts) > 1:
         if candidate.is_file():
@@ -107,15 +117,18 @@ def _cuda_device_count() -> int:
 class OnnxDetector(Detector):
     """Options: ``model`` (file name in the models folder or bundled, or a path; None: the
     bundled CenterNet at ``precision``), ``precision`` ('int8' or 'fp32', for the bundled
-    model on the CPU), ``models_dir``, ``device`` ('cpu' or 'cuda:N'), ``tensorrt`` (try
-    TensorRT before CUDA), ``threads`` (onnxruntime intra-op threads, 0 = its default), ``labels``
-    (class names in model order; COCO-80 by default), plus the base options."""
+    model on the CPU), ``input_size`` (square input side in pixels, a multiple of 32, for a
+    model whose input size is not fixed; None: 512 for NHWC models, 640 for NCHW),
+    ``models_dir``, ``device`` ('cpu' or 'cuda:N'), ``tensorrt`` (try TensorRT before CUDA),
+    ``threads`` (onnxruntime intra-op threads, 0 = its default), ``labels`` (class names in
+    model order; COCO-80 by default), plus the base options."""
 
     def __init__(
         self,
         *,
         model: str | None = None,
         precision: str = "int8",
+        input_size: int | None = None,
         models_dir: Path | str | None = None,
         device: str = "cpu",
         tensorrt: bool = False,
@@ -127,8 +140,11 @@ class OnnxDetector(Detector):
         super().__init__(**options)
         if precision not in PRECISIONS:
             raise DetectorError(f"precision={precision!r} is not one of {', '.join(PRECISIONS)}")
+        if input_size is not None and input_size not in INPUT_SIZES:
+            raise DetectorError(f"input_size={input_size!r} is not a multiple of 32 between 128 and 1280")
         self.model = model or None
         self.precision = precision
+        self.requested_input_size = input_size
         self.models_dir = Path(models_dir) if models_dir else None
         self.requested_device = device or "cpu"
         self.tensorrt = bool(tensorrt)
@@ -188,12 +204,21 @@ class OnnxDetector(Detector):
         self.input_name = inp.name
         if shape[3] == 3:
             self.channels_last = True
-            self.input_size = (_fixed(shape[2], 512), _fixed(shape[1], 512))  # width, height
+            side = self.requested_input_size or 512
+            self.input_size = (_fixed(shape[2], side), _fixed(shape[1], side))  # width, height
         elif shape[1] == 3:
             self.channels_last = False
-            self.input_size = (_fixed(shape[3], 640), _fixed(shape[2], 640))
+            side = self.requested_input_size or 640
+            self.input_size = (_fixed(shape[3], side), _fixed(shape[2], side))
         else:
             raise DetectorError(f"{self.model_path.name}: cannot tell the channel axis of input shape {shape}")
+        if self.requested_input_size and self.input_size != (self.requested_input_size,) * 2:
+            logger.warning(
+                "onnx detector: %s takes %dx%d images only; input_size=%d is ignored",
+                self.model_path.name,
+                *self.input_size,
+                self.requested_input_size,
+            )
         self.fixed_batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else None
 
         self.output_name = None

@@ -83,7 +83,7 @@ def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_p
         )
         [status] = [st for st in detector_statuses(client) if st["pid"] == process.pid]
         assert status["cameras"] == [camera.slug] and status["inference_ms"] > 0
-        assert "coco-centernet-mbv3-512-int8.onnx on cpu" in status["detector"]  # the CPU default
+        assert "coco-centernet-mbv3-int8.onnx on cpu" in status["detector"]  # the CPU default
         assert 0 < client.ttl(status_key(status["host"], status["pid"])) <= 15  # a dead process vanishes
     finally:
         stop.set()

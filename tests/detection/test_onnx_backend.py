@@ -194,3 +194,69 @@ def test_the_precision_setting_selects_the_file(settings, precision, expected):
     for detector in (live, offline):
         detector.load()
         assert detector.model_path.name == expected
+
+
+# --- input size -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_the_bundled_model_takes_a_smaller_input_and_still_finds_the_people(precision, bus_photo):
+    detector = create_detector("onnx", precision=precision, input_size=384, confidence=0.4, threads=1)
+    detector.load()
+    assert detector.input_size == (384, 384) and "input 384x384" in detector.describe()
+    [found] = detector.detect([bus_photo])
+    people = [d for d in found if d.label == "person"]
+    assert len(people) == 3, found
+    assert all(p.box[3] > 0.75 for p in people)  # the boxes are mapped back from 384, not 512
+
+
+def test_the_same_photo_at_two_input_sizes_gives_the_same_boxes(bus_photo):
+    at512 = create_detector("onnx", precision="fp32", confidence=0.5, threads=1)
+    at448 = create_detector("onnx", precision="fp32", input_size=448, confidence=0.5, threads=1)
+    [big], [small] = at512.detect([bus_photo]), at448.detect([bus_photo])
+    assert at512.input_size == (512, 512)  # the size it was trained at, by default
+    big, small = [d for d in big if d.label == "person"], [d for d in small if d.label == "person"]
+    assert len(big) == len(small) == 3
+    for a in big:
+        # Each person is the same box, in the same place, whatever the input size.
+        assert max(_iou(a.box, b.box) for b in small) > 0.8
+
+
+@pytest.mark.parametrize("size", [100, 500, 2048])
+def test_an_input_size_that_is_not_a_multiple_of_32_in_range_is_refused(size):
+    with pytest.raises(DetectorError, match=f"input_size={size} is not a multiple of 32 between 128 and 1280"):
+        create_detector("onnx", input_size=size)
+
+
+def test_the_names_of_the_fixed_512_files_still_select_the_bundled_models():
+    renamed = (("coco-centernet-mbv3-512.onnx", DEFAULT_MODEL), ("coco-centernet-mbv3-512-int8.onnx", INT8_MODEL))
+    for old, new in renamed:
+        detector = create_detector("onnx", model=old, threads=1)
+        detector.load()
+        assert detector.model_path == WEIGHTS_DIR / new
+
+
+def test_the_input_size_settings_reach_the_live_and_the_offline_detector(settings):
+    from detection.analysis.services import detector_for
+    from detection.process import detector_options_from_settings
+
+    settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.DETECTOR_DEVICE = "onnx", "", "cpu"
+    settings.DETECTOR_INPUT_SIZE, settings.ANALYSIS_INPUT_SIZE = 448, 320
+    name, options = detector_options_from_settings(settings)
+    live = create_detector(name, **options)
+    offline = detector_for(classes=["person"], confidence=0.5)
+    live.load()
+    offline.load()
+    assert (live.input_size, offline.input_size) == ((448, 448), (320, 320))
+    settings.ANALYSIS_INPUT_SIZE = 0  # the live one's
+    offline = detector_for(classes=["person"], confidence=0.5)
+    offline.load()
+    assert offline.input_size == (448, 448)
+    settings.DETECTOR_BACKEND = "ultralytics"
+    assert detector_options_from_settings(settings)[1]["imgsz"] == 448
+
+
+def _iou(a, b) -> float:
+    x1, y1, x2, y2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
