@@ -376,7 +376,9 @@ DETECTOR_TENSORRT = env_bool("DETECTOR_TENSORRT", False)  # onnx on GPU: try Ten
 DETECTOR_PRECISION = env_choice("DETECTOR_PRECISION", "int8", ("int8", "fp32"))
 # Side of the detector's square input in pixels, a multiple of 32; 0: the model's own (512 for
 # the bundled CenterNet, 640 for ultralytics models). Smaller is faster and finds fewer small
-# or distant objects. Offline analysis has its own, ANALYSIS_INPUT_SIZE (0: this one).
+# or distant objects. Offline analysis has its own; 0 there: DETECTOR_INPUT_SIZE when that is
+# set, else 384 for the bundled CenterNet (half the cost of a call over hours of footage, a few
+# of the weakest detections lost: bench/README.md) and a chosen model's own size.
 DETECTOR_INPUT_SIZE = env_int("DETECTOR_INPUT_SIZE", 0, minimum=0, maximum=1280, multiple_of=32)
 ANALYSIS_INPUT_SIZE = env_int("ANALYSIS_INPUT_SIZE", 0, minimum=0, maximum=1280, multiple_of=32)
 for _name in ("DETECTOR_INPUT_SIZE", "ANALYSIS_INPUT_SIZE"):

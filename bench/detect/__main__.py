@@ -11,7 +11,16 @@ from pathlib import Path
 import numpy as np
 
 import bench.detect
-from bench.detect.common import busy_frames, encode_clip, fmt, photo, setup_django, static_frames, table
+from bench.detect.common import (
+    busy_frames,
+    encode_clip,
+    fmt,
+    passer_by_frames,
+    photo,
+    setup_django,
+    static_frames,
+    table,
+)
 
 PARTS = ("live", "offline", "backends")
 
@@ -45,31 +54,43 @@ def live_part(detector, scratch: Path, seconds: float) -> str:
 
 
 def offline_part(detectors: dict, scratch: Path, seconds: float) -> str:
-    """`detectors`: the fp32 and int8 CenterNet, loaded. The fp32 "decoding in turn" rows are
-    analysis as it was before int8 and the decoder thread, measured in the same run."""
+    """`detectors`: the CenterNet loaded as "fp32" and "int8" at 512, and as "analysis" (int8 at
+    ANALYSIS_INPUT_SIZE, what `analyze` runs). The "fp32 512, decoding in turn" row is analysis
+    as it was before int8 and the decoder thread, measured in the same run; the naive loop runs
+    the fp32 model at 512, as a simple script would."""
     from bench.detect.offline import ainvr_analysis, naive_analysis, record_clip, record_footage, sampler_alone
 
-    fp32, int8 = detectors["fp32"], detectors["int8"]
+    fp32, int8, analysis = detectors["fp32"], detectors["int8"], detectors["analysis"]
+    default = f"int8 {analysis.input_size[0]}"
     camera, segments = record_footage(scratch, seconds=seconds)
     n = round(seconds * 15)
-    still = encode_clip(scratch / "still.mp4", static_frames(n, 1280, 720, np.random.default_rng(2)), fps=15, gop=30)
-    still_camera, still_segments = record_clip(scratch, still, "bench-still")
+    clips = {
+        "fixed camera, a passer-by": passer_by_frames(n, 1280, 720, np.random.default_rng(3)),
+        "fixed camera, still scene": static_frames(n, 1280, 720, np.random.default_rng(2)),
+    }
+    fixed = []
+    for i, (name, frames) in enumerate(clips.items()):
+        clip = encode_clip(scratch / f"fixed{i}.mp4", frames, fps=15, gop=30)
+        fixed.append((name, *record_clip(scratch, clip, f"bench-fixed{i}")))
+    del clips
+
     naive = naive_analysis(segments, fp32, what="demo clip: naive, OpenCV decodes all, detector 1/s")
     results = [(naive, naive)]
-    for detector, precision, ahead in ((fp32, "fp32", 0), (fp32, "fp32", None), (int8, "int8", None)):
-        what = f"demo clip: AINVR analyze, {precision}, {'decoding in turn' if ahead == 0 else 'decoder thread'}"
+    runs = ((fp32, "fp32 512, decoding in turn", 0), (int8, "int8 512", None), (analysis, default, None))
+    for detector, how, ahead in runs:
+        what = f"demo clip: AINVR analyze, {how}"
         run = ainvr_analysis(camera, segments, detector, annotate=False, what=what, decode_ahead=ahead)
         results.append((run, naive))
-    what = "demo clip: AINVR analyze --annotate, int8, decoder thread"
-    results.append((ainvr_analysis(camera, segments, int8, annotate=True, what=what), naive))
+    what = f"demo clip: AINVR analyze --annotate, {default}"
+    results.append((ainvr_analysis(camera, segments, analysis, annotate=True, what=what), naive))
     results.append((sampler_alone(segments, every_frame=False, what="demo clip: AINVR decoding alone"), naive))
     results.append((sampler_alone(segments, every_frame=True, what="demo clip: decoding every frame"), naive))
-    still_naive = naive_analysis(still_segments, fp32, what="fixed camera, still scene: naive")
-    results.append((still_naive, still_naive))
-    for detector, precision, ahead in ((fp32, "fp32", 0), (int8, "int8", None)):
-        what = f"fixed camera: AINVR analyze, {precision}, {'decoding in turn' if ahead == 0 else 'decoder thread'}"
-        run = ainvr_analysis(still_camera, still_segments, detector, annotate=False, what=what, decode_ahead=ahead)
-        results.append((run, still_naive))
+    for name, fixed_camera, fixed_segments in fixed:
+        fixed_naive = naive_analysis(fixed_segments, fp32, what=f"{name}: naive")
+        results.append((fixed_naive, fixed_naive))
+        for detector, how in ((int8, "int8 512"), (analysis, default)):
+            run = ainvr_analysis(fixed_camera, fixed_segments, detector, annotate=False, what=f"{name}: AINVR, {how}")
+            results.append((run, fixed_naive))
     rows = [
         (
             r.what,
@@ -159,6 +180,13 @@ def main(argv=None) -> int:
             return 1
         detector.detect([photo("bus.jpg")])  # warm up: first runs allocate
         detectors[precision] = detector
+    from django.conf import settings
+
+    size = settings.ANALYSIS_INPUT_SIZE or None
+    options = {"confidence": 0.25, "threads": args.threads, "classes": ["person", "car"], "input_size": size}
+    analysis = create_detector("onnx", **options)
+    analysis.load()
+    detectors["analysis"] = analysis
     detector = detectors["int8"]  # the default on a CPU
     ByteTracker().update([], 640, 360)  # import ultralytics' tracker (and torch) before timing
     work = Path(tempfile.mkdtemp(prefix="clips-", dir=scratch))

@@ -49,6 +49,30 @@ def static_frames(n: int, width: int, height: int, rng) -> list[np.ndarray]:
     return [np.clip(scene + rng.normal(0, 2.0, scene.shape), 0, 255).astype(np.uint8) for _ in range(n)]
 
 
+def passer_by_frames(n: int, width: int, height: int, rng, *, fps: int = 15, walk_s: float = 15.0) -> list[np.ndarray]:
+    """What a fixed security camera mostly records: the still scene of static_frames, and for
+    `walk_s` seconds in the middle of each minute a person (the man on the left of bus.jpg)
+    walking across it from left to right."""
+    import cv2
+
+    frames = static_frames(n, width, height, rng)
+    bus = photo("bus.jpg")
+    bh, bw = bus.shape[:2]
+    person = bus[round(0.36 * bh) : round(0.84 * bh), round(0.05 * bw) : round(0.28 * bw)]
+    ph = height // 2
+    pw = round(person.shape[1] * ph / person.shape[0])
+    person = cv2.resize(person, (pw, ph), interpolation=cv2.INTER_AREA)
+    per_minute, walk = 60 * fps, round(walk_s * fps)
+    first = (per_minute - walk) // 2
+    for i, frame in enumerate(frames):
+        step = i % per_minute - first
+        if 0 <= step < walk:
+            x = round(step / walk * (width - pw))
+            y = height - ph - height // 10
+            frame[y : y + ph, x : x + pw] = person
+    return frames
+
+
 def busy_frames(n: int, width: int, height: int) -> list[np.ndarray]:
     """Motion in every frame: a window panning across bus.jpg (people and a bus)."""
     import cv2

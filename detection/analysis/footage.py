@@ -73,7 +73,12 @@ class FootageSampler:
     """Iterate `samples()` for the frames of `segments` due between `start` and `end`,
     one every 1 / `fps` seconds (the first frame at or after each due time). Images are
     scaled down to at most `max_width` pixels wide. Unreadable files are logged and skipped
-    (`skipped` lists them): one damaged file must not sink an hour's analysis."""
+    (`skipped` lists them): one damaged file must not sink an hour's analysis.
+
+    `deblock=False` skips H.264/H.265's in-loop deblocking filter: 20-30 % less decoding
+    time, and images that only a person looking closely would tell apart (block edges at low
+    bitrates, drifting a little through each GOP). For samples that only the detector sees;
+    an annotated video, which people watch, keeps it."""
 
     def __init__(
         self,
@@ -84,12 +89,14 @@ class FootageSampler:
         fps: float,
         max_width: int = 1280,
         keyframes_only: bool | None = None,
+        deblock: bool = True,
     ):
         self.segments = sorted(segments, key=lambda s: s.start)
         self.start, self.end = start, end
         self.interval = 1.0 / fps
         self.max_width = max_width
         self.keyframes_only = keyframes_only  # None: decide per file from its GOP
+        self.deblock = deblock
         self.skipped: list[str] = []
         self.decoded_keyframes_only = 0
         self.decoded_frames = 0  # frames out of the decoder, kept or not
@@ -127,7 +134,12 @@ class FootageSampler:
             skip_nonkey = self._gop > 0 and self.interval >= self._gop - 1e-3
         with av.open(str(segment.path)) as container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            # Slice threads, not frame threads: a frame thread holds each frame back until
+            # the others have one, so reaching a due frame took ~8 % more decoded frames (and
+            # the threads' hand-offs more CPU); slices cost nothing when a stream has one.
+            stream.thread_type = "SLICE"
+            if not self.deblock:
+                stream.codec_context.options = {"skip_loop_filter": "all"}
             if skip_nonkey:
                 stream.codec_context.skip_frame = "NONKEY"
                 self.decoded_keyframes_only += 1

@@ -106,7 +106,13 @@ class AnalysisRun:
 
     # --- steps ------------------------------------------------------------------------
     def _start(self) -> None:
-        self._sampler = FootageSampler(self.segments, start=self.job.start, end=self.job.end, fps=self.job.sample_fps)
+        self._sampler = FootageSampler(
+            self.segments,
+            start=self.job.start,
+            end=self.job.end,
+            fps=self.job.sample_fps,
+            deblock=self.annotate,  # only people watching the video need it
+        )
         self._samples = self._sampler.samples()
         if self.decode_ahead:
             self._samples = PrefetchedSamples(self._samples, ahead=self.decode_ahead)

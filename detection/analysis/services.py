@@ -95,6 +95,11 @@ def claim_job(job_id: int) -> AnalysisJob | None:
     return AnalysisJob.objects.select_related("camera").get(pk=job_id)
 
 
+# The bundled CenterNet's input side in offline analysis unless a size is set: a call costs
+# about half of one at its own 512, for a few of the weakest detections (bench/README.md).
+BUNDLED_MODEL_ANALYSIS_SIZE = 384
+
+
 def detector_for(
     *, classes, confidence: float, backend: str | None = None, model: str | None = None, device: str | None = None
 ):
@@ -113,6 +118,8 @@ def detector_for(
     if chosen:
         options["model"] = chosen
     size = getattr(settings, "ANALYSIS_INPUT_SIZE", 0) or getattr(settings, "DETECTOR_INPUT_SIZE", 0)
+    if not size and name == "onnx" and not chosen:
+        size = BUNDLED_MODEL_ANALYSIS_SIZE
     options.update(input_size_options(name, size))
     if name == "onnx":
         options["tensorrt"] = getattr(settings, "DETECTOR_TENSORRT", False)

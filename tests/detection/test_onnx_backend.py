@@ -236,6 +236,28 @@ def test_the_names_of_the_fixed_512_files_still_select_the_bundled_models():
         assert detector.model_path == WEIGHTS_DIR / new
 
 
+def test_analysis_runs_the_detector_at_384_by_default_and_live_at_the_models_512(settings):
+    from detection.analysis.services import detector_for
+    from detection.process import detector_options_from_settings
+
+    settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.DETECTOR_DEVICE = "onnx", "", "cpu"
+    assert (settings.DETECTOR_INPUT_SIZE, settings.ANALYSIS_INPUT_SIZE) == (0, 0)  # the shipped defaults
+    name, options = detector_options_from_settings(settings)
+    live, offline = create_detector(name, **options), detector_for(classes=["person"], confidence=0.5)
+    live.load()
+    offline.load()
+    assert (live.input_size, offline.input_size) == ((512, 512), (384, 384))
+    # A size set for the live detector is a wish for its accuracy: analysis follows it.
+    settings.DETECTOR_INPUT_SIZE = 512
+    offline = detector_for(classes=["person"], confidence=0.5)
+    offline.load()
+    assert offline.input_size == (512, 512)
+    # A model of one's own keeps its size.
+    settings.DETECTOR_INPUT_SIZE = 0
+    assert detector_for(classes=["person"], confidence=0.5, backend="ultralytics").imgsz is None
+    assert detector_for(classes=["person"], confidence=0.5, model="mine.onnx").requested_input_size is None
+
+
 def test_the_input_size_settings_reach_the_live_and_the_offline_detector(settings):
     from detection.analysis.services import detector_for
     from detection.process import detector_options_from_settings
@@ -260,3 +282,14 @@ def _iou(a, b) -> float:
     x1, y1, x2, y2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
     inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_onnxruntime_threads_do_not_spin_unless_asked():
+    # Spinning workers take CPU from the video decoding that shares the cores.
+    quiet, spinning = create_detector("onnx", threads=2), create_detector("onnx", threads=2, spinning=True)
+    quiet.load()
+    spinning.load()
+    entry = "session.intra_op.allow_spinning"
+    assert quiet._session.get_session_options().get_session_config_entry(entry) == "0"
+    with pytest.raises(RuntimeError, match="does not have configuration"):  # onnxruntime's default: spin
+        spinning._session.get_session_options().get_session_config_entry(entry)
