@@ -180,9 +180,9 @@ def main(argv=None) -> int:
             return 1
         detector.detect([photo("bus.jpg")])  # warm up: first runs allocate
         detectors[precision] = detector
-    from django.conf import settings
+    from detection.analysis.services import analysis_input_size
 
-    size = settings.ANALYSIS_INPUT_SIZE or None
+    size = analysis_input_size("onnx", "") or None  # what `analyze` runs the bundled model at
     options = {"confidence": 0.25, "threads": args.threads, "classes": ["person", "car"], "input_size": size}
     analysis = create_detector("onnx", **options)
     analysis.load()

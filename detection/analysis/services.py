@@ -100,6 +100,15 @@ def claim_job(job_id: int) -> AnalysisJob | None:
 BUNDLED_MODEL_ANALYSIS_SIZE = 384
 
 
+def analysis_input_size(backend: str, model: str) -> int:
+    """The detector input side analysis asks for (0: the model's own): ANALYSIS_INPUT_SIZE, else
+    DETECTOR_INPUT_SIZE, else BUNDLED_MODEL_ANALYSIS_SIZE for the bundled model."""
+    size = getattr(settings, "ANALYSIS_INPUT_SIZE", 0) or getattr(settings, "DETECTOR_INPUT_SIZE", 0)
+    if not size and backend == "onnx" and not model:
+        return BUNDLED_MODEL_ANALYSIS_SIZE
+    return size
+
+
 def detector_for(
     *, classes, confidence: float, backend: str | None = None, model: str | None = None, device: str | None = None
 ):
@@ -117,10 +126,7 @@ def detector_for(
     chosen = model or getattr(settings, "DETECTOR_MODEL", "")
     if chosen:
         options["model"] = chosen
-    size = getattr(settings, "ANALYSIS_INPUT_SIZE", 0) or getattr(settings, "DETECTOR_INPUT_SIZE", 0)
-    if not size and name == "onnx" and not chosen:
-        size = BUNDLED_MODEL_ANALYSIS_SIZE
-    options.update(input_size_options(name, size))
+    options.update(input_size_options(name, analysis_input_size(name, chosen)))
     if name == "onnx":
         options["tensorrt"] = getattr(settings, "DETECTOR_TENSORRT", False)
         options["threads"] = getattr(settings, "DETECTOR_THREADS", 0)
