@@ -59,6 +59,14 @@ def env_int(
     return value
 
 
+def env_input_size(name: str) -> int:
+    """A detector input side in pixels: 0 (the model's own) or a multiple of 32 from 128 to 1280."""
+    size = env_int(name, 0, minimum=0, maximum=1280, multiple_of=32)
+    if 0 < size < 128:
+        raise ImproperlyConfigured(f"{name}={size} is below the minimum 128 (0: the model's own)")
+    return size
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     """One word of `choices` (case and surrounding spaces ignored); empty means `default`."""
     value = (env_str(name, default) or default).strip().lower()

@@ -20,6 +20,7 @@ from ainvr.envconfig import (
     env_database,
     env_directory,
     env_float,
+    env_input_size,
     env_int,
     env_list,
     env_path_prefix,
@@ -379,11 +380,8 @@ DETECTOR_PRECISION = env_choice("DETECTOR_PRECISION", "int8", ("int8", "fp32"))
 # or distant objects. Offline analysis has its own; 0 there: DETECTOR_INPUT_SIZE when that is
 # set, else 384 for the bundled CenterNet (half the cost of a call over hours of footage, a few
 # of the weakest detections lost: bench/README.md) and a chosen model's own size.
-DETECTOR_INPUT_SIZE = env_int("DETECTOR_INPUT_SIZE", 0, minimum=0, maximum=1280, multiple_of=32)
-ANALYSIS_INPUT_SIZE = env_int("ANALYSIS_INPUT_SIZE", 0, minimum=0, maximum=1280, multiple_of=32)
-for _name in ("DETECTOR_INPUT_SIZE", "ANALYSIS_INPUT_SIZE"):
-    if 0 < globals()[_name] < 128:
-        raise ImproperlyConfigured(f"{_name}={globals()[_name]} is below the minimum 128 (0: the model's own)")
+DETECTOR_INPUT_SIZE = env_input_size("DETECTOR_INPUT_SIZE")
+ANALYSIS_INPUT_SIZE = env_input_size("ANALYSIS_INPUT_SIZE")
 DETECTOR_THREADS = env_int("DETECTOR_THREADS", 0, minimum=0, maximum=256)  # 0: the runtime's default
 DETECTOR_BATCH = env_int("DETECTOR_BATCH", 4, minimum=1, maximum=64)  # frames per inference call
 DETECTOR_BATCH_MS = env_int("DETECTOR_BATCH_MS", 50, minimum=0, maximum=5000)  # wait at most this to fill one
