@@ -17,6 +17,8 @@ the source model's (checked here: same boxes within 1e-3 px on the check photos)
 same bytes come out of the same source.
 
 Run it in the dev virtualenv (the onnx package is in requirements/dev.txt, not the app's).
+This script is a maintainer's tool, not part of the app, which is why it imports onnxruntime
+(to check its output) outside detection/backends/; no web or worker process imports it.
 """
 
 from __future__ import annotations
