@@ -56,7 +56,10 @@ class Camera(models.Model):
     retention_days = models.PositiveIntegerField(
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
-        help_text="Recordings older than this are deleted. The storage caps may delete sooner.",
+        help_text=(
+            "Recordings and the objects detected in them older than this are deleted. "
+            "The storage caps may delete recordings sooner."
+        ),
     )
 
     ai_enabled = models.BooleanField("AI detection", default=True)

@@ -55,8 +55,10 @@ class Command(BaseCommand):
         except Exception:  # a bad file must not keep the cameras from recording
             log.exception("runworkers: reconciling recordings failed")
         from cameras.stages import StagePool, default_stages
+        from detection.retention import EventRetentionTask
 
-        supervisor = Supervisor(only_slugs=cameras, tasks=[RetentionTask()], stages=StagePool(default_stages()))
+        tasks = [RetentionTask(), EventRetentionTask()]
+        supervisor = Supervisor(only_slugs=cameras, tasks=tasks, stages=StagePool(default_stages()))
         supervisor.refresh()
         names = ", ".join(slot.spec.name for slot in supervisor.slots.values()) or "none"
         log.info("runworkers: host %s, cameras to supervise: %s", supervisor.host, names)
