@@ -33,7 +33,7 @@ class AnalysisJobAdmin(admin.ModelAdmin):
     list_select_related = ("camera", "requested_by")
     readonly_fields = (
         "status", "progress", "report", "annotated_video", "error", "rq_job_id",
-        "requested_by", "created_at", "started_at", "finished_at",
+        "requested_by", "created_at", "started_at", "heartbeat_at", "finished_at",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("camera", "start", "end", "classes", "confidence", "sample_fps", "annotate")}),

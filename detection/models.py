@@ -60,6 +60,9 @@ class AnalysisJob(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the process running it last saved its progress."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

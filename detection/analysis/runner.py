@@ -194,7 +194,7 @@ class AnalysisRun:
         progress = self.progress()
         # Conditional: a cancelled job keeps its status; the next step sees it.
         AnalysisJob.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
-            progress=progress.fraction, report={"progress": progress.as_dict()}
+            progress=progress.fraction, report={"progress": progress.as_dict()}, heartbeat_at=timezone.now()
         )
         if self.on_progress is not None:
             self.on_progress(progress)

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from detection.analysis.footage import SegmentFile
@@ -84,11 +86,52 @@ def fail_unfinished_job(job_id: int, reason: str) -> bool:
     return updated == 1
 
 
+# A running job saves its progress every second; one silent this long has lost its process
+# (killed, its machine gone). Generous: loading a model happens between two saves.
+STALLED_AFTER = timedelta(minutes=10)
+STALLED = "The process running this analysis stopped reporting progress (killed or crashed): start it again."
+
+
+def fail_stalled_jobs(*, now: datetime, stalled_after: timedelta = STALLED_AFTER) -> int:
+    """Mark running jobs whose process has been silent for `stalled_after` as failed, at
+    once instead of when RQ finds them abandoned after the queue's timeout (hours), or never
+    for `manage.py analyze` killed in a terminal. Returns how many."""
+    stalled = AnalysisJob.objects.filter(status=JobStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=now - stalled_after) | Q(heartbeat_at__isnull=True, started_at__lt=now - stalled_after)
+    )
+    count = stalled.update(status=JobStatus.FAILED, error=STALLED, finished_at=now)
+    if count:
+        log.warning("analysis: %d job(s) marked failed: no progress for %s", count, stalled_after)
+    return count
+
+
+class StalledJobsTask:
+    """Runs `fail_stalled_jobs()` every `interval_s` seconds from the worker supervisor."""
+
+    def __init__(self, *, interval_s: float = 60, clock: Callable[[], float] = time.monotonic, now=timezone.now):
+        self.interval_s = interval_s
+        self.clock = clock
+        self.now = now
+        self._due_at: float | None = None
+
+    def step(self) -> bool:
+        t = self.clock()
+        if self._due_at is not None and t < self._due_at:
+            return False
+        self._due_at = t + self.interval_s
+        try:
+            fail_stalled_jobs(now=self.now())
+        except Exception:
+            log.exception("analysis: checking for stalled jobs failed; next attempt in %s s", self.interval_s)
+        return True
+
+
 def claim_job(job_id: int) -> AnalysisJob | None:
     """Queued -> running, with a conditional UPDATE: None when someone else has it or it
     was cancelled before it started."""
+    now = timezone.now()
     updated = AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), progress=0.0, error=""
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, progress=0.0, error=""
     )
     if updated != 1:
         return None

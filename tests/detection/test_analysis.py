@@ -116,6 +116,7 @@ def test_progress_is_saved_as_it_goes_and_a_cancel_stops_it_between_frames(camer
         camera=camera, start=T0, end=T0 + timedelta(seconds=8), classes=["person", "car"], confidence=0.5,
         sample_fps=5, annotate=True,
     )  # fmt: skip
+    claimed_heartbeat = job.heartbeat_at
     seen = []
     run = AnalysisRun(
         job,
@@ -131,6 +132,8 @@ def test_progress_is_saved_as_it_goes_and_a_cancel_stops_it_between_frames(camer
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING
     assert job.progress == 0.5 and job.report["progress"]["frames"] == 20
+    # Each save says the process is alive (fail_stalled_jobs reads it).
+    assert claimed_heartbeat is not None and job.heartbeat_at > claimed_heartbeat
     assert [p.frames for p in seen] == list(range(2, 22, 2))
 
     cancel_analysis_job(job)

@@ -55,9 +55,10 @@ class Command(BaseCommand):
         except Exception:  # a bad file must not keep the cameras from recording
             log.exception("runworkers: reconciling recordings failed")
         from cameras.stages import StagePool, default_stages
+        from detection.analysis.services import StalledJobsTask
         from detection.retention import EventRetentionTask
 
-        tasks = [RetentionTask(), EventRetentionTask()]
+        tasks = [RetentionTask(), EventRetentionTask(), StalledJobsTask()]
         supervisor = Supervisor(only_slugs=cameras, tasks=tasks, stages=StagePool(default_stages()))
         supervisor.refresh()
         names = ", ".join(slot.spec.name for slot in supervisor.slots.values()) or "none"
