@@ -18,9 +18,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from ainvr.periodic import PeriodicTask
 from cameras.models import Camera
 from detection.models import ObjectEvent, Source
 
@@ -63,9 +64,12 @@ def delete_snapshot_file(sender, instance: ObjectEvent, **kwargs) -> None:
     transaction.on_commit(delete)
 
 
-class EventRetentionTask:
-    """Runs `delete_expired_events()` every `interval_s` seconds; the worker supervisor calls
-    `step()` in its loop. The first step runs it at once."""
+class EventRetentionTask(PeriodicTask):
+    """Runs `delete_expired_events()` every `interval_s` seconds from the worker supervisor;
+    the first step runs it at once."""
+
+    logger = log
+    failure_message = "retention: deleting expired detected objects failed"
 
     def __init__(
         self,
@@ -74,22 +78,9 @@ class EventRetentionTask:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = timezone.now,
     ):
-        self.interval_s = interval_s
-        self.clock = clock
+        super().__init__(interval_s=interval_s, clock=clock)
         self.now = now
         self.last_deleted: int | None = None
-        self._due_at: float | None = None
 
-    def step(self) -> bool:
-        """Delete what expired if it is due; True when it ran (a failure is retried next interval)."""
-        t = self.clock()
-        if self._due_at is not None and t < self._due_at:
-            return False
-        self._due_at = t + self.interval_s
-        if not connection.in_atomic_block:
-            close_old_connections()  # a long-lived process: the database may have dropped us
-        try:
-            self.last_deleted = delete_expired_events(now=self.now())
-        except Exception:
-            log.exception("retention: deleting expired detected objects failed; next attempt in %s s", self.interval_s)
-        return True
+    def run(self) -> None:
+        self.last_deleted = delete_expired_events(now=self.now())

@@ -31,10 +31,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from ainvr.periodic import PeriodicTask
 from cameras.models import Camera
 from recordings.models import Segment, StorageSettings
 
@@ -279,9 +279,12 @@ def free_space_now(
     return report
 
 
-class RetentionTask:
+class RetentionTask(PeriodicTask):
     """Runs `apply_retention()` every `interval_s` seconds; the worker supervisor calls
     `step()` in its loop. The first step runs it at once."""
+
+    logger = log
+    failure_message = "retention: run failed"
 
     def __init__(
         self,
@@ -291,24 +294,10 @@ class RetentionTask:
         now: Callable[[], datetime] = timezone.now,
         disk_usage: DiskUsage = shutil.disk_usage,
     ):
-        self.interval_s = interval_s
-        self.clock = clock
+        super().__init__(interval_s=interval_s, clock=clock)
         self.now = now
         self.disk_usage = disk_usage
         self.last_report: RetentionReport | None = None
-        self._due_at: float | None = None
 
-    def step(self) -> bool:
-        """Apply retention if it is due; True when it ran (even if it failed: it is retried next interval)."""
-        t = self.clock()
-        if self._due_at is not None and t < self._due_at:
-            return False
-        self._due_at = t + self.interval_s
-        if not connection.in_atomic_block:
-            # A long-lived process: the database may have dropped our connection since the last run.
-            close_old_connections()
-        try:
-            self.last_report = apply_retention(now=self.now(), disk_usage=self.disk_usage)
-        except Exception:
-            log.exception("retention: run failed; next attempt in %s s", self.interval_s)
-        return True
+    def run(self) -> None:
+        self.last_report = apply_retention(now=self.now(), disk_usage=self.disk_usage)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ainvr.periodic import PeriodicTask
 from detection.analysis.footage import SegmentFile
 from detection.analysis.runner import AnalysisRun, Progress
 from detection.models import AnalysisJob, JobStatus
@@ -105,25 +106,18 @@ def fail_stalled_jobs(*, now: datetime, stalled_after: timedelta = STALLED_AFTER
     return count
 
 
-class StalledJobsTask:
+class StalledJobsTask(PeriodicTask):
     """Runs `fail_stalled_jobs()` every `interval_s` seconds from the worker supervisor."""
 
-    def __init__(self, *, interval_s: float = 60, clock: Callable[[], float] = time.monotonic, now=timezone.now):
-        self.interval_s = interval_s
-        self.clock = clock
-        self.now = now
-        self._due_at: float | None = None
+    logger = log
+    failure_message = "analysis: checking for stalled jobs failed"
 
-    def step(self) -> bool:
-        t = self.clock()
-        if self._due_at is not None and t < self._due_at:
-            return False
-        self._due_at = t + self.interval_s
-        try:
-            fail_stalled_jobs(now=self.now())
-        except Exception:
-            log.exception("analysis: checking for stalled jobs failed; next attempt in %s s", self.interval_s)
-        return True
+    def __init__(self, *, interval_s: float = 60, clock: Callable[[], float] = time.monotonic, now=timezone.now):
+        super().__init__(interval_s=interval_s, clock=clock)
+        self.now = now
+
+    def run(self) -> None:
+        fail_stalled_jobs(now=self.now())
 
 
 def claim_job(job_id: int) -> AnalysisJob | None:
