@@ -4,6 +4,7 @@ beside them, for processes with or without Django settings (cameras.live has the
 from __future__ import annotations
 
 import logging
+import select
 import time
 
 log = logging.getLogger("ainvr.live")
@@ -31,17 +32,28 @@ def redis_db(client) -> int:
     return int(client.connection_pool.connection_kwargs.get("db") or 0)
 
 
-def _socket_poller(pubsub):
-    """A select.poll on the socket of `pubsub`'s connection, or None when redis-py keeps it
-    where we cannot see it (then every call reads through get_message())."""
-    import select
+class _SocketWatch:
+    """Whether anything can have arrived for a redis-py PubSub, answered by one poll() of its
+    connection's socket. The socket is looked up on every call: redis-py reconnects by itself
+    (a new socket, maybe under another descriptor number)."""
 
-    sock = getattr(getattr(pubsub, "connection", None), "_sock", None)
-    if sock is None or not hasattr(select, "poll"):
-        return None
-    poller = select.poll()
-    poller.register(sock.fileno(), select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
-    return poller
+    EVENTS = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+
+    def __init__(self, pubsub):
+        self.pubsub = pubsub
+        self._sock = None
+        self._poller = None
+
+    def quiet(self) -> bool:
+        """True when nothing arrived; False when something did, or when the socket cannot be
+        seen (then the caller reads through redis-py, as it would without this)."""
+        sock = getattr(getattr(self.pubsub, "connection", None), "_sock", None)
+        if sock is None:
+            return False
+        if sock is not self._sock:
+            self._sock, self._poller = sock, select.poll()
+            self._poller.register(sock, self.EVENTS)
+        return not self._poller.poll(0)
 
 
 class RedisLiveChannel:
@@ -65,7 +77,7 @@ class RedisLiveChannel:
         self._layer = None
         self._loop = None
         self._pubsub = None
-        self._poller = None  # select.poll on the subscription's socket
+        self._watch: _SocketWatch | None = None  # the subscription's socket
         self._subscribe_at = 0.0
 
     def _client(self):
@@ -92,14 +104,14 @@ class RedisLiveChannel:
                 # join still in redis-py's buffer, where the socket poll cannot see it.
                 self._pubsub = self._client().pubsub(ignore_subscribe_messages=False)
                 self._pubsub.subscribe(join_channel(slug, redis_db(self._client())))
-                self._poller = _socket_poller(self._pubsub)
+                self._watch = _SocketWatch(self._pubsub)
             except Exception:
                 log.debug("%s: cannot subscribe to viewers joining", slug, exc_info=True)
                 self._drop_pubsub()
             return []
         names = []
         try:
-            if self._poller is not None and not self._poller.poll(0):
+            if self._watch is not None and self._watch.quiet():
                 # Nothing arrived (and redis-py's buffer is empty: the loop below drains
                 # it). One poll() instead of get_message(), which toggles the socket's
                 # timeout and raises and catches an exception when there is nothing: that
@@ -144,7 +156,7 @@ class RedisLiveChannel:
             self._redis = None
 
     def _drop_pubsub(self) -> None:
-        pubsub, self._pubsub, self._poller = self._pubsub, None, None
+        pubsub, self._pubsub, self._watch = self._pubsub, None, None
         if pubsub is not None:
             try:
                 pubsub.close()

@@ -5,9 +5,11 @@ connection per message cost ~10x more, and 8 cameras at 15 fragments a second fe
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 import uuid
+from types import SimpleNamespace
 
 import redis
 from channels_redis.core import RedisChannelLayer
@@ -143,7 +145,7 @@ def test_with_nothing_arriving_the_relay_does_not_read_through_redis_py(monkeypa
     try:
         channel.joined("hall")
         wait_for(lambda: publisher.pubsub_numsub(join_channel("hall", DB))[0][1] == 1, 10, "the relay subscribed")
-        wait_for(lambda: channel.joined("hall") == [] and not channel._poller.poll(0), 5, "the confirmation read")
+        wait_for(lambda: channel.joined("hall") == [] and channel._watch.quiet(), 5, "the confirmation read")
         reads = []
         real_get_message = channel._pubsub.get_message
         monkeypatch.setattr(channel._pubsub, "get_message", lambda **kw: reads.append(kw) or real_get_message(**kw))
@@ -156,6 +158,31 @@ def test_with_nothing_arriving_the_relay_does_not_read_through_redis_py(monkeypa
         assert reads  # it read when something came
     finally:
         channel.close()
+
+
+def test_the_socket_watch_follows_the_socket_redis_py_reconnected_on():
+    """redis-py may reconnect a PubSub by itself: the watch must look at the new socket."""
+    from cameras.live_channel import _SocketWatch
+
+    first, first_peer = socket.socketpair()
+    second, second_peer = socket.socketpair()
+    pubsub = SimpleNamespace(connection=SimpleNamespace(_sock=first))
+    watch = _SocketWatch(pubsub)
+    try:
+        assert watch.quiet()
+        first_peer.send(b"+message")
+        assert not watch.quiet()
+
+        pubsub.connection._sock = second  # reconnected: the old socket's data is not ours any more
+        assert watch.quiet()
+        second_peer.send(b"+message")
+        assert not watch.quiet()
+
+        pubsub.connection = None  # between connections: unsure, so the caller reads
+        assert not watch.quiet()
+    finally:
+        for s in (first, first_peer, second, second_peer):
+            s.close()
 
 
 def test_a_lost_join_subscription_is_taken_up_again():
