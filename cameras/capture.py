@@ -12,37 +12,17 @@ the stream, not a Django installation (measured in bench/ingest).
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from cameras.reconnect import Backoff, ReconnectPolicy, probe_address, tcp_probe
 from cameras.specs import CameraSpec, CameraStates
 from cameras.streams import local_path
 from recordings.segments import ClosedSegment, RecordingWriteError, SegmentWriter
 
 log = logging.getLogger("ainvr.capture")
-
-
-@dataclass
-class Backoff:
-    """Capped exponential backoff with jitter, so a site's cameras do not reconnect in step."""
-
-    initial: float = 0.5
-    cap: float = 30.0
-    factor: float = 2.0
-    jitter: float = 0.25
-    rng: Callable[[], float] = field(default=random.random)
-    _next: float = 0.0
-
-    def next_delay(self) -> float:
-        self._next = self.initial if self._next == 0 else min(self.cap, self._next * self.factor)
-        return self._next * (1 + self.jitter * (2 * self.rng() - 1))
-
-    def reset(self) -> None:
-        self._next = 0.0
 
 
 def utc_now() -> datetime:
@@ -169,6 +149,7 @@ class CaptureWorker:
         live=None,
         sampler=None,
         on_reconnected: Callable[[], None] | None = None,
+        probe: Callable[[tuple[str, int]], bool] = tcp_probe,
     ):
         self.spec = spec
         self.on_reconnected = on_reconnected  # metrics: the stream was opened again
@@ -191,9 +172,12 @@ class CaptureWorker:
         self._container = None
         self._packets = None
         self._video = None
-        self._retry_at = 0.0
-        self._pace = None  # (monotonic at first packet, first dts) for file sources
+        self.open_attempts = 0  # full opens of the stream (what a camera feels)
         self._file_source = is_file_source(spec.main_url)  # asked for every packet
+        address = None if self._file_source else probe_address(spec.main_url)
+        self.reconnect = ReconnectPolicy(address, backoff=self.backoff, probe=probe)
+        self._down_since: float | None = None  # monotonic time the current outage began
+        self._pace = None  # (monotonic at first packet, first dts) for file sources
         self._opened_before = False
 
     # --- the loop -----------------------------------------------------------------
@@ -211,10 +195,11 @@ class CaptureWorker:
     # --- internals ----------------------------------------------------------------
     def _connect(self) -> bool:
         now = self.monotonic()
-        if now < self._retry_at:
-            self.sleep(min(0.2, self._retry_at - now))
+        if not self.reconnect.ready(now):
+            self.sleep(min(0.2, self.reconnect.wait(self.monotonic())))
             return False
         url = self.spec.main_url
+        self.open_attempts += 1
         try:
             container = self.open_source(url, open_timeout=self.open_timeout, read_timeout=self.read_timeout)
         except Exception as e:
@@ -261,7 +246,6 @@ class CaptureWorker:
             if self._file_source:
                 # The demo clip: play it again, as a new connection.
                 self._disconnect(reason="", report=False)
-                self._retry_at = 0.0
                 return True
             self._disconnect(reason="The camera ended the stream (disconnected).")
             return False
@@ -273,7 +257,8 @@ class CaptureWorker:
         if self._file_source:
             self._keep_pace(packet)
         if packet.stream.type == "video":
-            self.backoff.reset()
+            if self._down_since is not None:
+                self._back()
             self.status.frame()
         if self.live is not None:
             self.live.write(packet)  # before the recorder, which moves the packet to its file
@@ -318,11 +303,21 @@ class CaptureWorker:
         self.status.error(str(error))
 
     def _failed(self, reason: str) -> None:
-        delay = self.backoff.next_delay()
-        self._retry_at = self.monotonic() + delay
+        now = self.monotonic()
+        delay = self.reconnect.failed(now)
         self.reconnects += 1
         self.status.offline(reason)
-        log.warning("%s: %s (retrying in %.1f s)", self.spec.slug, reason, delay)
+        if self._down_since is None:  # once per outage: a camera away for an hour is one line, not 3,600
+            self._down_since = now
+            log.warning("%s: %s (trying again until it is back)", self.spec.slug, reason)
+        else:
+            log.debug("%s: %s (next open in %.1f s at the earliest)", self.spec.slug, reason, delay)
+
+    def _back(self) -> None:
+        """Video flows again after an outage."""
+        log.info("%s: back after %.1f s", self.spec.slug, self.monotonic() - self._down_since)
+        self._down_since = None
+        self.reconnect.connected()
 
     def _disconnect(self, *, reason: str, report: bool = True) -> None:
         if self.live is not None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+
+from cameras.reconnect import ReconnectPolicy, probe_address
 
 log = logging.getLogger("ainvr.frames")
 
@@ -176,10 +179,15 @@ class DetectStreamReader:
             self._thread.join(self.read_timeout + 2)
 
     def _run(self) -> None:
-        from cameras.capture import Backoff
-
-        backoff = Backoff()
+        # The same policy as the main stream's (cameras.reconnect): knock cheaply while the
+        # camera is away, open as soon as it answers.
+        policy = ReconnectPolicy(probe_address(self.url))
+        down = False
         while not self._stop.is_set():
+            now = time.monotonic()
+            if not policy.ready(now):
+                self._stop.wait(max(0.05, min(0.2, policy.wait(now))))
+                continue
             try:
                 with self.open_source(self.url, read_timeout=self.read_timeout) as container:
                     video = container.streams.video[0]
@@ -187,8 +195,12 @@ class DetectStreamReader:
                     for packet in container.demux(video):
                         if self._stop.is_set():
                             return
-                        backoff.reset()
+                        if down:
+                            down = False
+                            policy.connected()
                         self.sampler.feed(packet)
             except Exception as e:
-                log.warning("detect stream %s: %s", self.url.split("@")[-1], e)
-            self._stop.wait(backoff.next_delay())
+                if not down:  # once per outage
+                    log.warning("detect stream %s: %s", self.url.split("@")[-1], e)
+            down = True
+            policy.failed(time.monotonic())

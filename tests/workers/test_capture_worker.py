@@ -33,8 +33,10 @@ def spec_for(url, **overrides):
     return CameraSpec(**values)
 
 
-def worker_for(url, root, clock, *, statuses, segments, open_source=None, **spec):
+def worker_for(url, root, clock, *, statuses, segments, open_source=None, probe=None, **spec):
     kwargs = {} if open_source is None else {"open_source": open_source}
+    if probe is not None:
+        kwargs["probe"] = probe
     return CaptureWorker(
         spec_for(url, **spec),
         recordings_root=root,
@@ -84,14 +86,48 @@ def test_a_camera_that_refuses_is_offline_and_retried_with_backoff(tmp_path):
         attempts.append(clock.t)
         raise ConnectionRefusedError(111, "Connection refused")
 
+    # The camera's port answers (the probe says so) but its stream will not open.
     worker = worker_for(
-        "rtsp://127.0.0.1:9/x", tmp_path, clock, statuses=statuses, segments=segments, open_source=refuse
+        "rtsp://127.0.0.1:9/x",
+        tmp_path,
+        clock,
+        statuses=statuses,
+        segments=segments,
+        open_source=refuse,
+        probe=lambda address: True,
     )
     run_until(worker, clock, 10.0)
 
     assert statuses and set(statuses) == {"offline"}
     gaps = [round(b - a, 1) for a, b in zip(attempts, attempts[1:], strict=False)]
     assert gaps[:3] == [1.0, 2.0, 4.0]  # capped exponential backoff (jitter off here)
+
+
+def test_a_camera_whose_port_is_closed_is_knocked_on_and_opened_only_now_and_then(tmp_path):
+    clock, statuses, segments, attempts, knocks = FakeTime(), [], [], [], []
+
+    def refuse(url, **timeouts):
+        attempts.append(clock.t)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    def closed_port(address):
+        knocks.append(address)
+        return False
+
+    worker = worker_for(
+        "rtsp://127.0.0.1:9/x",
+        tmp_path,
+        clock,
+        statuses=statuses,
+        segments=segments,
+        open_source=refuse,
+        probe=closed_port,
+    )
+    run_until(worker, clock, 120.0)
+
+    assert len(attempts) <= 5  # two minutes away: the first try and a blind open every 30 s
+    assert worker.open_attempts == len(attempts)
+    assert set(knocks) == {("127.0.0.1", 9)} and len(knocks) >= 100  # a cheap connect a second
 
 
 def test_a_stream_that_comes_back_is_recorded_again(clip, tmp_path):
