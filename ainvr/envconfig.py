@@ -178,3 +178,25 @@ def env_database(name: str, default_url: str) -> dict:
         # Only for the test runner: a file (SQLite) that worker processes started by tests can open too.
         database["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
     return database
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Fernet keys, comma-separated (the first encrypts, every one decrypts), or [] when
+    unset. A key is 32 random bytes in URL-safe base64 (44 characters). The error never
+    quotes the value: it is a secret."""
+    import base64
+    import binascii
+
+    raw = env_str(name)
+    keys = [key.strip() for key in (raw or "").replace("\n", ",").split(",") if key.strip()]
+    for position, key in enumerate(keys, 1):
+        try:
+            valid = len(key) == 44 and len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (ValueError, binascii.Error):
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{name}: key {position} is not a Fernet key (44 URL-safe base64 characters); make one with "
+                'python3 -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
+            )
+    return keys

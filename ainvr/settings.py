@@ -19,6 +19,7 @@ from ainvr.envconfig import (
     env_choice,
     env_database,
     env_directory,
+    env_fernet_keys,
     env_float,
     env_input_size,
     env_int,
@@ -82,6 +83,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Camera credentials are encrypted at rest (cameras.secrets) with these Fernet keys, the first
+# encrypting, every one decrypting (rotation). Unset: one key kept in STATE_DIR/secrets.key, made
+# on first use; several worker hosts must then share it, or set SECRETS_KEY on each.
+SECRETS_KEYS = env_fernet_keys("SECRETS_KEY")
+SECRETS_KEY_PATH = STATE_DIR / "secrets.key"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = [
     url_scheme_check("CSRF_TRUSTED_ORIGINS", origin, {"http", "https"})

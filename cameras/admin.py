@@ -5,8 +5,9 @@ from django.utils.html import format_html
 
 from cameras.forms import CameraAdminForm
 from cameras.models import Camera, DashboardLayout, DashboardSlot
-from cameras.probe import probe_stream
-from cameras.selectors import stream_url_for_worker
+from cameras.probe import ProbeResult, probe_stream
+from cameras.secrets import MISMATCH, CredentialsUnreadable
+from cameras.selectors import credentials_readable, stream_url_for_worker
 from cameras.services import save_camera
 
 
@@ -41,7 +42,19 @@ class CameraAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "enabled")}),
         ("Streams", {"fields": ("stream_url", "detect_url")}),
-        ("Credentials", {"fields": ("credentials_state", "new_username", "new_password", "clear_credentials")}),
+        (
+            "Credentials",
+            {
+                "fields": (
+                    "credentials_state",
+                    "new_username",
+                    "new_password",
+                    "clear_credentials",
+                    "username_key",
+                    "password_key",
+                )  # fmt: skip
+            },
+        ),
         ("Recording", {"fields": ("recording_enabled", "segment_seconds", "retention_days")}),
         ("AI", {"fields": ("ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating")}),
         ("Attendance", {"fields": ("attendance_enabled",)}),
@@ -56,7 +69,11 @@ class CameraAdmin(admin.ModelAdmin):
 
     @admin.display(description="credentials")
     def credentials_state(self, obj):
-        return "Set (hidden)" if obj.pk and obj.has_credentials else "None"
+        if not (obj.pk and obj.has_credentials):
+            return "None"
+        if not credentials_readable(obj):
+            return f"Set, but {MISMATCH}: provide the key they were encrypted with, or type them again."
+        return "Set (hidden)"
 
     @admin.display(description="state", ordering="status__state")
     def state_badge(self, obj):
@@ -101,12 +118,17 @@ class CameraAdmin(admin.ModelAdmin):
         streams = [(camera, which) for camera, which in streams if which == "main" or camera.detect_url]
         # All at once: ten dead cameras cost one timeout, not ten. Probing is I/O-bound.
         with ThreadPoolExecutor(max_workers=min(8, len(streams) or 1)) as pool:
-            results = pool.map(
-                lambda item: probe_stream(stream_url_for_worker(*item), timeout_s=self.probe_timeout_s), streams
-            )
+            results = pool.map(lambda item: self._probe(*item), streams)
             for (camera, which), result in zip(streams, results, strict=True):
                 level = messages.SUCCESS if result.ok else messages.ERROR
                 self.message_user(request, f"{camera.name} ({which} stream): {result.describe()}", level=level)
+
+    def _probe(self, camera, which: str) -> ProbeResult:
+        try:
+            url = stream_url_for_worker(camera, which)
+        except CredentialsUnreadable as e:
+            return ProbeResult(ok=False, error=f"{e} (provide the key they were encrypted with, or type them again).")
+        return probe_stream(url, timeout_s=self.probe_timeout_s)
 
 
 class DashboardSlotInline(admin.TabularInline):

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from cameras.reconnect import ReconnectPolicy, probe_address
+from cameras.streams import redact
 
 log = logging.getLogger("ainvr.frames")
 
@@ -201,6 +202,6 @@ class DetectStreamReader:
                         self.sampler.feed(packet)
             except Exception as e:
                 if not down:  # once per outage
-                    log.warning("detect stream %s: %s", self.url.split("@")[-1], e)
+                    log.warning("detect stream %s: %s", redact(self.url), redact(str(e)))
             down = True
             policy.failed(time.monotonic())

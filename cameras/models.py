@@ -3,7 +3,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 
-from cameras.streams import validate_stream_url
+from cameras import secrets
+from cameras.streams import validate_query_key, validate_stream_url
 from detection.labels import DEFAULT_CLASSES, validate_labels
 
 
@@ -45,8 +46,25 @@ class Camera(models.Model):
         validators=[validate_stream_url],
         help_text="A low-resolution sub-stream for detection; the main stream is used when empty.",
     )
-    username = models.CharField(max_length=128, blank=True)
-    password = models.CharField(max_length=256, blank=True)
+    # Encrypted at rest (cameras.secrets): the columns hold Fernet tokens, never the plain
+    # values; `username` and `password` below read and write them.
+    encrypted_username = models.TextField(blank=True, db_column="username")
+    encrypted_password = models.TextField(blank=True, db_column="password")
+    username_key = models.CharField(
+        "username query key",
+        max_length=32,
+        blank=True,
+        validators=[validate_query_key],
+        help_text="Empty: the URL is opened as rtsp://user:password@host/... Else the query key the camera "
+        "reads the username from (e.g. user for ?user=...); set by itself when such a URL is saved.",
+    )
+    password_key = models.CharField(
+        "password query key",
+        max_length=32,
+        blank=True,
+        validators=[validate_query_key],
+        help_text="Likewise for the password (e.g. password or pwd).",
+    )
     enabled = models.BooleanField(default=True, db_index=True)
 
     recording_enabled = models.BooleanField("record", default=True)
@@ -88,7 +106,25 @@ class Camera(models.Model):
 
     @property
     def has_credentials(self) -> bool:
-        return bool(self.username or self.password)
+        return bool(self.encrypted_username or self.encrypted_password)
+
+    # Plain credentials, decrypted on each read (raises cameras.secrets.CredentialsUnreadable
+    # when the key does not match) and encrypted on each write. Server-side only.
+    @property
+    def username(self) -> str:
+        return secrets.decrypt(self.encrypted_username)
+
+    @username.setter
+    def username(self, value: str) -> None:
+        self.encrypted_username = secrets.encrypt(value or "")
+
+    @property
+    def password(self) -> str:
+        return secrets.decrypt(self.encrypted_password)
+
+    @password.setter
+    def password(self, value: str) -> None:
+        self.encrypted_password = secrets.encrypt(value or "")
 
     @property
     def current_status(self) -> "CameraStatus":

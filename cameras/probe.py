@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from cameras.streams import local_path
+from cameras.streams import local_path, redact
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def explain(exc: BaseException, url: str, timeout_s: float, *, timed_out: bool =
 
     where = _where(url)
     # FFmpeg's messages quote the URL it was given, credentials included: cut them out.
-    text = re.sub(r"//[^/@\s]*@", "//", str(exc))
+    text = redact(str(exc))
     if isinstance(exc, ConnectionRefusedError) or getattr(exc, "errno", None) == errno.ECONNREFUSED:
         return f"Connection refused by {where}: nothing listens there (check the address and port)."
     if (

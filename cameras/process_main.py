@@ -113,6 +113,9 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
     from ops import metrics
 
     sender = ReportSender(reports)
+    if spec.credentials_error:
+        _wait_unopened(spec, stop, reports, sender)
+        return
     live = None
     if config.redis_url and config.channel_layer:  # live video crosses processes only through Redis
         from cameras.live import LiveRelay
@@ -149,4 +152,21 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
         if detect_reader is not None:
             detect_reader.stop()
         worker.stop()  # finishes the segment being written and reports it
+        reports.close()
+
+
+def _wait_unopened(spec, stop, reports, sender) -> None:
+    """A camera whose credentials cannot be decrypted: opening it without them would only
+    be refused, and exiting would make the supervisor restart us in a loop. Say why once
+    and wait to be stopped (a key or password put right gives a new spec, so a restart)."""
+    from cameras.specs import CameraStates
+
+    logging.getLogger("ainvr.workers").error("%s: %s", spec.slug, spec.credentials_error)
+    sender.status(spec.id, CameraStates.ERROR, {"last_error": spec.credentials_error})
+    parent = os.getppid()
+    should_stop = StopCheck(every_s=0.5)
+    try:
+        while not should_stop(stop, parent, sender):
+            stop.wait(0.5)
+    finally:
         reports.close()

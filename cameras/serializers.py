@@ -35,16 +35,20 @@ class CameraDocumentedSerializer(CameraSerializer):
     stream_url = serializers.CharField(required=False, help_text="Admins only.")
     detect_url = serializers.CharField(required=False, help_text="Admins only.")
     has_credentials = serializers.BooleanField(required=False, help_text="Admins only.")
+    username_key = serializers.CharField(required=False, help_text="Admins only.")
+    password_key = serializers.CharField(required=False, help_text="Admins only.")
 
     class Meta(CameraSerializer.Meta):
-        fields = (*PUBLIC_FIELDS, "stream_url", "detect_url", "has_credentials")
+        fields = (*PUBLIC_FIELDS, "stream_url", "detect_url", "has_credentials", "username_key", "password_key")
         read_only_fields = PUBLIC_FIELDS
 
 
 class CameraAdminSerializer(serializers.ModelSerializer):
     """What admins read and write. `username` and `password` are write-only: omit them to
-    keep the stored values, send "" to clear them. Credentials typed into a URL are moved
-    out of it into these fields."""
+    keep the stored values, send "" to clear them. Credentials typed into a URL, as
+    user:pass@ or as query keys (?user=..&password=..), are moved out of it into these
+    fields (stored encrypted); `username_key`/`password_key` name the query keys the camera
+    takes them in ("" for user:pass@)."""
 
     status = CameraStatusSerializer(source="current_status", read_only=True)
     username = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=128)
@@ -55,7 +59,10 @@ class CameraAdminSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Camera
-        fields = (*PUBLIC_FIELDS, "stream_url", "detect_url", "username", "password", "has_credentials")
+        fields = (
+            *PUBLIC_FIELDS, "stream_url", "detect_url", "username", "password", "has_credentials", "username_key",
+            "password_key",
+        )  # fmt: skip
         read_only_fields = ("id", "status", "has_credentials")
 
     def _save(self, camera, validated_data):

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ainvr.realtime import broadcast_on_commit, camera_group
 from cameras.models import Camera, CameraState, CameraStatus
-from cameras.streams import split_credentials
+from cameras.streams import extract_credentials
 
 UNCHANGED = object()
 STATUS_FIELDS = {"last_frame_at", "fps", "width", "height", "codec", "last_error"}
@@ -17,17 +17,20 @@ STATUS_FIELDS = {"last_frame_at", "fps", "width", "height", "codec", "last_error
 def save_camera(camera: Camera, *, username=UNCHANGED, password=UNCHANGED) -> Camera:
     """Validate and save a camera.
 
-    Credentials typed into a URL (rtsp://user:pass@host/...) are taken out of it and kept
-    in their own write-only fields. `username`/`password` left UNCHANGED keep the stored
-    values; an empty string clears them.
+    Credentials typed into a URL (rtsp://user:pass@host/..., or ?user=..&password=..) are
+    taken out of it and kept, encrypted, in their own write-only fields; the query keys they
+    came in are kept so the workers put them back the same way. `username`/`password` left
+    UNCHANGED keep the stored values; an empty string clears them.
     """
     from_url = {}
     for field in ("stream_url", "detect_url"):
-        clean, url_user, url_password = split_credentials(getattr(camera, field))
-        setattr(camera, field, clean)
-        if url_user or url_password:
-            from_url.setdefault("username", url_user)
-            from_url.setdefault("password", url_password)
+        split = extract_credentials(getattr(camera, field))
+        setattr(camera, field, split.url)
+        if split.username or split.password:
+            if not from_url:  # the first URL holding credentials says how the camera takes them
+                camera.username_key, camera.password_key = split.username_key, split.password_key
+            from_url.setdefault("username", split.username)
+            from_url.setdefault("password", split.password)
     if username is UNCHANGED and "username" in from_url:
         username = from_url["username"]
     if password is UNCHANGED and "password" in from_url:

@@ -6,7 +6,7 @@ Plain, frozen values with no Django import at module level: a process started wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class CameraStates:
@@ -20,30 +20,41 @@ class CameraStates:
 @dataclass(frozen=True)
 class CameraSpec:
     """What a capture process needs to know of its camera: plain values, credentials
-    included (this never leaves the worker host)."""
+    included (decrypted here, in memory; this never leaves the worker host, and its repr
+    leaves the URLs out). `credentials_error` says why the camera cannot be opened when its
+    stored credentials cannot be decrypted."""
 
     id: int
     slug: str
     name: str
-    main_url: str
-    detect_url: str
+    main_url: str = field(repr=False)
+    detect_url: str = field(repr=False)
     record: bool
     segment_seconds: int
     ai_enabled: bool = False
     detect_fps: float = 5.0
     motion_gating: bool = True
     attendance_enabled: bool = False
+    credentials_error: str = ""
 
     @classmethod
     def from_camera(cls, camera) -> CameraSpec:
+        from cameras.secrets import CredentialsUnreadable
         from cameras.selectors import stream_url_for_worker
 
+        try:
+            main_url, detect_url = stream_url_for_worker(camera, "main"), stream_url_for_worker(camera, "detect")
+            error = ""
+        except CredentialsUnreadable as e:
+            # Not a crash loop: the capture process reports this and opens nothing.
+            main_url, detect_url, error = camera.stream_url, camera.detect_url or camera.stream_url, str(e)
         return cls(
             id=camera.pk,
             slug=camera.slug,
             name=camera.name,
-            main_url=stream_url_for_worker(camera, "main"),
-            detect_url=stream_url_for_worker(camera, "detect"),
+            main_url=main_url,
+            detect_url=detect_url,
+            credentials_error=error,
             record=camera.recording_enabled,
             segment_seconds=camera.segment_seconds,
             ai_enabled=camera.ai_enabled,

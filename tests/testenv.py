@@ -106,6 +106,8 @@ def _configure() -> None:
     os.environ.setdefault("DATA_DIR", str(workdir / "data"))
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("SECRET_KEY", "tests-" + "x7Qp9vL2mN4bR8tY1wE5uI3oA6sD0fG" * 2)
+    # Camera credentials' key, shared with the worker processes tests start (their own DATA_DIR).
+    os.environ.setdefault("SECRETS_KEY", "dGVzdHMtb25seS1zZWNyZXRzLWtleS0zMi1ieXRlcyE=")
     os.environ.setdefault("TIME_ZONE", "Europe/Paris")  # not UTC, so day boundaries are exercised
     os.environ.setdefault("EMAIL_URL", "consolemail://")
     os.environ.pop("ENV_FILE", None)
