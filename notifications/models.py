@@ -22,6 +22,26 @@ class AttendanceTrigger(models.TextChoices):
     EMPLOYEE_ARRIVED = "arrived", "Employee arrived"
 
 
+# Attendance names people: its notifications reach admins only, whatever the channel says.
+ADMIN_ONLY_EVENTS = frozenset(AttendanceTrigger.values)
+
+
+class HealthTrigger(models.TextChoices):
+    """Trouble with the system itself, found by notifications.health (runworkers)."""
+
+    CAMERA_OFFLINE = "camera_offline", "Camera offline"
+    STORAGE_LOW = "storage_low", "Storage running out"
+    STAGE_DOWN = "stage_down", "Detector or face recognition down"
+
+
+# The event sent when a trouble ends, after its "down" notification was sent.
+HEALTH_RECOVERY = {
+    HealthTrigger.CAMERA_OFFLINE: "camera_online",
+    HealthTrigger.STORAGE_LOW: "storage_ok",
+    HealthTrigger.STAGE_DOWN: "stage_up",
+}
+
+
 def email_list(value: str) -> list[str]:
     return [a.strip() for a in value.replace(";", ",").split(",") if a.strip()]
 
@@ -83,6 +103,11 @@ def validate_trigger_kinds(value) -> None:
         raise ValidationError(f"Use a list of: {', '.join(AttendanceTrigger.values)}.")
 
 
+def validate_health_kinds(value) -> None:
+    if not isinstance(value, list) or not all(v in HealthTrigger.values for v in value):
+        raise ValidationError(f"Use a list of: {', '.join(HealthTrigger.values)}.")
+
+
 def validate_weekdays(value) -> None:
     if not isinstance(value, list) or not all(isinstance(v, int) and 0 <= v <= 6 for v in value):
         raise ValidationError("Use a list of weekdays, 0 = Monday to 6 = Sunday.")
@@ -93,8 +118,9 @@ def all_weekdays() -> list[int]:
 
 
 class Rule(models.Model):
-    """When to notify: which cameras (none = all), which object classes and/or attendance
-    events, how confident, at what times, how often at most, and through which channels."""
+    """When to notify: which cameras (none = all), which object classes, attendance events
+    and/or health alerts, how confident, at what times, how often at most, and through which
+    channels."""
 
     name = models.CharField(max_length=100, unique=True)
     enabled = models.BooleanField(default=True)
@@ -105,6 +131,19 @@ class Rule(models.Model):
     attendance_kinds = models.JSONField(
         "attendance events", default=list, blank=True, validators=[validate_trigger_kinds]
     )
+    health_kinds = models.JSONField(
+        "health alerts", default=list, blank=True, validators=[validate_health_kinds],
+        help_text="Trouble with the system: cameras offline (chosen cameras only, none: all), storage, "
+        "the detector or face recognition processes.",
+    )  # fmt: skip
+    health_after_seconds = models.PositiveIntegerField(
+        "alert after (s)", default=60, validators=[MaxValueValidator(7 * 86_400)],
+        help_text="Health alerts: the trouble must last this long first (a camera offline for more than this).",
+    )  # fmt: skip
+    notify_recovery = models.BooleanField(
+        "tell when it is fixed", default=True,
+        help_text="Health alerts: one 'back' notification after each 'down' one that was sent.",
+    )  # fmt: skip
     min_confidence = models.FloatField(default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
     weekdays = models.JSONField(default=all_weekdays, validators=[validate_weekdays], help_text="0 = Monday.")
     active_from = models.TimeField(null=True, blank=True, help_text="Empty with 'until' empty: all day.")
@@ -124,8 +163,8 @@ class Rule(models.Model):
         return self.name
 
     def clean(self):
-        if not self.labels and not self.attendance_kinds:
-            raise ValidationError("Choose object classes, attendance events, or both.")
+        if not self.labels and not self.attendance_kinds and not self.health_kinds:
+            raise ValidationError("Choose object classes, attendance events or health alerts.")
         if (self.active_from is None) != (self.active_until is None):
             raise ValidationError({"active_until": "Give both ends of the time window, or neither."})
         if self.active_from is not None and self.active_from == self.active_until:
@@ -151,6 +190,42 @@ class RuleCooldown(models.Model):
 
     def __str__(self):
         return f"{self.rule} on camera {self.camera_key} {self.subject}".strip()
+
+
+class HealthCondition(models.Model):
+    """A trouble notifications.health sees now (a camera offline, a disk filling, a stage
+    down), from when it began. Deleted when it ends: its alerts then send their "back"."""
+
+    subject = models.CharField(max_length=200, unique=True, help_text='"camera:12", "disk:recordings", …')
+    kind = models.CharField(max_length=32, choices=HealthTrigger.choices)
+    camera = models.ForeignKey(Camera, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200, help_text="What is in trouble, for the notification.")
+    detail = models.TextField(blank=True)
+    since = models.DateTimeField()
+
+    class Meta:
+        ordering = ["since"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.title}"
+
+
+class HealthAlert(models.Model):
+    """A rule's "down" notification sent about a subject, whose "back" is still due.
+    Unique per rule and subject: one "back" after one "down", however many processes look."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=HealthTrigger.choices)
+    camera = models.ForeignKey(Camera, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    title = models.CharField(max_length=200)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "subject"], name="one_health_alert_per_rule_subject")]
+
+    def __str__(self):
+        return f"{self.rule}: {self.title}"
 
 
 class DeliveryStatus(models.TextChoices):

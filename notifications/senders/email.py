@@ -1,4 +1,5 @@
-"""Email through Django's email backend (EMAIL_URL): text and HTML, the snapshot attached."""
+"""Email through Django's email backend (EMAIL_URL): text and HTML, the snapshot attached.
+Attendance goes to no address of a user who is not an admin."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
-from notifications.models import email_list
+from notifications.selectors import admins_only, email_recipients
 from notifications.senders import DeliveryError, PermanentError
 
 
 def send(delivery, message, snapshot) -> None:
-    recipients = email_list(delivery.channel.email_to)
+    private = admins_only(delivery.payload)
+    recipients = email_recipients(delivery.channel, admins_only=private)
     if not recipients:
+        if private:
+            raise PermanentError("Every recipient is a user who is not an admin (attendance goes to admins only).")
         raise PermanentError("The channel has no recipients.")
     context = {"message": message, "delivery": delivery, "has_snapshot": snapshot is not None}
     mail = EmailMultiAlternatives(

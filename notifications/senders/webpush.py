@@ -1,6 +1,7 @@
 """Web push (RFC 8030/8291/8292) with pywebpush: each subscribed browser of the channel's
-users gets an encrypted JSON message ({title, body, url, tag, at}) that the service worker
-(/sw.js) shows. A browser the push service no longer knows (404/410) is forgotten."""
+users (admins only for attendance, whoever the channel names) gets an encrypted JSON message
+({title, body, url, tag, at}) that the service worker (/sw.js) shows. A browser the push
+service no longer knows (404/410) is forgotten."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pywebpush import WebPushException, webpush
 
 from notifications import vapid
 from notifications.models import Delivery, PushSubscription
-from notifications.selectors import push_subscriptions_for
+from notifications.selectors import admins_only, push_subscriptions_for
 from notifications.senders import DeliveryError, PermanentError
 
 GONE = {404, 410}
@@ -29,8 +30,12 @@ def send(delivery, message, snapshot) -> None:
     signer = vapid.signer()
     if signer is None:
         raise PermanentError("No VAPID key: run `manage.py vapid` once.")
-    subscriptions = list(push_subscriptions_for(delivery.channel).exclude(pk__in=delivery.done_targets))
+    private = admins_only(delivery.payload)
+    reach = push_subscriptions_for(delivery.channel, admins_only=private)
+    subscriptions = list(reach.exclude(pk__in=delivery.done_targets))
     if not subscriptions and not delivery.done_targets:
+        if private:
+            raise PermanentError("No admin's browser is subscribed (attendance notifications go to admins only).")
         raise PermanentError("No browser is subscribed: users turn notifications on from the web UI.")
     data = push_data(message)
     errors = []
