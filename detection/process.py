@@ -51,6 +51,7 @@ def run_inference_process(
     os.environ["AINVR_WORKER_PROCESS"] = "1"
     django.setup()
     from django.conf import settings
+    from django.utils import timezone
 
     from ainvr.db import drop_stale_connections, keep_connection
     from cameras.models import Camera
@@ -72,7 +73,11 @@ def run_inference_process(
         raise SystemExit(2) from None
     log.info("inference process ready: %s", detector.describe())
 
-    closed = close_stale_live_events(camera_ids)
+    lost_after = timedelta(seconds=settings.DETECTOR_TRACK_LOST_SECONDS)
+    update_every = timedelta(seconds=settings.DETECTOR_EVENT_UPDATE_SECONDS)
+    # Events a killed predecessor left open lately are the stage's to continue (a person
+    # still in view stays one event); older ones end at their start, as they always did.
+    closed = close_stale_live_events(camera_ids, started_before=timezone.now() - (lost_after + update_every))
     if closed:
         log.info("closed %d object event(s) left open by a previous inference process", closed)
 
@@ -99,8 +104,8 @@ def run_inference_process(
         publisher=publisher,
         batch_size=settings.DETECTOR_BATCH,
         batch_ms=settings.DETECTOR_BATCH_MS,
-        lost_after=timedelta(seconds=settings.DETECTOR_TRACK_LOST_SECONDS),
-        update_every=timedelta(seconds=settings.DETECTOR_EVENT_UPDATE_SECONDS),
+        lost_after=lost_after,
+        update_every=update_every,
         crop_to_motion=settings.DETECTOR_MOTION_CROP,
     )
     status = None

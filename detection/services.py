@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ainvr.realtime import broadcast_on_commit, camera_group
 from detection.models import AnalysisJob, JobStatus, ObjectEvent, Source
+from detection.selectors import recent_live_events
 
 log = logging.getLogger("detection")
 
@@ -135,11 +136,15 @@ def update_object_event(
     return event
 
 
-def close_stale_live_events(camera_ids=None) -> int:
+def close_stale_live_events(camera_ids=None, *, started_before=None) -> int:
     """Live events a killed inference process left without an end get their start as end
     (a later sighting, had there been one, would have been saved). Called when an
-    inference process starts; returns how many were closed."""
+    inference process starts, with `started_before` the start of the window in which the
+    new process may still continue such an event (InferenceStage resumes those); returns
+    how many were closed."""
     stale = ObjectEvent.objects.filter(source=Source.LIVE, end__isnull=True)
+    if started_before is not None:
+        stale = stale.filter(start__lt=started_before)
     if camera_ids is not None:
         stale = stale.filter(camera_id__in=list(camera_ids))
     return stale.update(end=F("start"))
@@ -161,6 +166,10 @@ class ObjectEventStore:
 
     def __init__(self, cameras_by_id: dict):
         self.cameras = cameras_by_id
+
+    def open_events(self, camera_id: int, since) -> list:
+        """The camera's live events a restarted stage may continue (detection.selectors.OpenEvent)."""
+        return recent_live_events(camera_id, since)
 
     def start(self, camera_id: int, track, snapshot: bytes | None) -> int:
         event = start_object_event(

@@ -15,6 +15,10 @@ fed by all capture processes through one bounded multiprocessing queue. Each ``s
    confidence, the tracker, the events (detection.tracking), and the overlay message.
 
 Camera AI settings are re-read every ``refresh_s``: admin changes apply without a restart.
+
+A new stage (the inference process restarted) first loads each camera's live events that
+may still be going on (detection.tracking: a person still in view continues the event the
+previous process opened instead of starting a second one).
 """
 
 from __future__ import annotations
@@ -151,6 +155,7 @@ class InferenceStage:
         self.metrics = StageMetrics()
         self.cameras: dict[int, _Camera] = {}
         self._order: deque[int] = deque()  # round-robin order of camera ids
+        self._resume_loaded: set[int] = set()  # cameras whose open events this stage has taken over
         self._refreshed_at: float | None = None
 
     # --- settings -------------------------------------------------------------------
@@ -176,8 +181,10 @@ class InferenceStage:
         for camera_id, ai in latest.items():
             state = self.cameras.get(camera_id)
             if state is None:
-                self.cameras[camera_id] = _Camera(ai, deque(maxlen=self.pending_per_camera))
+                state = self.cameras[camera_id] = _Camera(ai, deque(maxlen=self.pending_per_camera))
                 self._order.append(camera_id)
+                if ai.enabled:  # now, so events nobody takes up are closed even if no frame comes
+                    state.events = self._new_events(ai)
                 continue
             if not ai.enabled and state.ai.enabled:
                 self._stop_tracking(state)
@@ -307,7 +314,9 @@ class InferenceStage:
         if state.gate is None:
             state.gate = self.gate_factory()
         motion = state.gate.check(frame.image)
-        has_tracks = state.events is not None and bool(state.events.active)
+        # Events a previous process left going count as tracks: a person standing still
+        # must be looked at to be recognised as still there.
+        has_tracks = state.events is not None and bool(state.events.active or state.events.resumable)
         if motion.moving:
             if self.crop_to_motion and not has_tracks and motion.reason == "motion":
                 return motion_crop(motion)
@@ -327,13 +336,8 @@ class InferenceStage:
             prometheus.detection(ai.slug, d.label)
         if state.tracker is None:
             state.tracker = self.tracker_factory()
-            state.events = TrackEvents(
-                ai.id,
-                self.store,
-                lost_after=self.lost_after,
-                update_every=self.update_every,
-                min_confidence=ai.confidence,
-            )
+        if state.events is None:
+            state.events = self._new_events(ai)
         height, width = frame.image.shape[:2]
         tracked = state.tracker.update(wanted, width, height)
         state.events.observe(frame.captured_at, tracked, frame.image)
@@ -346,6 +350,27 @@ class InferenceStage:
             if d.box not in tracked_boxes and d.confidence >= ai.confidence
         ]
         self._publish(state, frame, objects, inference_ms)
+
+    def _new_events(self, ai: CameraAI) -> TrackEvents:
+        """A camera's TrackEvents; the first one of this stage takes over the events a
+        previous process left going."""
+        resumable = []
+        if ai.id not in self._resume_loaded:
+            self._resume_loaded.add(ai.id)
+            since = self.now() - (self.lost_after + self.update_every)
+            try:
+                resumable = self.store.open_events(ai.id, since)
+            except Exception:  # the database is away: new events then, as before
+                self.metrics.errors += 1
+                log.warning("camera %s: could not load its open events", ai.slug, exc_info=True)
+        return TrackEvents(
+            ai.id,
+            self.store,
+            lost_after=self.lost_after,
+            update_every=self.update_every,
+            min_confidence=ai.confidence,
+            resumable=resumable,
+        )
 
     def _gated_overlay(self, state: _Camera, frame: Frame) -> None:
         """Nothing moved. Objects still tracked are still there: keep their boxes in step
@@ -379,12 +404,16 @@ class InferenceStage:
     def _expire_idle(self) -> None:
         wall = self.now()
         for state in self.cameras.values():
-            if state.events is not None and state.events.active and state.frame_at is not None:
-                try:
-                    state.events.expire(state.frame_at + (wall - state.handled_at))
-                except Exception:
-                    self.metrics.errors += 1
-                    log.exception("camera %s: could not close events", state.ai.slug)
+            events = state.events
+            if events is None or not (events.active or events.resumable):
+                continue
+            # On the frames' clock; on the wall clock before the first frame.
+            at = wall if state.frame_at is None else state.frame_at + (wall - state.handled_at)
+            try:
+                events.expire(at)
+            except Exception:
+                self.metrics.errors += 1
+                log.exception("camera %s: could not close events", state.ai.slug)
 
     def close(self) -> None:
         """Close every open event (the process is stopping)."""

@@ -6,6 +6,13 @@ it is closed once the track has not been seen for ``lost_after``. A person stand
 still for an hour is therefore one row, written about 720 times at a 5 s interval,
 not 18,000 times at 5 fps.
 
+After a restart of the inference process its tracker starts afresh, but a person still
+in view is the same person: the events the previous process left open (or saw lately) are
+handed in as ``resumable``, and a new track that overlaps one of them (same label, box IoU
+>= ``resume_iou``, within ``lost_after`` + ``update_every`` of its last sighting) continues
+that event instead of starting a second one. Those not taken up in that window are closed
+at their last sighting.
+
 The writes go through a store (detection.services.ObjectEventStore in production), so
 this module holds state only and tests can drive it frame by frame with any clock.
 """
@@ -46,6 +53,25 @@ class ActiveTrack:
     snapshot_confidence: float = 0.0
 
 
+class OpenEvent(Protocol):
+    """An event a previous process left going (detection.selectors.OpenEvent)."""
+
+    id: int
+    label: str
+    start: datetime
+    last_seen: datetime
+    confidence: float
+    box: tuple[float, float, float, float]
+
+
+def box_iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 class EventStore(Protocol):
     """Where events are written. Each method returns once the write is committed."""
 
@@ -54,6 +80,10 @@ class EventStore(Protocol):
     def update(self, event_id: int, track: ActiveTrack, snapshot: bytes | None) -> None: ...
 
     def close(self, event_id: int, track: ActiveTrack, snapshot: bytes | None) -> None: ...
+
+    def open_events(self, camera_id: int, since: datetime) -> list[OpenEvent]:
+        """The camera's live events left open, or last seen at or after `since`."""
+        ...
 
 
 def encode_snapshot(image: np.ndarray | None) -> bytes | None:
@@ -76,6 +106,8 @@ class TrackEvents:
         update_every: timedelta = timedelta(seconds=5),
         classes: set[str] | None = None,
         min_confidence: float = 0.0,
+        resumable: list[OpenEvent] = (),
+        resume_iou: float = 0.3,
     ):
         self.camera_id = camera_id
         self.store = store
@@ -86,13 +118,27 @@ class TrackEvents:
         # sightings still keep it alive (the detector's score dips as people turn).
         self.min_confidence = min_confidence
         self.active: dict[int, ActiveTrack] = {}
+        # Events a previous process left going, until a new track takes one up or it expires.
+        self.resumable: dict[int, OpenEvent] = {e.id: e for e in resumable}
+        self.resume_iou = resume_iou
+        self.resumed = 0
         self.writes = 0
+
+    @property
+    def resume_within(self) -> timedelta:
+        """How long after its last saved sighting an event may be taken up again: the saved
+        end lags the real last sighting by up to ``update_every``."""
+        return self.lost_after + self.update_every
 
     def observe(self, now: datetime, objects: list[TrackedObject], image: np.ndarray | None = None) -> None:
         for obj in objects:
             if self.classes is not None and obj.label not in self.classes:
                 continue
             track = self.active.get(obj.track_id)
+            if track is None and self.resumable:
+                track = self._resume(obj, now, image)
+                if track is not None:
+                    continue
             if track is None:
                 if obj.confidence < self.min_confidence:
                     continue
@@ -113,6 +159,40 @@ class TrackEvents:
                 self._save(track, now)
         self.expire(now)
 
+    def _resume(self, obj: TrackedObject, now: datetime, image) -> ActiveTrack | None:
+        """Continue the open event that `obj` (a new track) most overlaps, if any."""
+        best, best_iou = None, self.resume_iou
+        for event in self.resumable.values():
+            if event.label != obj.label or now - event.last_seen > self.resume_within:
+                continue
+            iou = box_iou(event.box, obj.box)
+            if iou >= best_iou:
+                best, best_iou = event, iou
+        if best is None:
+            return None
+        del self.resumable[best.id]
+        track = ActiveTrack(
+            obj.track_id,
+            best.label,
+            best.start,
+            now,
+            best.confidence,
+            tuple(best.box),
+            event_id=best.id,
+            saved_at=now,
+            saved_end=best.last_seen,
+            saved_confidence=best.confidence,
+            snapshot_confidence=best.confidence,
+        )
+        if obj.confidence > track.confidence:
+            track.confidence, track.box = obj.confidence, obj.box
+            if image is not None and obj.confidence >= track.snapshot_confidence + SNAPSHOT_MARGIN:
+                track.best_image = image
+        self.active[obj.track_id] = track
+        self.resumed += 1
+        self._save(track, now)  # the event goes on: its end moves at once
+        return track
+
     def _save(self, track: ActiveTrack, now: datetime) -> None:
         snapshot = encode_snapshot(track.best_image)
         if snapshot is not None:
@@ -130,12 +210,24 @@ class TrackEvents:
         closed = [t for t in self.active.values() if now - t.last_seen >= self.lost_after]
         for track in closed:
             self._close(track)
-        return [t.event_id for t in closed]
+        gone = [e for e in self.resumable.values() if now - e.last_seen > self.resume_within]
+        for event in gone:
+            self._close_resumable(event)
+        return [t.event_id for t in closed] + [e.id for e in gone]
 
     def close_all(self) -> None:
         """Close every open event at its last sighting (the stage is stopping)."""
         for track in list(self.active.values()):
             self._close(track)
+        for event in list(self.resumable.values()):
+            self._close_resumable(event)
+
+    def _close_resumable(self, event: OpenEvent) -> None:
+        """Nobody took the event up: it ends at its last saved sighting."""
+        self.resumable.pop(event.id, None)
+        track = ActiveTrack(0, event.label, event.start, event.last_seen, event.confidence, tuple(event.box))
+        self.store.close(event.id, track, None)
+        self.writes += 1
 
     def _close(self, track: ActiveTrack) -> None:
         snapshot = encode_snapshot(track.best_image)
