@@ -310,6 +310,8 @@ NOTIFICATIONS_FAILURE_LIMIT = env_int("NOTIFICATIONS_FAILURE_LIMIT", 10, minimum
 NOTIFICATIONS_KEEP_DAYS = env_int("NOTIFICATIONS_KEEP_DAYS", 90, minimum=1, maximum=3650)
 # Seconds to wait for an SMTP server, a webhook or a push service.
 NOTIFICATIONS_TIMEOUT = env_int("NOTIFICATIONS_TIMEOUT", 10, minimum=1, maximum=110)
+# Health alerts (notifications.health): a data disk with less free space than this is "running out".
+HEALTH_MIN_FREE_PERCENT = env_float("HEALTH_MIN_FREE_PERCENT", 5.0, minimum=0.0, maximum=99.0)
 if not globals().get("EMAIL_TIMEOUT"):
     EMAIL_TIMEOUT = NOTIFICATIONS_TIMEOUT  # an SMTP server that never answers must not hang the worker
 # How long a push service keeps a notification for a phone that is off.

@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from notifications import services
 from notifications.forms import ChannelAdminForm, RuleAdminForm
-from notifications.models import Channel, Delivery, DeliveryAttempt, PushSubscription, Rule
+from notifications.models import Channel, Delivery, DeliveryAttempt, HealthCondition, PushSubscription, Rule
 
 
 @admin.register(Channel)
@@ -48,13 +48,23 @@ class ChannelAdmin(admin.ModelAdmin):
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
     form = RuleAdminForm
-    list_display = ("name", "enabled", "camera_list", "labels", "attendance_kinds", "cooldown_seconds")
+    list_display = ("name", "enabled", "camera_list", "labels", "attendance_kinds", "health_kinds", "cooldown_seconds")
     list_filter = ("enabled",)
     search_fields = ("name",)
     filter_horizontal = ("cameras", "channels")
     fieldsets = (
         (None, {"fields": ("name", "enabled")}),
         ("When", {"fields": ("cameras", "labels", "attendance_kinds", "min_confidence")}),
+        (
+            "Health alerts",
+            {
+                "fields": ("health_kinds", "health_after_seconds", "notify_recovery"),
+                "description": "Trouble with the system itself, checked every few seconds by runworkers. A trouble "
+                "notifies once it has lasted 'alert after'; the cooldown then holds back repeats about the same "
+                "camera, disk or process (a camera that keeps dropping out), and one 'back' follows each alert sent. "
+                "Attendance events go to admins only, whoever a channel names.",
+            },
+        ),
         (
             "Active",
             {
@@ -124,6 +134,22 @@ class PushSubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("user__username", "user_agent")
     fields = ("user", "user_agent", "created_at", "last_success_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HealthCondition)
+class HealthConditionAdmin(admin.ModelAdmin):
+    """What the health check sees wrong now (runworkers keeps it; read-only)."""
+
+    list_display = ("kind", "title", "since", "detail")
+    list_filter = ("kind",)
+    fields = ("kind", "title", "camera", "since", "detail", "subject")
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -5,7 +5,7 @@ import base64
 from django import forms
 
 from detection.labels import COCO_CLASSES
-from notifications.models import AttendanceTrigger, Channel, Rule
+from notifications.models import AttendanceTrigger, Channel, HealthTrigger, Rule
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -56,15 +56,30 @@ class RuleAdminForm(forms.ModelForm):
         label="Attendance events", required=False, choices=AttendanceTrigger.choices,
         widget=forms.CheckboxSelectMultiple,
     )  # fmt: skip
+    health_kinds = forms.TypedMultipleChoiceField(
+        label="Health alerts", required=False, choices=HealthTrigger.choices, widget=forms.CheckboxSelectMultiple,
+        help_text="Cameras offline (the chosen cameras; none: all), storage running out, the detector or face "
+        "recognition process down or restarting in a loop.",
+    )  # fmt: skip
+    health_after_seconds = forms.IntegerField(
+        label="Alert after (s)", required=False, min_value=0, max_value=7 * 86_400, initial=60,
+        help_text="Health alerts: the trouble must last this long first (a camera offline for more than this). "
+        "Empty: 60.",
+    )  # fmt: skip
     weekdays = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, initial=list(range(7))
     )
 
+    def clean_health_after_seconds(self):
+        value = self.cleaned_data.get("health_after_seconds")
+        return 60 if value is None else value
+
     class Meta:
         model = Rule
         fields = (
-            "name", "enabled", "cameras", "labels", "attendance_kinds", "min_confidence", "weekdays",
-            "active_from", "active_until", "cooldown_seconds", "channels",
+            "name", "enabled", "cameras", "labels", "attendance_kinds", "health_kinds", "health_after_seconds",
+            "notify_recovery", "min_confidence", "weekdays", "active_from", "active_until", "cooldown_seconds",
+            "channels",
         )  # fmt: skip
 
 

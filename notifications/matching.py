@@ -9,6 +9,8 @@ from datetime import datetime
 from django.utils import timezone
 
 OBJECT = "object"  # Trigger.kind of a detected object; attendance triggers use AttendanceTrigger values
+# Health triggers use models.HealthTrigger values (kept as strings here: no model import).
+HEALTH_KINDS = frozenset({"camera_offline", "storage_low", "stage_down"})
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,17 @@ def is_active(rule, at: datetime) -> bool:
 
 def matches(rule, trigger: Trigger, camera_ids: set[int]) -> bool:
     """The rule covers the trigger's camera (no cameras chosen: all), its object class at the
-    rule's confidence or its attendance event kind, and the moment. `camera_ids` are the
-    rule's cameras (passed in so callers can prefetch them)."""
+    rule's confidence, its attendance event kind or its health alert kind, and the moment.
+    `camera_ids` are the rule's cameras (passed in so callers can prefetch them). Health
+    alerts about no camera (storage, a detector) ignore the rule's cameras."""
     if not rule.enabled:
         return False
+    if trigger.kind in HEALTH_KINDS:
+        if trigger.kind not in rule.health_kinds:
+            return False
+        if trigger.camera_id is not None and camera_ids and trigger.camera_id not in camera_ids:
+            return False
+        return is_active(rule, trigger.at)
     if camera_ids and trigger.camera_id not in camera_ids:
         return False
     if trigger.kind == OBJECT:

@@ -18,7 +18,14 @@ KIND_TITLES = {
     "unknown_face": "Unknown face at {camera}",
     "arrived": "{employee} arrived",
     "test": "Test notification from AINVR",
+    "camera_offline": "{camera} is offline",
+    "camera_online": "{camera} is back online",
+    "storage_low": "Storage is running out: {subject}",
+    "storage_ok": "Storage is fine again: {subject}",
+    "stage_down": "{subject} is down",
+    "stage_up": "{subject} is running again",
 }
+HEALTH_EVENTS = {"camera_offline", "camera_online", "storage_low", "storage_ok", "stage_down", "stage_up"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,9 @@ def describe(payload: dict) -> Message:
     obj = payload.get("object") or {}
     employee = payload.get("employee") or {}
     alert = payload.get("alert") or {}
+    health = payload.get("health") or {}
     names = {
+        "subject": health.get("title") or "AINVR",
         "label": (obj.get("label") or "object").capitalize(),
         "camera": camera.get("name") or "an unknown camera",
         "employee": employee.get("name") or "An employee",
@@ -56,7 +65,16 @@ def describe(payload: dict) -> Message:
     title = KIND_TITLES.get(event, "AINVR notification").format(**names)
     when = timezone.localtime(at).strftime("%H:%M:%S on %a %d %b %Y")
     place = f" at {camera['name']}" if camera.get("name") else ""
-    if event == "object":
+    if event in HEALTH_EVENTS:
+        since = parse_datetime(health["since"]) if health.get("since") else None
+        if health.get("state") == "back":
+            text = f"Back to normal at {when}"
+            text += f" (the alert was sent {timezone.localtime(since):%H:%M:%S})." if since else "."
+        else:
+            text = health.get("detail") or "Something is wrong."
+            if since:
+                text += f" Since {timezone.localtime(since):%H:%M:%S on %a %d %b %Y}."
+    elif event == "object":
         text = f"{names['label']} ({round(100 * obj.get('confidence', 0))} %) seen{place}, {when}."
     elif event == "test":
         text = f"The channel works: this test was sent {when}."
@@ -75,6 +93,11 @@ def describe(payload: dict) -> Message:
     rule = payload.get("rule") or {}
     if rule.get("name"):
         text += f"\nRule: {rule['name']}."
-    url = absolute(playback_path(camera["slug"], at)) if camera.get("slug") else absolute("/")
+    if camera.get("slug"):
+        url = absolute(playback_path(camera["slug"], at))
+    elif event in HEALTH_EVENTS:
+        url = absolute("/admin/ops/systemstatus/")
+    else:
+        url = absolute("/")
     tag = f"ainvr-{rule.get('id', 'test')}-{camera.get('slug', 'none')}"
     return Message(event=event, title=title, text=text, at=at, url=url, tag=tag)

@@ -68,7 +68,8 @@ def _after_commit(func, *args, **kwargs) -> None:
         log.exception("notifications: could not schedule %s%s", func.__name__, args)
 
 
-def _camera_info(camera) -> dict | None:
+def camera_info(camera) -> dict | None:
+    """The camera as a payload names it (kept there: the notification outlives the row)."""
     return {"id": camera.pk, "slug": camera.slug, "name": camera.name} if camera else None
 
 
@@ -83,7 +84,7 @@ def _notify_object_event(event_id: int) -> list[Delivery]:
     payload = {
         "event": OBJECT,
         "at": event.start.isoformat(),
-        "camera": _camera_info(event.camera),
+        "camera": camera_info(event.camera),
         "object": {"event_id": event.pk, "label": event.label, "confidence": round(event.confidence, 3),
                    "box": event.box},
     }  # fmt: skip
@@ -107,7 +108,7 @@ def _notify_attendance_event(kind, *, employee_id, camera_id, at, alert_id, snap
     payload = {
         "event": kind,
         "at": at.isoformat(),
-        "camera": _camera_info(camera),
+        "camera": camera_info(camera),
         "employee": {"id": employee.pk, "code": employee.code, "name": employee.name} if employee else None,
         "alert": {"id": alert.pk, "message": alert.message} if alert else None,
     }
@@ -124,35 +125,49 @@ def create_deliveries(trigger: Trigger, payload: dict, *, snapshot: bytes | None
     for rule in rules:
         if not matches(rule, trigger, {c.pk for c in rule.cameras.all()}):
             continue
-        channels = [c for c in rule.channels.all() if c.enabled]
+        channels = enabled_channels(rule)
         if not channels or not claim_cooldown(rule, trigger):
             continue
         if snapshot and not snapshot_name:
             name = f"notifications/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
             snapshot_name = default_storage.save(name, ContentFile(snapshot))
-        with transaction.atomic():
-            for channel in channels:
-                made.append(
-                    Delivery.objects.create(
-                        rule=rule,
-                        channel=channel,
-                        camera_id=trigger.camera_id,
-                        snapshot=snapshot_name,
-                        payload={**payload, "rule": {"id": rule.pk, "name": rule.name}},
-                        status=DeliveryStatus.HELD if channel.failing else DeliveryStatus.PENDING,
-                        error="Held: the channel is flagged failing." if channel.failing else "",
-                    )  # fmt: skip
-                )
+        made += queue_for_rule(rule, channels, trigger.camera_id, payload, snapshot_name=snapshot_name)
+    return made
+
+
+def enabled_channels(rule: Rule) -> list[Channel]:
+    """The rule's enabled channels (from its prefetched channels when there are)."""
+    return [c for c in rule.channels.all() if c.enabled]
+
+
+def queue_for_rule(
+    rule: Rule, channels: list[Channel], camera_id: int | None, payload: dict, *, snapshot_name: str = ""
+) -> list[Delivery]:
+    """One Delivery of `payload` per channel of `rule`, queued once committed (held on a
+    channel flagged failing). The caller has matched the rule and claimed its cooldown."""
+    with transaction.atomic():
+        made = [
+            Delivery.objects.create(
+                rule=rule,
+                channel=channel,
+                camera_id=camera_id,
+                snapshot=snapshot_name,
+                payload={**payload, "rule": {"id": rule.pk, "name": rule.name}},
+                status=DeliveryStatus.HELD if channel.failing else DeliveryStatus.PENDING,
+                error="Held: the channel is flagged failing." if channel.failing else "",
+            )  # fmt: skip
+            for channel in channels
+        ]
     pending = [d.pk for d in made if d.status == DeliveryStatus.PENDING]
     if pending:
         transaction.on_commit(lambda: deliveries.enqueue(pending))
     return made
 
 
-def claim_cooldown(rule: Rule, trigger: Trigger) -> bool:
+def claim_cooldown(rule: Rule, trigger: Trigger, *, now: datetime | None = None) -> bool:
     """True when the rule may notify about this camera (and subject) now, and marks it so.
     A conditional UPDATE: of two processes asking at once, one gets True."""
-    now = timezone.now()
+    now = now or timezone.now()
     key = {"rule": rule, "camera_key": trigger.camera_id or 0, "subject": trigger.subject}
     try:
         with transaction.atomic():

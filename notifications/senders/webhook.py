@@ -40,6 +40,7 @@ def body_for(delivery, message) -> dict:
         "object": payload.get("object"),
         "employee": payload.get("employee"),
         "alert": payload.get("alert"),
+        "health": payload.get("health"),
     }
 
 
