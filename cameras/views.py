@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import role_required
 from cameras import live_selectors
 from cameras.models import DashboardLayout
+from detection.live_status import camera_ai_states
 
 
 @require_GET
@@ -30,6 +31,7 @@ def grid(request, pk: int | None = None):
             "rows": rows,
             "tiles": tiles,
             "show_overlay": layout.show_ai_overlay if layout else True,
+            "ai_states": camera_ai_states(),
         },
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -109,6 +110,31 @@ class DiskRow:
 
 
 @dataclass
+class StageRow:
+    """A detector or face recognition process, as its runworkers host last reported it."""
+
+    host: str
+    name: str
+    kind: str  # "Detector", "Face recognition"
+    state: str  # detection.status.STAGE_*
+    pid: int | None
+    restarts: int
+    recent_exits: int
+    last_exit_code: int | None
+    heartbeat_age_s: float
+    cameras: list[str] = field(default_factory=list)  # what the detector itself reports watching
+    inference_ms: float | None = None
+
+    @property
+    def healthy(self) -> bool:
+        return self.state in ("running", "stopped")
+
+    @property
+    def state_label(self) -> str:
+        return self.state.replace("_", " ")
+
+
+@dataclass
 class Status:
     checks: list[Check]
     queues: list[QueueRow]
@@ -121,6 +147,7 @@ class Status:
     max_total_bytes: int | None
     min_free_bytes: int | None
     warnings: list[str]
+    stages: list[StageRow] = field(default_factory=list)
 
 
 def rq_state(client) -> tuple[list[QueueRow], list[WorkerRow]]:
@@ -174,7 +201,28 @@ def hosts_and_cameras(now: datetime, beats: list[dict]) -> tuple[list[HostRow], 
     return sorted(hosts.values(), key=lambda h: h.host), cameras
 
 
-def disks() -> list[DiskRow]:
+def stage_rows(client, now: float | None = None) -> list[StageRow]:
+    """The stage processes every live runworkers host reports (detection.status), with what
+    each detector says it watches."""
+    from detection.status import detector_statuses, stage_statuses
+
+    now = time.time() if now is None else now
+    detectors = {(d.get("host"), d.get("pid")): d for d in detector_statuses(client)}
+    rows = []
+    for s in stage_statuses(client):
+        own = detectors.get((s.host, s.pid)) if s.state == "running" else None
+        rows.append(
+            StageRow(
+                s.host, s.name, s.kind, s.state, s.pid, s.restarts, len(s.recent_exits), s.last_exit_code,
+                max(0.0, now - s.updated_at), cameras=list((own or {}).get("cameras") or []),
+                inference_ms=(own or {}).get("inference_ms_avg"),
+            )
+        )  # fmt: skip
+    return rows
+
+
+def disks(usage=shutil.disk_usage) -> list[DiskRow]:
+    """The data folders' disks (`usage`: shutil.disk_usage, passed in by tests)."""
     rows, seen = [], {}
     for label, path in (
         ("Recordings", settings.RECORDINGS_DIR),
@@ -184,13 +232,13 @@ def disks() -> list[DiskRow]:
         path = Path(path)
         try:
             device = path.stat().st_dev
-            usage = shutil.disk_usage(path)
+            figures = usage(path)
         except OSError:
             continue
         if device in seen:
             seen[device].label += f", {label.lower()}"
             continue
-        seen[device] = DiskRow(label, str(path), usage.total, usage.used, usage.free, key=label.lower())
+        seen[device] = DiskRow(label, str(path), figures.total, figures.used, figures.free, key=label.lower())
         rows.append(seen[device])
     return rows
 
@@ -201,12 +249,13 @@ def status() -> Status:
 
     now = timezone.now()
     checks = health_checks()
-    queues, workers, beats, rq_error = [], [], [], ""
+    queues, workers, beats, stages, rq_error = [], [], [], [], ""
     if settings.REDIS_URL and all(c.ok for c in checks if c.name == "redis"):
         try:
             client = redis_client()
             queues, workers = rq_state(client)
             beats = heartbeat.read_all(client)
+            stages = stage_rows(client)
         except Exception as e:  # shown on the page; the rest of the page still works
             rq_error = _first_line(e)
     elif not settings.REDIS_URL:
@@ -220,9 +269,11 @@ def status() -> Status:
     min_free = int(storage.min_free_gb * 1e9) if storage.min_free_gb else None
     disk_rows = disks()
     warnings = _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, min_free)
+    warnings += [f"{s.kind} process {s.name} on {s.host} is {s.state_label}" for s in stages if not s.healthy]
     return Status(
-        checks, queues, workers, rq_error, hosts, cameras, disk_rows, recordings_bytes, max_total, min_free, warnings
-    )
+        checks, queues, workers, rq_error, hosts, cameras, disk_rows, recordings_bytes, max_total, min_free, warnings,
+        stages,
+    )  # fmt: skip
 
 
 def _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, min_free) -> list[str]:

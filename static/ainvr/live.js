@@ -12,6 +12,11 @@
   const KEEP_BUFFER_S = 20;     // video kept behind the play head
   const STALE_DETECTION_S = 1.0; // boxes older than this (in media time) are not drawn
   const AI_TIMEOUT_S = 10;
+  // The AI state the server knows (detection.status.AI_LABELS), shown when no boxes came lately:
+  // a healthy detector on a still scene sends none, and neither does a dead one.
+  const AI_LABELS = {
+    off: "AI off", watching: "AI watching", starting: "AI starting", restarting: "AI restarting", down: "AI down",
+  };
   const STATS_EVERY_MS = 250;   // how often the AI state, catch-up and the measured figures are updated
   const pageStart = performance.now();
   // When each step of a tile's start happened (ms from page start), for the first frame's
@@ -38,6 +43,7 @@
       this.aiState = el.querySelector("[data-ai-state]");
       this.cameraState = el.querySelector("[data-camera-state]");
       this.aiEnabled = el.dataset.ai === "on";
+      this.aiStatus = this.aiState.dataset.aiState || "";
       this.detections = [];
       this.queue = [];
       this.delay = 1000;
@@ -194,6 +200,7 @@
         this.detections.shift();
       }
       this.lastDetectionAt = performance.now();
+      this.aiStatus = "watching";
       if (msg.inference_ms != null) {
         this.aiState.textContent = "AI " + Math.round(msg.inference_ms) + " ms";
         this.aiState.className = "pill ai-on";
@@ -229,8 +236,8 @@
       if (now - (this.statsAt || 0) < STATS_EVERY_MS) return;
       this.statsAt = now;
       if (this.aiEnabled && this.lastDetectionAt && now - this.lastDetectionAt > AI_TIMEOUT_S * 1000) {
-        this.aiState.textContent = "AI idle";
-        this.aiState.className = "pill";
+        this.lastDetectionAt = 0;
+        this.showAiStatus();
       }
       if (this.epoch != null && this.el.dataset.state === "playing") {
         // Wall clock now minus the wall-clock time of the frame on screen.
@@ -286,6 +293,20 @@
       else this.video.playbackRate = behind > CATCH_UP_S ? 1.15 : 1.0;
     }
 
+    // "camera.ai" from the dashboard socket: the detector watches this camera, or is down.
+    setAiStatus(payload) {
+      this.aiStatus = payload.state;
+      this.aiState.dataset.aiState = payload.state;
+      // Boxes arriving say more ("AI 12 ms") than "watching"; anything else is news at once.
+      if (payload.state !== "watching" || !this.lastDetectionAt) this.showAiStatus();
+    }
+
+    showAiStatus() {
+      const state = this.aiEnabled ? this.aiStatus : "off";
+      this.aiState.textContent = AI_LABELS[state] || "AI waiting";
+      this.aiState.className = "pill" + (state ? " ai-" + state : "");
+    }
+
     setCameraState(payload) {
       this.cameraState.textContent = payload.state.charAt(0).toUpperCase() + payload.state.slice(1);
       this.cameraState.className = "pill " + payload.state;
@@ -323,6 +344,8 @@
     const msg = e.detail;
     if (msg.event === "camera.status") {
       for (const t of tiles) if (t.el.dataset.camera === msg.payload.camera) t.setCameraState(msg.payload);
+    } else if (msg.event === "camera.ai") {
+      for (const t of tiles) if (t.el.dataset.camera === msg.payload.camera) t.setAiStatus(msg.payload);
     }
   });
 })();

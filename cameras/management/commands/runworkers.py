@@ -56,9 +56,12 @@ class Command(BaseCommand):
             log.exception("runworkers: reconciling recordings failed")
         from cameras.stages import StagePool, default_stages
         from detection.analysis.services import StalledJobsTask
+        from detection.live_status import AiStateTask
         from detection.retention import EventRetentionTask
+        from notifications.health import HealthCheckTask
 
         tasks = [RetentionTask(), EventRetentionTask(), StalledJobsTask()]
+        tasks += [HealthCheckTask(), AiStateTask()]  # health alerts; the live tiles' AI label
         supervisor = Supervisor(only_slugs=cameras, tasks=tasks, stages=StagePool(default_stages()))
         supervisor.refresh()
         names = ", ".join(slot.spec.name for slot in supervisor.slots.values()) or "none"
