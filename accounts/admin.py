@@ -1,11 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
 from django.contrib.auth.forms import UserCreationForm as DjangoUserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.models import Role, User
-from accounts.services import would_leave_no_admin
+from accounts.selectors import KEY_PREFIX_LENGTH, api_token_status, token_expiry
+from accounts.services import revoke_api_tokens, unlock_logins, would_leave_no_admin
 
 LAST_ADMIN_MESSAGE = "This is the last active admin: make another admin first."
 
@@ -53,11 +56,33 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "email")}),
-        ("Access", {"fields": ("role", "is_active")}),
+        ("Access", {"fields": ("role", "is_active", "api_token")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "role", "email", "password1", "password2")}),)
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "api_token")
+    actions = ["revoke_api_tokens", "unlock_logins"]
+
+    @admin.display(description="API token")
+    def api_token(self, obj):
+        status = api_token_status(obj) if obj.pk else None
+        if status is None:
+            return "None"
+        expires = "never expires"
+        if status.expiry:
+            verb = "expired" if status.expiry.is_expired else "expires"
+            expires = f"{verb} {status.expiry.at:%Y-%m-%d %H:%M}"
+        return f"{status.key_prefix}…, created {status.created:%Y-%m-%d %H:%M}, {expires}"
+
+    @admin.action(description="Revoke the API tokens of the selected users")
+    def revoke_api_tokens(self, request, queryset):
+        count = revoke_api_tokens(queryset)
+        self.message_user(request, f"{count} API token{'s' if count != 1 else ''} revoked.", messages.SUCCESS)
+
+    @admin.action(description="Unlock logins of the selected users (forget their failed logins)")
+    def unlock_logins(self, request, queryset):
+        count = unlock_logins(queryset.values_list("username", flat=True))
+        self.message_user(request, f"{count} failed-login record{'s' if count != 1 else ''} cleared.", messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         # Never delete the last active admin: nobody could reach the settings again.
@@ -74,3 +99,23 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="name", ordering="last_name")
     def full_name(self, obj):
         return obj.get_full_name()
+
+
+# DRF's token list shows every key in full; the settings show the same few characters as the
+# user's own page, so a glance over an admin's shoulder gives nothing away.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    list_display = ("user", "key_prefix", "created", "expires")
+
+    @admin.display(description="key")
+    def key_prefix(self, obj):
+        return obj.key[:KEY_PREFIX_LENGTH] + "…"
+
+    @admin.display(description="expires")
+    def expires(self, obj):
+        expiry = token_expiry(obj)
+        return "never" if expiry is None else expiry.at

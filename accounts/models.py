@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from rest_framework.authtoken.models import Token
 
 
 class Role(models.TextChoices):
@@ -23,6 +24,11 @@ class User(AbstractUser):
 
     Django's is_staff/is_superuser flags follow the role on every save, so Django's own
     permission checks (admin, django-rq) agree with it.
+
+    The user's API token is deleted by the save that follows a new password (set_password,
+    set_unusable_password: own change, admin reset, services) and by any save that leaves the
+    user without a role (deactivated): a token must not outlive the password it was got with.
+    Django's re-hash of an unchanged password at login (a hasher upgrade) keeps it.
     """
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR, db_index=True)
@@ -32,12 +38,24 @@ class User(AbstractUser):
     class Meta:
         ordering = ["username"]
 
+    _password_disabled = False
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_disabled = True
+
     def save(self, *args, **kwargs):
         self.is_staff = self.is_superuser = self.role == Role.ADMIN
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        # Django keeps the raw password in _password from set_password to the save (for its
+        # password_changed hook); its re-hash at login clears it first.
+        password_replaced = self._password is not None or self._password_disabled
         super().save(*args, **kwargs)
+        if password_replaced or not (self.is_active and self.role in Role.values):
+            Token.objects.filter(user=self).delete()
+        self._password_disabled = False
 
     @property
     def is_admin(self) -> bool:

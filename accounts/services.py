@@ -1,11 +1,14 @@
 import secrets
 from dataclasses import dataclass
 
+from axes.utils import reset as reset_login_attempts
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from accounts.models import Role, User
+from accounts.selectors import token_expiry
 
 
 class BootstrapError(Exception):
@@ -57,3 +60,45 @@ def would_leave_no_admin(user: User, *, new_role: str | None = None, new_active:
     if still_admin and (new_role is not None or new_active is not None):
         return False
     return not User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists()
+
+
+# --- API tokens ------------------------------------------------------------------------
+# One token a user (DRF's authtoken). Its key is shown once, when it is made; pages show its
+# date and a few characters after that (accounts.selectors.api_token_status).
+
+
+@transaction.atomic
+def create_api_token(user: User) -> Token:
+    """A new token for the user, replacing (revoking) any they had. Return it with its key."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def obtain_api_token(user: User) -> Token:
+    """The user's token for POST /api/auth/token/: the one they have, or a new one when they
+    have none or theirs has expired."""
+    token = Token.objects.filter(user=user).first()
+    if token is not None:
+        expiry = token_expiry(token)
+        if expiry is None or not expiry.is_expired:
+            return token
+    return create_api_token(user)
+
+
+def revoke_api_tokens(users) -> int:
+    """Delete the tokens of these users (a User or a queryset); return how many there were."""
+    if isinstance(users, User):
+        users = [users.pk]
+    deleted, _ = Token.objects.filter(user__in=users).delete()
+    return deleted
+
+
+# --- Login lockout ---------------------------------------------------------------------
+
+
+def unlock_logins(usernames) -> int:
+    """Forget the failed logins counted against these usernames (django-axes): they may log
+    in again at once. Failures counted against a client address are left to expire
+    (or `manage.py axes_reset_ip ADDRESS`)."""
+    # Never an empty name: axes resets every attempt when given neither name nor address.
+    return sum(reset_login_attempts(username=name) for name in usernames if name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -111,6 +112,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # login lockout (accounts.lockout)
     "accounts",
     "cameras",
     "recordings",
@@ -133,6 +135,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login refused for a lockout into the login page saying so (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ainvr.urls"
@@ -200,6 +204,25 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes refuses a login once LOGIN_FAILURE_LIMIT failures are counted for the username
+# or for the client's address, until LOGIN_LOCKOUT_MINUTES pass without another failure. Counts
+# live in the database (every process sees them); a try while locked counts too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=1000)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1, maximum=7 * 24 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"  # NUM_PROXIES decides, as for the API
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # Users › Unlock instead; its own pages would list addresses and agents
+AXES_DISABLE_ACCESS_LOG = True  # a row per successful login, kept for ever: not needed to lock out
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False  # its start-up banner would add a line to every command's output
+# API tokens stop working this many days after they are made (0: never).
+API_TOKEN_MAX_AGE_DAYS = env_int("API_TOKEN_MAX_AGE_DAYS", 0, minimum=0, maximum=3650)
 
 # --- Security -----------------------------------------------------------------------
 # HTTPS=true once AINVR is served over TLS (directly or behind nginx): secure cookies,
@@ -214,6 +237,10 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     # Only behind a proxy that always sets this header itself (see the deployment guide).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front of AINVR append to X-Forwarded-For (1 behind one nginx). The client
+# is the address that many entries from the right; 0 ignores the header, which anyone can send.
+# The login lockout and the API's throttles both follow it (REST_FRAMEWORK's NUM_PROXIES).
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 
@@ -248,9 +275,10 @@ WHITENOISE_USE_FINDERS = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API client gets 401 with a WWW-Authenticate header.
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsAdminOrReadOnlyOperator"],
     "DEFAULT_PAGINATION_CLASS": "ainvr.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["ainvr.api.filters.FilterBackend"],

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("account/", include("accounts.urls", namespace="accounts")),
     path("admin/", admin.site.urls),
     path("api/", include(("ainvr.api.urls", "api"), namespace="api")),
     path("", include(("notifications.urls", "notifications"), namespace="notifications")),
