@@ -8,7 +8,9 @@ never the write that caused the event.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -19,6 +21,36 @@ log = logging.getLogger(__name__)
 ALERTS_GROUP = "alerts"
 # The consumer method that receives group messages: "dashboard.event" -> dashboard_event().
 DASHBOARD_MESSAGE_TYPE = "dashboard.event"
+
+
+# A web process's asyncio Redis clients, one per event loop (asyncio connections belong to
+# the loop that opened them; daphne runs one). Shared by every socket of that loop, as the
+# channel layer's own pools are: a client per socket was a Redis connection per socket
+# (150 live sockets: Redis clients 4 -> 157).
+_ASYNC_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# At most this many connections per loop; a busy moment waits for a free one (up to
+# ASYNC_POOL_TIMEOUT_S) instead of opening more.
+ASYNC_POOL_SIZE = 8
+ASYNC_POOL_TIMEOUT_S = 5
+
+
+def async_redis():
+    """This event loop's shared asyncio Redis client (REDIS_URL), or None without Redis.
+    Never close it: other sockets use it."""
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return None
+    loop = asyncio.get_running_loop()
+    client = _ASYNC_CLIENTS.get(loop)
+    if client is None:
+        import redis.asyncio
+
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=ASYNC_POOL_SIZE, timeout=ASYNC_POOL_TIMEOUT_S
+        )
+        client = _ASYNC_CLIENTS[loop] = redis.asyncio.Redis.from_pool(pool)
+    return client
 
 
 def camera_group(slug: str) -> str:

@@ -184,6 +184,11 @@ RQ_QUEUES = {
 }
 RQ_SHOW_ADMIN_LINK = True
 
+# Live video sockets (/ws/live/<camera>/): past these, a socket is closed with code 4429
+# (per user, counted across web processes in Redis) or 4503 (this web process) and a reason.
+LIVE_SOCKETS_PER_USER = env_int("LIVE_SOCKETS_PER_USER", 32, minimum=1, maximum=10_000)
+LIVE_SOCKETS_PER_PROCESS = env_int("LIVE_SOCKETS_PER_PROCESS", 512, minimum=1, maximum=100_000)
+
 # --- Workers ------------------------------------------------------------------------
 # How long a runworkers host's claim on a camera lasts unrenewed: after this, another
 # host sharing the database takes the camera over.

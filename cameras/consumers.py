@@ -1,12 +1,15 @@
 import asyncio
 import json
 import logging
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+from django.conf import settings
 
 from accounts.permissions import has_role
-from ainvr.realtime import ALERTS_GROUP, camera_group
+from ainvr.realtime import ALERTS_GROUP, async_redis, camera_group
+from cameras import live_quota
 from cameras.live_channel import WATCH_TTL_S, join_channel, live_group, redis_db, watch_key
 from cameras.models import Camera
 
@@ -61,21 +64,33 @@ class LiveConsumer(AsyncWebsocketConsumer):
     init follows when the camera reconnects with other settings. Text
     messages {"type": "detections", ...} (cameras.live.detections_payload) carry the AI
     boxes of each analysed frame. Refused (403) to anyone without a
-    role, and for unknown or disabled cameras."""
+    role, and for unknown or disabled cameras. Past LIVE_SOCKETS_PER_USER sockets of one
+    user or LIVE_SOCKETS_PER_PROCESS of this process, accepted and closed at once with code
+    4429 or 4503 and a reason (cameras.live_quota)."""
 
     async def connect(self):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
         self.ready = False
-        if not has_role(self.scope.get("user")) or not await camera_is_enabled(self.slug):
+        self.redis = None
+        self.holds_process_slot = self.holds_user_slot = False
+        user = self.scope.get("user")
+        if not has_role(user) or not await camera_is_enabled(self.slug):
             await self.close()
             return
-        self.redis = live_redis()
+        self.user_id = user.pk
+        self.redis = async_redis()
         if self.redis is None:
             await self.close()  # no channel layer between processes: nothing can reach us
             return
         # The browser opens one socket at a time to a host (RFC 6455 4.1): accept first, so
         # that the next tile's handshake starts sooner; nothing reaches us before we join.
+        # (A refusal needs an accepted socket too: only a close frame carries a reason.)
         await self.accept()
+        refusal = await self._claim_slots()
+        if refusal is not None:
+            log.info("live socket for %s refused to user %s: %s", self.slug, self.user_id, refusal.reason)
+            await self.close(code=refusal.code, reason=refusal.reason)
+            return
         await self.channel_layer.group_add(live_group(self.slug), self.channel_name)
         # Tell the camera's relay at once (it reads joins a few times a second) and keep
         # the watching key that tells it when the last viewer has gone.
@@ -88,9 +103,35 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if getattr(self, "keepalive", None):
             self.keepalive.cancel()
-        if getattr(self, "redis", None) is not None:
+        if getattr(self, "holds_process_slot", False):
+            self.holds_process_slot = False
+            live_quota.PROCESS_SLOTS.give_back()
+        if getattr(self, "holds_user_slot", False):
+            self.holds_user_slot = False
             await self.channel_layer.group_discard(live_group(self.slug), self.channel_name)
-            await self.redis.aclose()
+            try:
+                await live_quota.release_user_slot(self.redis, self.user_id, self.channel_name)
+            except Exception:  # Redis away: the entry expires after WATCH_TTL_S
+                log.debug("could not release the live socket of user %s", self.user_id, exc_info=True)
+
+    async def _claim_slots(self) -> live_quota.Refusal | None:
+        """Take a place among this process's and this user's live sockets, or say why not."""
+        per_process, per_user = settings.LIVE_SOCKETS_PER_PROCESS, settings.LIVE_SOCKETS_PER_USER
+        if not live_quota.PROCESS_SLOTS.take(per_process):
+            return live_quota.process_full(per_process)
+        self.holds_process_slot = True
+        try:
+            claimed = await live_quota.claim_user_slot(
+                self.redis, self.user_id, self.channel_name, per_user, now=time.time(), ttl=WATCH_TTL_S
+            )
+        except Exception:
+            # Redis away: nothing would reach this socket anyway; the per-process cap holds.
+            log.warning("could not count the live sockets of user %s", self.user_id, exc_info=True)
+            claimed = True
+        if not claimed:
+            return live_quota.too_many_for_user(per_user)
+        self.holds_user_slot = True
+        return None
 
     async def receive(self, text_data=None, bytes_data=None):
         pass  # viewers only listen
@@ -131,17 +172,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(WATCH_TTL_S / 3)
             try:
-                await self.redis.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
+                    live_quota.renew_user_slot(pipe, self.user_id, self.channel_name, now=time.time(), ttl=WATCH_TTL_S)
+                    await pipe.execute()
             except Exception:  # Redis away for a moment: the next round tries again
                 log.debug("could not renew the watch key of %s", self.slug, exc_info=True)
-
-
-def live_redis():
-    """An asyncio Redis client for the live keys, or None when there is no REDIS_URL."""
-    from django.conf import settings
-
-    if not settings.REDIS_URL:
-        return None
-    import redis.asyncio
-
-    return redis.asyncio.Redis.from_url(settings.REDIS_URL)

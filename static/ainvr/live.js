@@ -17,6 +17,7 @@
   const AI_LABELS = {
     off: "AI off", watching: "AI watching", starting: "AI starting", restarting: "AI restarting", down: "AI down",
   };
+  const REFUSED_RETRY_MS = 60000; // a socket refused for a cap (close code 4429 or 4503) is tried again this late
   const STATS_EVERY_MS = 250;   // how often the AI state, catch-up and the measured figures are updated
   const pageStart = performance.now();
   // When each step of a tile's start happened (ms from page start), for the first frame's
@@ -88,9 +89,17 @@
         }
       };
       ws.onopen = () => { mark(this.el, "openMs"); this.delay = 1000; this.say("Waiting for video…"); this.settled(); };
-      ws.onclose = () => {
+      ws.onclose = (e) => {
         this.settled();
         this.teardown();
+        if (e.code === 4429 || e.code === 4503) {
+          // Refused: too many live videos for this user (4429) or this server (4503). Say
+          // why and try again much later, not in a loop that would keep the server busy.
+          this.say(e.reason || "Too many live videos are open.");
+          this.el.dataset.state = "refused";
+          setTimeout(() => this.connect(), REFUSED_RETRY_MS);
+          return;
+        }
         this.say("Reconnecting…");
         this.el.dataset.state = "reconnecting";
         // A dropped socket (server restart, network blip) comes back by itself.
