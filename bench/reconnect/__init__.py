@@ -1,0 +1,1 @@
+"""How long after a camera comes back does recording resume? See __main__."""
