@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -193,6 +194,11 @@ LIVE_SOCKETS_PER_PROCESS = env_int("LIVE_SOCKETS_PER_PROCESS", 512, minimum=1, m
 # How long a runworkers host's claim on a camera lasts unrenewed: after this, another
 # host sharing the database takes the camera over.
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 30, minimum=3, maximum=3600)
+# This runworkers host's name among the hosts sharing the database: a restarted process with
+# the same name takes its dead predecessor's cameras over at once (cameras.hosts).
+WORKER_HOST_ID = (env_str("WORKER_HOST_ID") or "").strip() or socket.gethostname()
+if len(WORKER_HOST_ID) > 200 or not re.fullmatch(r"[\w.:@-]+", WORKER_HOST_ID):
+    raise ImproperlyConfigured(f"WORKER_HOST_ID={WORKER_HOST_ID!r}: use up to 200 letters, digits and . _ - : @")
 
 # --- Auth ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ainvr.realtime import broadcast_on_commit, camera_group
+from cameras import secrets
 from cameras.models import Camera, CameraState, CameraStatus
 from cameras.streams import extract_credentials
 
@@ -43,6 +44,26 @@ def save_camera(camera: Camera, *, username=UNCHANGED, password=UNCHANGED) -> Ca
     camera.save()
     CameraStatus.objects.get_or_create(camera=camera)
     return camera
+
+
+@transaction.atomic
+def rotate_credentials() -> int:
+    """Re-encrypt every camera's credentials with the first key (SECRETS_KEY=new,old...).
+    All or nothing: raises CredentialsUnreadable, naming the camera, when a stored value
+    opens with none of the keys. Returns how many cameras were re-encrypted."""
+    rotated = 0
+    cameras = Camera.objects.select_for_update().exclude(encrypted_username="", encrypted_password="")
+    for camera in cameras.order_by("pk"):
+        try:
+            username, password = secrets.rotate(camera.encrypted_username), secrets.rotate(camera.encrypted_password)
+        except secrets.CredentialsUnreadable:
+            raise secrets.CredentialsUnreadable(
+                f"{secrets.MISMATCH} (camera {camera.name!r}): list the key they were encrypted with after the new "
+                "one (SECRETS_KEY=new,old); nothing was changed"
+            ) from None
+        Camera.objects.filter(pk=camera.pk).update(encrypted_username=username, encrypted_password=password)
+        rotated += 1
+    return rotated
 
 
 def status_payload(camera: Camera, status: CameraStatus) -> dict:

@@ -28,6 +28,9 @@ Progress = Callable[[str], None]
 PROGRESS_EVERY_S = 2.0
 # State that belongs to running processes, not to the installation.
 STATE_SKIPPED = {"redis", "prometheus"}
+# The key of the camera credentials stays out unless asked for: a leaked backup must not
+# give the cameras away (cameras.secrets).
+SECRETS_KEY_NAME = "secrets.key"
 
 
 @dataclass
@@ -46,12 +49,14 @@ class RestoreReport:
     database_format: str
     left_in_place: int  # files already there that the backup did not have (--force)
     seconds: float
+    unreadable_credentials: int = 0  # cameras whose credentials this installation's key does not open
 
 
-def trees(*, recordings: bool) -> list[tuple[str, Path, set[str]]]:
+def trees(*, recordings: bool, secrets_key: bool = False) -> list[tuple[str, Path, set[str]]]:
     """(folder in the archive, folder on disk, names skipped at its top) of what is backed up."""
+    state_skipped = STATE_SKIPPED if secrets_key else STATE_SKIPPED | {SECRETS_KEY_NAME}
     result = [
-        ("state", Path(settings.STATE_DIR), STATE_SKIPPED),
+        ("state", Path(settings.STATE_DIR), state_skipped),
         ("media", Path(settings.MEDIA_ROOT), set()),
     ]
     if recordings:
@@ -82,10 +87,12 @@ def create_backup(
     recordings: bool = True,
     since: datetime | None = None,
     database_format: str = "auto",
+    include_secrets_key: bool = False,
     progress: Progress = print,
 ) -> BackupReport:
     """Write a backup archive to `output`. `since` limits recordings and media to files
-    modified from then on (the database and state are always whole)."""
+    modified from then on (the database and state are always whole). The key of the camera
+    credentials is left out unless `include_secrets_key`."""
     started = time.monotonic()
     output = output.absolute()
     if output.exists():
@@ -98,8 +105,24 @@ def create_backup(
         writer = archive.ArchiveWriter(output, Path(tmp))
         try:
             writer.add_file(dump.path, dump.arcname)
-            totals = _add_trees(writer, recordings=recordings, since=since, progress=progress, exclude={output})
-            writer.finish(_manifest(dump, totals, recordings=recordings, since=since))
+            if include_secrets_key:
+                _add_secrets_key(writer)
+            totals = _add_trees(
+                writer,
+                recordings=recordings,
+                since=since,
+                progress=progress,
+                exclude={output},
+                secrets_key=include_secrets_key,
+            )
+            if not include_secrets_key and _has_camera_credentials():
+                progress(
+                    "backup: the key of the camera credentials is not in the archive: keep a copy of it apart "
+                    "(SECRETS_KEY, or STATE_DIR/secrets.key), or back up with --include-secrets-key"
+                )
+            manifest = _manifest(dump, totals, recordings=recordings, since=since)
+            manifest["options"]["secrets_key"] = include_secrets_key
+            writer.finish(manifest)
         except BaseException:
             writer.abort()
             raise
@@ -112,8 +135,23 @@ def create_backup(
     return BackupReport(output, writer.files, writer.bytes, dump.format, seconds)
 
 
-def _add_trees(writer, *, recordings: bool, since: datetime | None, progress: Progress, exclude: set[Path]) -> dict:
-    chosen = trees(recordings=recordings)
+def _has_camera_credentials() -> bool:
+    from cameras.models import Camera
+
+    return Camera.objects.exclude(encrypted_username="", encrypted_password="").exists()
+
+
+def _add_secrets_key(writer) -> None:
+    """A key given by SECRETS_KEY goes in as the key file it can be restored as; a key
+    file is taken with the rest of the state."""
+    if settings.SECRETS_KEYS:
+        writer.add_bytes(f"state/{SECRETS_KEY_NAME}", ("\n".join(settings.SECRETS_KEYS) + "\n").encode())
+
+
+def _add_trees(
+    writer, *, recordings: bool, since: datetime | None, progress: Progress, exclude: set[Path], secrets_key: bool
+) -> dict:
+    chosen = trees(recordings=recordings, secrets_key=secrets_key)
     roots = {root.resolve() for _, root, _ in chosen}
     since_ts = since.timestamp() if since else None
     totals = {}
@@ -124,8 +162,8 @@ def _add_trees(writer, *, recordings: bool, since: datetime | None, progress: Pr
         if root.is_dir():
             others = {r for r in roots if r != root.resolve()}
             for path, rel in _walk(root, skipped, others):
-                if path.absolute() in exclude:
-                    continue
+                if path.absolute() in exclude or (top == "state" and rel == SECRETS_KEY_NAME and settings.SECRETS_KEYS):
+                    continue  # (SECRETS_KEY wins over a key file: _add_secrets_key put it in)
                 if since_ts is not None and top != "state":
                     try:
                         if path.stat().st_mtime < since_ts:
@@ -214,6 +252,7 @@ def restore_backup(path: Path, *, force: bool = False, progress: Progress = prin
             if force and top != "state" and root.is_dir():
                 left += sum(1 for _, rel in _walk(root, set(), set()) if not verified.holds(f"{top}/{rel}"))
         progress(f"restore: {moved} files moved into place")
+        unreadable = _check_credentials(progress)
     finally:
         if verified is not None:
             verified.close()
@@ -223,7 +262,24 @@ def restore_backup(path: Path, *, force: bool = False, progress: Progress = prin
         "backup restored path=%s files=%d bytes=%d seconds=%.1f", path, verified.files, verified.bytes, seconds,
         extra={"event": "backup.restored", "path": str(path), "files": verified.files, "bytes": verified.bytes},
     )  # fmt: skip
-    return RestoreReport(verified.files, verified.bytes, database["format"], left, seconds)
+    return RestoreReport(verified.files, verified.bytes, database["format"], left, seconds, unreadable)
+
+
+def _check_credentials(progress: Progress) -> int:
+    """Say, in one line, when the restored camera credentials do not open with this
+    installation's key (the archive leaves it out unless asked): the restore stands, the
+    cameras go to error until the key is provided."""
+    from cameras.secrets import key_source
+    from cameras.selectors import cameras_with_unreadable_credentials
+
+    unreadable = cameras_with_unreadable_credentials()
+    if unreadable:
+        progress(
+            f"restore: warning: the credentials of {len(unreadable)} camera(s) cannot be decrypted: the key "
+            f"({key_source()}) is not the one of the backed-up installation; set SECRETS_KEY to that key "
+            "(or copy its STATE_DIR/secrets.key here) and restart, or type the camera passwords again"
+        )
+    return len(unreadable)
 
 
 def _move_tree(source: Path, target: Path) -> int:

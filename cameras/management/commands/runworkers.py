@@ -4,6 +4,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cameras.fencing import FenceWatchdog
 from cameras.models import Camera
 from cameras.supervisor import Supervisor, start_worker_server
 
@@ -36,13 +37,26 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
 
+        # One live process per WORKER_HOST_ID on a machine: a second one waits as its standby
+        # and takes over the moment the first dies (the kernel drops the lock with it).
+        from django.conf import settings
+
+        from cameras.hosts import HostLock
+
+        lock = HostLock(settings.STATE_DIR, settings.WORKER_HOST_ID)
+        if not lock.try_acquire():
+            log.warning("runworkers: another runworkers of host %s runs here; standing by", settings.WORKER_HOST_ID)
+            while not lock.try_acquire():
+                if stop.wait(0.2):
+                    log.info("runworkers: stopped")
+                    return
+
         from ops import metrics
 
         metrics.clean_multiprocess_dir()  # files of processes gone since the last run
-        # The forkserver imports PyAV and the capture code while we reconcile.
+        # The forkserver imports PyAV and the capture code while we start up.
         start_worker_server()
         from ainvr.db import keep_connection
-        from recordings.reconcile import reconcile_recordings
         from recordings.retention import RetentionTask
 
         # The supervisor writes every camera's status and segments: keep its connection
@@ -50,10 +64,6 @@ class Command(BaseCommand):
         # more CPU than the writes themselves.
         keep_connection()
 
-        try:
-            reconcile_recordings(cameras=Camera.objects.filter(slug__in=cameras) if cameras else None)
-        except Exception:  # a bad file must not keep the cameras from recording
-            log.exception("runworkers: reconciling recordings failed")
         from cameras.stages import StagePool, default_stages
         from detection.analysis.services import StalledJobsTask
         from detection.live_status import AiStateTask
@@ -62,15 +72,21 @@ class Command(BaseCommand):
 
         tasks = [RetentionTask(), EventRetentionTask(), StalledJobsTask()]
         tasks += [HealthCheckTask(), AiStateTask()]  # health alerts; the live tiles' AI label
-        supervisor = Supervisor(only_slugs=cameras, tasks=tasks, stages=StagePool(default_stages()))
+        # Recordings are reconciled camera by camera, by the host that holds each (the
+        # supervisor, once what the last holder wrote has settled): others write theirs.
+        supervisor = Supervisor(lock_held=True, only_slugs=cameras, tasks=tasks, stages=StagePool(default_stages()))
         supervisor.refresh()
         names = ", ".join(slot.spec.name for slot in supervisor.slots.values()) or "none"
         log.info("runworkers: host %s, cameras to supervise: %s", supervisor.host, names)
+        # Stops the capture processes in time even while the loop waits on a stalled database.
+        watchdog = FenceWatchdog(supervisor.guard_fence).start()
         try:
             while not stop.is_set():
                 if not supervisor.step():
                     stop.wait(0.2)
         finally:
             log.info("runworkers: stopping")
+            watchdog.stop()
             supervisor.stop()
+            lock.release()
         log.info("runworkers: stopped")

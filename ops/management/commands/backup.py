@@ -38,11 +38,22 @@ class Command(BaseCommand):
             help="PostgreSQL: native is pg_dump, json is Django's serialisation (restores into SQLite too); "
             "auto is pg_dump when it works. SQLite backups are always the database file.",
         )
+        parser.add_argument(
+            "--include-secrets-key",
+            action="store_true",
+            help="Also put the key of the camera credentials (SECRETS_KEY or STATE_DIR/secrets.key) into the "
+            "archive. Left out by default: whoever holds the archive and the key can read the camera passwords.",
+        )
 
-    def handle(self, *args, output, recordings, since, database_format, **options):
+    def handle(self, *args, output, recordings, since, database_format, include_secrets_key, **options):
         with as_command_errors():
             report = create_backup(
-                output, recordings=recordings, since=since, database_format=database_format, progress=self._progress
+                output,
+                recordings=recordings,
+                since=since,
+                database_format=database_format,
+                include_secrets_key=include_secrets_key,
+                progress=self._progress,
             )
         self.stdout.write(
             f"backup: wrote {report.path} ({report.files} files, {report.bytes / 1e6:.1f} MB, "
