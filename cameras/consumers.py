@@ -65,8 +65,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     messages {"type": "detections", ...} (cameras.live.detections_payload) carry the AI
     boxes of each analysed frame. Refused (403) to anyone without a
     role, and for unknown or disabled cameras. Past LIVE_SOCKETS_PER_USER sockets of one
-    user or LIVE_SOCKETS_PER_PROCESS of this process, accepted and closed at once with code
-    4429 or 4503 and a reason (cameras.live_quota)."""
+    user or LIVE_SOCKETS_PER_PROCESS of this process, accepted, sent {"type": "refused",
+    "code", "reason"} and closed with code 4429 or 4503 and the reason (cameras.live_quota)."""
 
     async def connect(self):
         self.slug = self.scope["url_route"]["kwargs"]["slug"]
@@ -89,6 +89,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         refusal = await self._claim_slots()
         if refusal is not None:
             log.info("live socket for %s refused to user %s: %s", self.slug, self.user_id, refusal.reason)
+            # The reason also as a message: daphne (4.2) sends the close code without it.
+            await self.send(text_data=json.dumps({"type": "refused", "code": refusal.code, "reason": refusal.reason}))
             await self.close(code=refusal.code, reason=refusal.reason)
             return
         await self.channel_layer.group_add(live_group(self.slug), self.channel_name)

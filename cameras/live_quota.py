@@ -8,9 +8,10 @@ A socket renews its score while it lives (every WATCH_TTL_S / 3 s, with its came
 watching key); a process that died without saying goodbye stops counting after WATCH_TTL_S.
 Per process it is a counter: the process's own memory and event loop are what run out.
 
-A refused socket is accepted and then closed with a 4000-range code and a reason the live
-grid shows (a handshake refused with 403 reaches the browser as a bare 1006, which the grid
-would retry at once).
+A refused socket is accepted, told why ({"type": "refused", "code", "reason"}: daphne drops a
+close frame's reason) and closed with a 4000-range code; the live grid shows the reason and
+tries again a minute later (a handshake refused with 403 reaches the browser as a bare 1006,
+which the grid would retry at once).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@
     off: "AI off", watching: "AI watching", starting: "AI starting", restarting: "AI restarting", down: "AI down",
   };
   const REFUSED_RETRY_MS = 60000; // a socket refused for a cap (close code 4429 or 4503) is tried again this late
+  const REFUSED_TEXT = { 4429: "Too many live videos open for you.", 4503: "The server shows as many live videos as it can." };
   const STATS_EVERY_MS = 250;   // how often the AI state, catch-up and the measured figures are updated
   const pageStart = performance.now();
   // When each step of a tile's start happened (ms from page start), for the first frame's
@@ -80,6 +81,7 @@
           let msg;
           try { msg = JSON.parse(m.data); } catch (e) { return; }
           if (msg.type === "init") { mark(this.el, "initMs"); this.start(msg.codec, msg.epoch); }
+          else if (msg.type === "refused") this.refusedReason = msg.reason;
           else if (msg.type === "detections") this.onDetections(msg);
         } else {
           if (this.epoch != null) mark(this.el, "mediaMs");
@@ -95,7 +97,8 @@
         if (e.code === 4429 || e.code === 4503) {
           // Refused: too many live videos for this user (4429) or this server (4503). Say
           // why and try again much later, not in a loop that would keep the server busy.
-          this.say(e.reason || "Too many live videos are open.");
+          this.say(this.refusedReason || e.reason || REFUSED_TEXT[e.code]);
+          this.refusedReason = null;
           this.el.dataset.state = "refused";
           setTimeout(() => this.connect(), REFUSED_RETRY_MS);
           return;

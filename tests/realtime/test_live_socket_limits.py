@@ -4,6 +4,7 @@ its Redis connections (issue 15, finding 8: 150 sockets of one operator, Redis c
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import AsyncExitStack
 from urllib.parse import urlsplit
@@ -50,8 +51,11 @@ class Sockets:
         # A refusal comes as a close right after the accept; an accepted socket stays quiet.
         if await communicator.receive_nothing(timeout=0.3):
             return True, None
+        said = json.loads((await communicator.receive_output(timeout=TIMEOUT))["text"])
         message = await communicator.receive_output(timeout=TIMEOUT)
         assert message["type"] == "websocket.close", message
+        # The reason comes twice: in the close frame, and first as a message (daphne drops the former).
+        assert said == {"type": "refused", "code": message["code"], "reason": message["reason"]}
         return False, (message.get("code"), message.get("reason"))
 
 
