@@ -32,6 +32,7 @@ from ainvr.envconfig import (
     env_time_zone,
     url_scheme_check,
 )
+from ainvr.media import limit_pillow_pixels
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,10 @@ MODELS_DIR = env_directory("MODELS_DIR", DATA_DIR / "models", writable=False)
 STATE_DIR = env_directory("STATE_DIR", DATA_DIR / "state")
 STATIC_ROOT = env_directory("STATIC_ROOT", DATA_DIR / "static")  # collectstatic writes here
 MEDIA_URL = "/media/"  # never served publicly: media goes through views that check the role
+# Largest image (width x height) taken anywhere: checked from the header before decoding,
+# and Pillow's decompression-bomb guard in every process (ainvr.media).
+MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000, minimum=1_000_000, maximum=1_000_000_000)
+limit_pillow_pixels(MAX_IMAGE_PIXELS)
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
@@ -407,6 +412,12 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # (mapped to RECORDINGS_DIR and MEDIA_DIR) once the role has been checked.
 RECORDINGS_ACCEL_REDIRECT = env_path_prefix("RECORDINGS_ACCEL_REDIRECT")
 MEDIA_ACCEL_REDIRECT = env_path_prefix("MEDIA_ACCEL_REDIRECT")
+# Unknown faces: one event per face track, and at most this many per camera in any window
+# (a camera watching people nobody enrolled wrote ~600 events and JPEGs an hour).
+ATTENDANCE_UNKNOWN_FACES_MAX = env_int("ATTENDANCE_UNKNOWN_FACES_MAX", 10, minimum=0, maximum=10_000)
+ATTENDANCE_UNKNOWN_FACES_WINDOW_SECONDS = env_int(
+    "ATTENDANCE_UNKNOWN_FACES_WINDOW_SECONDS", 600, minimum=1, maximum=86400
+)
 # The longest range one MP4 export may cover (it is remuxed while the browser waits).
 RECORDINGS_EXPORT_MAX_MINUTES = env_int("RECORDINGS_EXPORT_MAX_MINUTES", 60, minimum=1, maximum=24 * 60)
 

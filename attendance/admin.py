@@ -4,9 +4,16 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
-from attendance.enrolment import open_slots, request_camera_enrolment, request_upload_enrolments
+from attendance.enrolment import (
+    fail_stalled_enrolments,
+    open_slots,
+    request_camera_enrolment,
+    request_upload_enrolments,
+    retry_enrolment,
+)
 from attendance.forms import CaptureFaceForm, UploadFacesForm
 from attendance.models import (
     AlertLog,
@@ -73,8 +80,11 @@ class EmployeeAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, employee):
             raise PermissionDenied
         upload_form, capture_form = UploadFacesForm(), CaptureFaceForm()
+        status = 200
         if request.method == "POST":
             try:
+                if "retry" in request.POST:
+                    return self._retry(request, employee, request.POST["retry"])
                 if "capture" in request.POST:
                     capture_form = CaptureFaceForm(request.POST)
                     if capture_form.is_valid():
@@ -92,6 +102,10 @@ class EmployeeAdmin(admin.ModelAdmin):
                 for field, errors in e.message_dict.items():
                     for error in errors:
                         form.add_error(field if field in form.fields else None, error)
+            status = 400  # the form again, with what was wrong
+        else:
+            # Those whose job died say so here, even when no worker supervisor runs the check.
+            fail_stalled_enrolments(now=timezone.now())
         context = {
             **self.admin_site.each_context(request),
             "title": f"Face photos of {employee.name}",
@@ -105,7 +119,18 @@ class EmployeeAdmin(admin.ModelAdmin):
             "enrolments": employee.enrolments.select_related("camera")[:20],
             "pending": employee.enrolments.filter(status="pending").exists(),
         }
-        return TemplateResponse(request, "attendance/admin_faces.html", context)
+        return TemplateResponse(request, "attendance/admin_faces.html", context, status=status)
+
+    def _retry(self, request, employee, enrolment_id: str):
+        enrolment = get_object_or_404(FaceEnrolment, pk=_int_or_404(enrolment_id), employee=employee)
+        try:
+            retry_enrolment(enrolment)
+        except ValidationError as e:
+            for error in e.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, "Trying that photo again: the result appears below.")
+        return redirect(request.path)
 
     def face_photo_view(self, request, employee_id, enrolment_id):
         """A stored face photo, to admins only (media is never served publicly)."""
@@ -159,6 +184,23 @@ class AttendanceEventAdmin(admin.ModelAdmin):
     date_hierarchy = "time"
     search_fields = ("employee__name", "employee__code")
     list_select_related = ("employee", "camera")
+    # The snapshot is shown through the admins-only view, never as a MEDIA_URL link.
+    fields = ("time", "kind", "employee", "camera", "similarity", "snapshot_image")
+    readonly_fields = ("snapshot_image",)
+
+    @admin.display(description="snapshot")
+    def snapshot_image(self, obj):
+        if obj is None or not obj.snapshot:
+            return "-"
+        url = reverse("recordings:private_media", args=[obj.snapshot.name])
+        return format_html('<a href="{}"><img src="{}" alt="Snapshot" height="160"></a>', url, url)
+
+
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Http404("No such photo.") from None
 
 
 @admin.register(AlertLog)

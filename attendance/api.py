@@ -1,11 +1,15 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
-from attendance.models import Employee, PresenceState
+from attendance.enrolment import request_upload_enrolments
+from attendance.models import MAX_FACES_PER_EMPLOYEE, Employee, FaceEnrolment, PresenceState
 from attendance.selectors import MAX_REPORT_DAYS, attendance_report, count_by_state, tracking_state
 from attendance.services import RESET_TABLES, reset_logs
 
@@ -19,9 +23,26 @@ class EmployeeSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "face_templates", "created_at", "updated_at")
 
 
+class FacePhotosSerializer(serializers.Serializer):
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        min_length=1,
+        max_length=MAX_FACES_PER_EMPLOYEE,
+        help_text="JPEG, PNG, WebP or BMP photos, each showing only this person's face; "
+        "judged from their header (at most MAX_IMAGE_PIXELS pixels) before anything is stored.",
+    )
+
+
+class FaceEnrolmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FaceEnrolment
+        fields = ("id", "status", "reason", "created_at")
+        read_only_fields = fields
+
+
 class EmployeeViewSet(viewsets.ModelViewSet):
     """Employees: admins only (operators get live video, playback and analysis, not staff
-    records). Face photos are enrolled on the employee's admin page."""
+    records). Face photos are enrolled here (POST faces/) or on the employee's admin page."""
 
     lookup_value_regex = "[0-9]+"
     permission_classes = [IsAdmin]
@@ -29,6 +50,23 @@ class EmployeeViewSet(viewsets.ModelViewSet):
     queryset = Employee.objects.order_by("name")
     serializer_class = EmployeeSerializer
     filterset_fields = ("active", "department")
+
+    @extend_schema(
+        request={"multipart/form-data": FacePhotosSerializer},
+        responses={202: FaceEnrolmentSerializer(many=True), 400: OpenApiResponse(description="A field message.")},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], serializer_class=FacePhotosSerializer)
+    def faces(self, request, pk=None):
+        """Queue 1-5 face photos for enrolment; each is judged by the face model in the
+        background (poll the admin page, or GET this employee's face_templates count)."""
+        employee = self.get_object()
+        incoming = FacePhotosSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            created = request_upload_enrolments(employee, incoming.validated_data["photos"])
+        except DjangoValidationError as e:
+            raise serializers.ValidationError(e.message_dict) from None
+        return Response(FaceEnrolmentSerializer(created, many=True).data, status=status.HTTP_202_ACCEPTED)
 
 
 class PresenceRowSerializer(serializers.Serializer):

@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class AttendanceConfig(AppConfig):
     name = "attendance"
+
+    def ready(self):
+        from attendance.files import connect
+
+        connect()  # snapshots and face photos leave the disk with their rows

@@ -2,7 +2,18 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from ainvr.media import random_name
 from cameras.models import Camera
+
+
+def face_photo_path(instance, filename: str) -> str:
+    """faces/YYYY/MM/<random>.<ext>: admins only (ainvr.media), and not guessable from an id."""
+    return random_name("faces", filename)
+
+
+def snapshot_path(instance, filename: str) -> str:
+    """attendance/YYYY/MM/<random>.jpg: admins only (ainvr.media), and not guessable."""
+    return random_name("attendance", filename)
 
 
 class Employee(models.Model):
@@ -25,7 +36,7 @@ class FaceTemplate(models.Model):
     from the face model named in `model_name`; `manage.py reembed` rebuilds them."""
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="face_templates")
-    photo = models.ImageField(upload_to="faces/%Y/%m")
+    photo = models.ImageField(upload_to=face_photo_path)
     embedding = models.BinaryField(editable=False)
     model_name = models.CharField(max_length=64, db_index=True)
     dimension = models.PositiveSmallIntegerField()
@@ -97,7 +108,7 @@ class AttendanceEvent(models.Model):
     time = models.DateTimeField()
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     similarity = models.FloatField(null=True, blank=True, validators=[MinValueValidator(-1.0), MaxValueValidator(1.0)])
-    snapshot = models.ImageField(upload_to="attendance/%Y/%m/%d", blank=True)
+    snapshot = models.ImageField(upload_to=snapshot_path, blank=True)
 
     class Meta:
         ordering = ["-time"]
@@ -156,10 +167,11 @@ class FaceEnrolment(models.Model):
     """A request to enrol one face photo (uploaded, or grabbed from a camera by the job).
 
     The web process only stores it; an RQ job runs the face model, the quality gates and,
-    when the photo passes, creates the FaceTemplate. `reason` says why a photo was refused."""
+    when the photo passes, creates the FaceTemplate. `reason` says why a photo was refused,
+    or why the job failed (a failed one can be retried)."""
 
     employee = models.ForeignKey(Employee, on_delete=models.CASCADE, related_name="enrolments")
-    photo = models.ImageField(upload_to="faces/%Y/%m", blank=True)
+    photo = models.ImageField(upload_to=face_photo_path, blank=True)
     camera = models.ForeignKey(
         Camera, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Captured from."
     )
@@ -169,6 +181,7 @@ class FaceEnrolment(models.Model):
         FaceTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrolment"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a job took it up.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

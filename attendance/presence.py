@@ -155,7 +155,7 @@ def record_sighting(
     kind = EventKind.SIGHTING if employee_id else EventKind.UNKNOWN
     event = AttendanceEvent(employee_id=employee_id, camera_id=camera_id, time=at, kind=kind, similarity=similarity)
     if snapshot:
-        event.snapshot.save(f"{kind}-{camera_id}.jpg", ContentFile(snapshot), save=False)
+        event.snapshot.save("face.jpg", ContentFile(snapshot), save=False)  # a random name (models)
     event.save()
     if employee_id is not None and camera_id is not None:
         from cameras.models import Camera
@@ -168,9 +168,18 @@ def record_sighting(
     return event
 
 
-def purge_events(*, now: datetime, keep_days: int) -> int:
-    """Delete attendance events older than `keep_days` days; returns how many."""
-    return AttendanceEvent.objects.filter(time__lt=now - timedelta(days=keep_days)).delete()[0]
+PURGE_BATCH = 500  # rows per delete: short transactions, bounded memory for a large backlog
+
+
+def purge_events(*, now: datetime, keep_days: int, batch_size: int = PURGE_BATCH) -> int:
+    """Delete attendance events older than `keep_days` days, with their snapshot files
+    (attendance.files); returns how many."""
+    expired = AttendanceEvent.objects.filter(time__lt=now - timedelta(days=keep_days)).order_by("time")
+    deleted = 0
+    while ids := list(expired.values_list("pk", flat=True)[:batch_size]):
+        with transaction.atomic():
+            deleted += AttendanceEvent.objects.filter(pk__in=ids).delete()[1].get(AttendanceEvent._meta.label, 0)
+    return deleted
 
 
 def active_employee_ids() -> set[int]:

@@ -6,21 +6,35 @@ from __future__ import annotations
 import logging
 import tempfile
 from datetime import timedelta
+from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import role_required
+from ainvr.media import is_private
 from recordings import selectors
 from recordings.export import NothingToExport, export_mp4
-from recordings.files import open_then_unlink, serve_file
+from recordings.files import open_then_unlink, safe_path, serve_file
 
 log = logging.getLogger("ainvr.playback")
+
+
+def admin_required(view):
+    """As role_required (anonymous visitors go to the login page), and 403 for operators."""
+
+    @wraps(view)
+    def admins_only(request, *args, **kwargs):
+        if not request.user.is_admin:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return role_required(admins_only)
 
 
 def _bad_request(error: ValidationError) -> JsonResponse:
@@ -49,8 +63,27 @@ def recording_file(request, path: str):
 @require_http_methods(["GET", "HEAD"])
 @role_required
 def media_file(request, path: str):
-    """Snapshots and annotated videos under MEDIA_DIR, with Range."""
+    """Snapshots and annotated videos under MEDIA_DIR, with Range. Never face photos or
+    attendance snapshots, whoever asks: those have their own view, for admins only."""
+    if is_private(_relative_to_media(path)):
+        raise Http404("No such file.")
     return serve_file(request, settings.MEDIA_ROOT, path, accel_prefix=settings.MEDIA_ACCEL_REDIRECT)
+
+
+@require_http_methods(["GET", "HEAD"])
+@admin_required
+def private_media_file(request, path: str):
+    """Face photos and attendance snapshots (ainvr.media.PRIVATE_PREFIXES): admins only."""
+    if not is_private(_relative_to_media(path)):
+        raise Http404("No such file.")
+    return serve_file(request, settings.MEDIA_ROOT, path, accel_prefix=settings.MEDIA_ACCEL_REDIRECT)
+
+
+def _relative_to_media(path: str) -> str:
+    """The file's path inside MEDIA_DIR once resolved (`faces//x`, a symlink to faces/...:
+    judged by where it really is), or Http404 as serve_file would answer."""
+    root = Path(settings.MEDIA_ROOT).resolve()
+    return safe_path(root, path).relative_to(root).as_posix()
 
 
 @require_GET

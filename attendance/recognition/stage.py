@@ -7,7 +7,8 @@ Faces are embedded only where the detector found one and only when they pass the
 gates; the whole batch of a frame is matched against the roster in one matrix product.
 Identity comes from the track's vote, never from a single frame. Database writes are
 batched: an arrival is written within `check_seconds`, continuing presence (last seen,
-last out) every `write_seconds` per employee, sightings are rate-limited; the absence
+last out) every `write_seconds` per employee, sightings are rate-limited (unknown faces:
+one per track, at most `unknown_max` per camera and window); the absence
 check skips employees seen since their last write. The absence check and the daily
 maintenance run on the injected clock, so tests drive time without sleeping.
 """
@@ -15,6 +16,7 @@ maintenance run on the injected clock, so tests drive time without sleeping.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -38,6 +40,8 @@ class RecognitionConfig:
     track_max_age_seconds: float = 2.0
     absence_seconds: int = 60
     sighting_seconds: int = 5
+    unknown_max: int = 10  # unknown-face events per camera in any `unknown_window_seconds`
+    unknown_window_seconds: int = 600
     retention_days: int = 90
     check_seconds: float = 1.0  # how often arrivals are written and absences checked
     write_seconds: float = 5.0  # how often a present employee's last seen / last out is written
@@ -54,6 +58,8 @@ class RecognitionConfig:
             "track_max_age_seconds": settings.ATTENDANCE_TRACK_MAX_AGE_SECONDS,
             "absence_seconds": settings.ATTENDANCE_ABSENCE_SECONDS,
             "sighting_seconds": settings.ATTENDANCE_SIGHTING_SECONDS,
+            "unknown_max": settings.ATTENDANCE_UNKNOWN_FACES_MAX,
+            "unknown_window_seconds": settings.ATTENDANCE_UNKNOWN_FACES_WINDOW_SECONDS,
             "retention_days": settings.ATTENDANCE_EVENT_RETENTION_DAYS,
         }
         values.update(overrides)
@@ -123,7 +129,9 @@ class RecognitionStage:
         self.camera_ids = camera_ids  # None: every camera whose frames arrive
         self.trackers: dict[int, FaceTracker] = {}
         self._pending: dict[int, _Pending] = {}
-        self._last_sighting: dict[tuple[int, int], datetime] = {}  # (camera, track) -> time
+        # (camera, "employee", id) or (camera, "track", id) -> time of its last sighting row
+        self._last_sighting: dict[tuple, datetime] = {}
+        self._unknown_times: dict[int, deque[datetime]] = {}  # camera -> its recent unknown-face events
         self._checked_at: datetime | None = None
         self._written_at: dict[int, datetime] = {}  # employee -> last presence write (clock time)
         self._maintained_on: date | None = None
@@ -189,11 +197,18 @@ class RecognitionStage:
             if pending is None:
                 pending = self._pending[employee_id] = _Pending(camera_id=camera_id, last_at=at, similarity=None)
             pending.widen(at, camera_id, similarity)
-        # One sighting every few seconds per employee and camera (a known face), or per
-        # track (an unknown one: strangers cannot be told apart across tracks).
-        key = (camera_id, "employee", employee_id) if employee_id is not None else (camera_id, "track", track.track_id)
-        last = self._last_sighting.get(key)
-        if last is None or (at - last).total_seconds() >= self.config.sighting_seconds:
+        # A known face: one sighting every few seconds per employee and camera. An unknown
+        # one: one event per track (strangers cannot be told apart across tracks), and at
+        # most `unknown_max` per camera in any window, each with a JPEG: a camera watching
+        # people nobody enrolled wrote ~600 an hour.
+        if employee_id is not None:
+            key = (camera_id, "employee", employee_id)
+            last = self._last_sighting.get(key)
+            due = last is None or (at - last).total_seconds() >= self.config.sighting_seconds
+        else:
+            key = (camera_id, "track", track.track_id)
+            due = key not in self._last_sighting and self._unknown_allowed(camera_id, at)
+        if due:
             self._last_sighting[key] = at
             presence_services.record_sighting(
                 employee_id=employee_id,
@@ -203,6 +218,16 @@ class RecognitionStage:
                 # Strangers are what security wants to see; known faces need no picture.
                 snapshot=face_snapshot(frame.image, track.box) if employee_id is None else None,
             )
+
+    def _unknown_allowed(self, camera_id: int, at: datetime) -> bool:
+        """True (and counted) when the camera may write one more unknown-face event at `at`."""
+        recent = self._unknown_times.setdefault(camera_id, deque())
+        while recent and (at - recent[0]).total_seconds() >= self.config.unknown_window_seconds:
+            recent.popleft()
+        if len(recent) >= self.config.unknown_max:
+            return False
+        recent.append(at)
+        return True
 
     # --- on the clock ---------------------------------------------------------------
     def tick(self) -> None:

@@ -97,6 +97,7 @@ SITE = [
     Row("GET", "/recordings/segments/{segment}/", 404, 404, LOGIN),  # the world's segment has no file
     Row("GET", "/recordings/files/gate/no-such-file.mp4", 404, 404, LOGIN),
     Row("GET", "/recordings/media/snapshots/no-such-file.jpg", 404, 404, LOGIN),
+    Row("GET", "/recordings/private/faces/no-such-file.jpg", 404, 403, LOGIN),  # face photos: admins only
     Row("GET", "/recordings/export/", 400, 400, LOGIN),  # no range given
     Row("GET", "/analysis/", 200, 200, LOGIN),
     Row("GET", "/analysis/{job}/", 200, 200, LOGIN),
@@ -248,6 +249,7 @@ API = [
     *api("PUT", "/api/employees/{employee}/", 200, 403, "employee_put"),
     *api("PATCH", "/api/employees/{employee}/", 200, 403, "employee_patch"),
     *api("DELETE", "/api/employees/{employee}/", 204, 403),
+    *api("GET", "/api/employees/{employee}/faces/", 405, 403),  # POST photos (tests/attendance)
     *api("GET", "/api/tracking/state", 200, 403, suffix=False),
     *api("GET", "/api/attendance/report?from_date=2025-06-01&to_date=2025-06-30", 200, 403, suffix=False),
     *api("GET", "/api/admin/reset_logs", 405, 403, suffix=False),

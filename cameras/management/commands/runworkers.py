@@ -64,13 +64,14 @@ class Command(BaseCommand):
         # more CPU than the writes themselves.
         keep_connection()
 
+        from attendance.enrolment import StalledEnrolmentsTask
         from cameras.stages import StagePool, default_stages
         from detection.analysis.services import StalledJobsTask
         from detection.live_status import AiStateTask
         from detection.retention import EventRetentionTask
         from notifications.health import HealthCheckTask
 
-        tasks = [RetentionTask(), EventRetentionTask(), StalledJobsTask()]
+        tasks = [RetentionTask(), EventRetentionTask(), StalledJobsTask(), StalledEnrolmentsTask()]
         tasks += [HealthCheckTask(), AiStateTask()]  # health alerts; the live tiles' AI label
         # Recordings are reconciled camera by camera, by the host that holds each (the
         # supervisor, once what the last holder wrote has settled): others write theirs.
