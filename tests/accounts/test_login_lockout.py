@@ -21,14 +21,20 @@ LIMIT = 5  # LOGIN_FAILURE_LIMIT's default
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Every failed try hashes a password; Argon2 at production cost would make this module slow.
+    # test_the_lockout_holds_with_the_argon2_hasher keeps the real hasher.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def proxies(settings):
-    """Returns a setter for the number of trusted proxies (0 by default, as shipped)."""
+    """A setter for the number of trusted proxies; unused, the shipped default (0) holds."""
 
     def set_count(count: int) -> None:
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
         settings.NUM_PROXIES = count
 
-    set_count(0)
     return set_count
 
 
@@ -52,6 +58,21 @@ def test_the_login_page_locks_a_username_after_the_failure_limit(operator_user):
     assert LOCKED in locked_page and "15 minutes" in locked_page
     assert 'name="password"' in locked_page  # still the login page, with the reason on it
     assert answers[-1]["Retry-After"] == "900"
+
+
+def test_the_lockout_holds_with_the_argon2_hasher(operator_user, settings):
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    operator_user.set_password(PASSWORD)
+    operator_user.save()
+    assert operator_user.password.startswith("argon2")
+
+    statuses = [log_in("bob", f"wrong-{i}").status_code for i in range(LIMIT)]
+
+    assert statuses == [200] * (LIMIT - 1) + [429]
+    assert not logged_in(log_in("bob", PASSWORD))
 
 
 def test_the_right_password_is_refused_while_locked(operator_user):

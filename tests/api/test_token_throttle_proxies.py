@@ -15,13 +15,12 @@ TOKEN_URL = "/api/auth/token/"
 RATE = 10  # tries a minute
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def proxies(settings):
     def set_count(count: int) -> None:
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": count}
         settings.NUM_PROXIES = count
 
-    set_count(0)
     return set_count
 
 
