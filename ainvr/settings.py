@@ -134,6 +134,7 @@ if env_bool("AINVR_WORKER_PROCESS", False):
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy (CONTENT_SECURITY_POLICY below)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -258,6 +259,27 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 # The login lockout and the API's throttles both follow it (REST_FRAMEWORK's NUM_PROXIES).
 NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0, maximum=10)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files
+# (no inline <script>, no <style> elements); style="" attributes are allowed because the live
+# grid places its tiles with them and the admin's widgets set them (they carry no script).
+# connect-src 'self' covers the same origin's ws:/wss: sockets (CSP Level 3).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=300)
 
 # --- Email --------------------------------------------------------------------------
@@ -390,6 +412,12 @@ ATTENDANCE_TRACK_IOU = env_float("ATTENDANCE_TRACK_IOU", 0.3, minimum=0.01, maxi
 ATTENDANCE_TRACK_MAX_AGE_SECONDS = env_float("ATTENDANCE_TRACK_MAX_AGE_SECONDS", 2.0, minimum=0.1, maximum=60.0)
 ATTENDANCE_ABSENCE_SECONDS = env_int("ATTENDANCE_ABSENCE_SECONDS", 60, minimum=1, maximum=7 * 86400)
 ATTENDANCE_SIGHTING_SECONDS = env_int("ATTENDANCE_SIGHTING_SECONDS", 5, minimum=1, maximum=3600)
+# Unknown faces: one event per face track, and at most this many per camera in any window
+# (a camera watching people nobody enrolled wrote ~600 events and JPEGs an hour).
+ATTENDANCE_UNKNOWN_FACES_MAX = env_int("ATTENDANCE_UNKNOWN_FACES_MAX", 10, minimum=0, maximum=10_000)
+ATTENDANCE_UNKNOWN_FACES_WINDOW_SECONDS = env_int(
+    "ATTENDANCE_UNKNOWN_FACES_WINDOW_SECONDS", 600, minimum=1, maximum=86400
+)
 ATTENDANCE_EVENT_RETENTION_DAYS = env_int("ATTENDANCE_EVENT_RETENTION_DAYS", 90, minimum=1, maximum=3650)
 ATTENDANCE_ROSTER_RECHECK_SECONDS = env_int("ATTENDANCE_ROSTER_RECHECK_SECONDS", 10, minimum=1, maximum=3600)
 # --- Operations (issue 8) ---------------------------------------------------------------
@@ -412,12 +440,6 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # (mapped to RECORDINGS_DIR and MEDIA_DIR) once the role has been checked.
 RECORDINGS_ACCEL_REDIRECT = env_path_prefix("RECORDINGS_ACCEL_REDIRECT")
 MEDIA_ACCEL_REDIRECT = env_path_prefix("MEDIA_ACCEL_REDIRECT")
-# Unknown faces: one event per face track, and at most this many per camera in any window
-# (a camera watching people nobody enrolled wrote ~600 events and JPEGs an hour).
-ATTENDANCE_UNKNOWN_FACES_MAX = env_int("ATTENDANCE_UNKNOWN_FACES_MAX", 10, minimum=0, maximum=10_000)
-ATTENDANCE_UNKNOWN_FACES_WINDOW_SECONDS = env_int(
-    "ATTENDANCE_UNKNOWN_FACES_WINDOW_SECONDS", 600, minimum=1, maximum=86400
-)
 # The longest range one MP4 export may cover (it is remuxed while the browser waits).
 RECORDINGS_EXPORT_MAX_MINUTES = env_int("RECORDINGS_EXPORT_MAX_MINUTES", 60, minimum=1, maximum=24 * 60)
 

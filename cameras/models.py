@@ -231,12 +231,43 @@ class CameraLease(models.Model):
     """Which `runworkers` host records a camera. Several hosts may share one database:
     each claims free or expired leases with a conditional UPDATE and renews its own, so a
     camera is recorded by exactly one host, and a dead host's cameras move on once its
-    leases expire."""
+    leases expire. `instance` names the process of that host holding it (cameras.hosts):
+    a restarted process adopts its dead predecessor's leases at once."""
 
     camera = models.OneToOneField(Camera, on_delete=models.CASCADE, primary_key=True, related_name="lease")
     host = models.CharField(max_length=200, db_index=True)
+    instance = models.CharField(max_length=64, blank=True, default="")
     expires_at = models.DateTimeField(db_index=True)
     acquired_at = models.DateTimeField()
 
     def __str__(self):
         return f"{self.camera_id} held by {self.host} until {self.expires_at:%H:%M:%S}"
+
+
+class WorkerHost(models.Model):
+    """A `runworkers` host (WORKER_HOST_ID) and the process that is it now. Live while its
+    heartbeat is younger than WORKER_LEASE_SECONDS; hosts share the cameras by these rows."""
+
+    host = models.CharField(max_length=200, primary_key=True)
+    instance = models.CharField(max_length=64)
+    machine = models.CharField(max_length=200, help_text="The kernel's boot id: tells this machine from another.")
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.host} (pid {self.pid}, beat {self.heartbeat_at:%H:%M:%S})"
+
+
+class TaskLease(models.Model):
+    """A periodic task shared by the worker hosts (retention, purges): one host runs it at
+    a time (`running_until`), once per interval over all hosts (`due_at`)."""
+
+    name = models.CharField(max_length=200, primary_key=True)
+    host = models.CharField(max_length=200, blank=True, default="")
+    instance = models.CharField(max_length=64, blank=True, default="")
+    due_at = models.DateTimeField()
+    running_until = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} (last {self.host or 'nobody'}, due {self.due_at:%H:%M:%S})"

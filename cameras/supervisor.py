@@ -8,104 +8,48 @@ can drive the logic with fakes. The real capture processes are forked by a forks
 fresh interpreter with PyAV preloaded: no Django state or database connection is
 inherited), run without Django, and report their status and closed segments over a pipe
 (cameras.reports); the supervisor makes those writes.
+
+Several hosts may share the database (cameras.hosts, cameras.leases): each round renews
+this host's heartbeat and leases, claims its share of the free cameras and hands over
+what it has too much of; a host that cannot renew stops writing before its leases expire
+(cameras.fencing); periodic tasks run on one host at a time (ainvr.periodic).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import socket
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
+from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
 from ainvr.db import drop_stale_connections
-from cameras import leases
+from ainvr.periodic import one_host_at_a_time
+from cameras import hosts, leases
+from cameras.fencing import Fence
 from cameras.models import Camera, CameraState
-from cameras.process_main import CAPTURE_PRELOAD, CaptureConfig, capture_main
+from cameras.processes import ProcessHandle, WorkerProcess, start_worker_server, worker_context
 from cameras.reports import apply_report, drain
 from cameras.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Supervised
 from cameras.specs import CameraSpec
 
 log = logging.getLogger("ainvr.workers")
 
-__all__ = ["FLAP_RESTARTS", "ProcessHandle", "Supervisor", "start_worker_server", "worker_context"]
+__all__ = [
+    "FLAP_RESTARTS",
+    "ProcessHandle",
+    "Supervisor",
+    "WorkerProcess",
+    "start_worker_server",
+    "worker_context",
+]
 
-
-def default_host_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-# --- processes -------------------------------------------------------------------------
-_forkserver = None
-
-
-def worker_context():
-    """The multiprocessing context of worker processes: a forkserver that has imported
-    PyAV and the capture code once (a spawned interpreter per camera took 0.5-0.75 CPU-s
-    and ~45 MB each, and 32 of them 14 s to start)."""
-    global _forkserver
-    if _forkserver is None:
-        _forkserver = multiprocessing.get_context("forkserver")
-        _forkserver.set_forkserver_preload(CAPTURE_PRELOAD)
-    return _forkserver
-
-
-def start_worker_server() -> None:
-    """Start the forkserver now rather than at the first camera."""
-    from multiprocessing import forkserver
-
-    worker_context()
-    forkserver.ensure_running()
-
-
-class WorkerProcess:
-    """A worker process and the event that asks it to stop (capture or stage)."""
-
-    stop_event = None
-    process = None
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid
-
-    def is_alive(self) -> bool:
-        return self.process.is_alive()
-
-    @property
-    def exitcode(self) -> int | None:
-        return self.process.exitcode
-
-    def request_stop(self) -> None:
-        self.stop_event.set()
-
-    def join(self, timeout: float) -> bool:
-        self.process.join(timeout)
-        return not self.process.is_alive()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
-
-
-class ProcessHandle(WorkerProcess):
-    """A capture process, the event that asks it to stop, and the pipe it reports on."""
-
-    def __init__(self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict | None = None):
-        ctx = worker_context()
-        self.stop_event = ctx.Event()
-        self.reports, child_end = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(
-            target=capture_main,
-            args=(spec, self.stop_event, child_end, config or CaptureConfig.from_settings(), frame_queues or {}),
-            name=f"capture-{spec.slug}",
-            daemon=False,
-        )
-        self.process.start()
-        child_end.close()  # the child holds its own copy: EOF here once it is gone
-
+# A file nobody wrote to for a segment's length plus this is finished or abandoned: the
+# supervisor then reconciles a camera it took over (a writer touches its file every second).
+RECONCILE_MARGIN_S = 15.0
 
 # --- the pool --------------------------------------------------------------------------
 Slot = Supervised  # one camera held by this host: its CameraSpec, process and restarts
@@ -116,34 +60,54 @@ class Supervisor:
         self,
         *,
         host: str | None = None,
+        identity: hosts.Identity | None = None,
+        lock_held: bool = False,
         only_slugs: Iterable[str] | None = None,
         spawn: Callable[[CameraSpec], object] | None = None,
         stages=None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable = timezone.now,
-        refresh_s: float = 3.0,
+        refresh_s: float | None = None,
+        lease_s: float | None = None,
         stop_timeout_s: float = 15.0,
         tasks: Iterable = (),
         mark_error: Callable[[int, str], None] | None = None,
         after_crash: Callable[[CameraSpec], None] | None = None,
+        reconcile: Callable[[CameraSpec], None] | None = None,
         apply: Callable[[tuple], None] = apply_report,
     ):
-        self.host = host or default_host_id()
+        self.me = identity or hosts.Identity(host or settings.WORKER_HOST_ID)
+        self.host = self.me.host
+        # True when this process holds the host's lock file (cameras.hosts.HostLock): no
+        # other live process of this host runs on this machine.
+        self.lock_held = lock_held
         self.only_slugs = set(only_slugs) if only_slugs else None
         self.stages = stages  # a cameras.stages.StagePool, or None
         queues = stages.queues if stages is not None else {}
         self.spawn = spawn or (lambda spec: ProcessHandle(spec, frame_queues=queues))
         self.clock = clock
         self.now = now
-        self.refresh_s = refresh_s
+        lease_s = float(lease_s or settings.WORKER_LEASE_SECONDS)
+        self.ttl = timedelta(seconds=lease_s)
+        self.refresh_s = refresh_s if refresh_s is not None else leases.refresh_interval(lease_s)
+        self.fence = Fence(ttl_s=lease_s, margin_s=leases.fence_margin(lease_s))
         self.stop_timeout_s = stop_timeout_s
-        self.tasks = list(tasks)
+        turns = leases.TaskTurns(host=self.host, instance=self.me.instance, now=now)
+        self.tasks = one_host_at_a_time(tasks, turns)
         self.mark_error = mark_error or _mark_camera_error
         self.after_crash = after_crash or _reconcile_camera
+        self.reconcile = reconcile or _reconcile_settled
         self.apply = apply
         self.slots: dict[int, Slot] = {}
         # Processes asked to stop, still finishing their segment: (camera id, handle, kill deadline).
         self.stopping: list[tuple[int, object, float]] = []
+        self.registered = False  # this process is its host's live instance
+        self.handing_over: set[int] = set()  # stopping for another host: the lease goes once stopped
+        self.handovers = 0  # cameras handed to another host, for the logs and the tests
+        self._free_since: dict[int, float] = {}  # cameras seen without a live lease, since when
+        self._handed_until: dict[int, float] = {}  # cameras handed over: not taken back before then
+        self._reconcile_at: dict[int, float] = {}  # cameras taken over: reconcile their files then
+        self._fenced_logged = False
         self._next_refresh = 0.0
 
     # --- the loop -----------------------------------------------------------------
@@ -154,8 +118,12 @@ class Supervisor:
         if now >= self._next_refresh:
             self._next_refresh = now + self.refresh_s
             worked |= self.refresh()
+            now = self.clock()  # the database may have taken a while
+        worked |= self.enforce_fence(now)
         worked |= self.collect_reports()
         worked |= self.tend(now)
+        worked |= self.hand_over_stopped()
+        worked |= self.reconcile_taken_over(now)
         if self.stages is not None:
             worked |= self.stages.tend(now, wanted=self.wanted_queues())
         for task in self.tasks:
@@ -166,10 +134,36 @@ class Supervisor:
         return worked
 
     def refresh(self) -> bool:
-        """Read the wanted cameras, renew and claim leases, stop what is no longer ours."""
-        drop_stale_connections()  # the database may have dropped us since the last round
+        """Renew this host's heartbeat and leases, take its share, stop what is no longer
+        ours. A database error is logged: the processes keep recording until the fence."""
+        started = self.clock()
+        try:
+            drop_stale_connections()  # the database may have dropped us since the last round
+            changed, renewed = self._refresh(self.now())
+        except DatabaseError as e:
+            left = (self.fence.until or started) - started
+            log.warning("host %s: cannot renew its leases (%s); recording stops in %.0f s", self.host, e, left)
+            return False
+        if renewed:
+            self.fence.renewed(started)
+            if self._fenced_logged:
+                log.info("host %s: the database is back: recording again", self.host)
+            self._fenced_logged = False
+        return changed
+
+    def _refresh(self, wall) -> tuple[bool, bool]:
+        if not self.registered:
+            self.registered = hosts.register(self.me, now=wall, ttl=self.ttl, lock_held=self.lock_held)
+            if not self.registered:
+                log.info("host %s: another live process is this host; waiting as its standby", self.host)
+                return self._drop_all(), False
+        elif not hosts.heartbeat(self.me, now=wall):
+            log.error("host %s: another process has become this host: stopping its cameras", self.host)
+            self.registered = False
+            return self._drop_all(), False
         wanted = {spec.id: spec for spec in self.wanted_specs()}
-        held = leases.claim_all(wanted, host=self.host, now=self.now())
+        leases.renew(wanted, host=self.host, instance=self.me.instance, now=wall, ttl=self.ttl)
+        held, give = self._take_share(wanted, wall)
         changed = False
         for camera_id in list(self.slots):
             slot = self.slots[camera_id]
@@ -181,14 +175,130 @@ class Supervisor:
                 self._stop_slot(slot)
                 del self.slots[camera_id]
                 changed = True
+        for camera_id in give:
+            slot = self.slots.pop(camera_id, None)
+            if slot is not None:
+                log.info("%s: handing it over to a less loaded host", slot.spec.slug)
+                self._stop_slot(slot)
+            self.handing_over.add(camera_id)
+            self._handed_until[camera_id] = self.clock() + self.ttl.total_seconds()
+            self.handovers += 1
+            changed = True
+        self.hand_over_stopped()
         unwanted_leases = set(self._own_lease_ids()) - set(wanted)
         if unwanted_leases:
-            leases.release(unwanted_leases, host=self.host)
+            leases.release(unwanted_leases, host=self.host, instance=self.me.instance)
         for camera_id in held:
-            if camera_id not in self.slots:
-                self.slots[camera_id] = Slot(spec=wanted[camera_id])
+            if camera_id not in self.slots and camera_id not in self.handing_over:
+                spec = wanted[camera_id]
+                self.slots[camera_id] = Slot(spec=spec)
+                # What a host that crashed left half-written has stopped changing by then.
+                self._reconcile_at[camera_id] = self.clock() + spec.segment_seconds + RECONCILE_MARGIN_S
                 changed = True
+        return changed, True
+
+    def _take_share(self, wanted: dict[int, CameraSpec], wall) -> tuple[set[int], list[int]]:
+        """The cameras this process holds after claiming its share, and those to hand over."""
+        rows = leases.leases_of(wanted)
+        t = self.clock()
+        for camera_id in wanted:
+            lease = rows.get(camera_id)
+            if lease is None or lease.expires_at < wall:
+                self._free_since.setdefault(camera_id, t)
+            else:
+                self._free_since.pop(camera_id, None)
+        for camera_id in [c for c, until in self._handed_until.items() if until <= t]:
+            del self._handed_until[camera_id]
+        plan = leases.plan_share(
+            me=self.host,
+            instance=self.me.instance,
+            live=hosts.live_hosts(now=wall, ttl=self.ttl),
+            weights={camera_id: leases.camera_weight(spec) for camera_id, spec in wanted.items()},
+            leases=rows,
+            now=wall,
+            ttl=self.ttl,
+            free_for={c: t - since for c, since in self._free_since.items() if c in wanted},
+            grace_s=2 * self.refresh_s,
+            keep_off=self._handed_until,
+        )
+        taken = leases.claim(plan.claim, host=self.host, instance=self.me.instance, now=wall, ttl=self.ttl)
+        held = {c for c, lease in rows.items() if lease.instance == self.me.instance and lease.expires_at >= wall}
+        held |= taken
+        give = [c for c in plan.release if c in held and c not in self.handing_over]
+        return held - set(give), give
+
+    def hand_over_stopped(self) -> bool:
+        """Free the leases of cameras handed over once their process has closed its file:
+        only then may another host start writing them."""
+        if not self.handing_over:
+            return False
+        finishing = {camera_id for camera_id, _, _ in self.stopping}
+        handed = {camera_id for camera_id in self.handing_over if camera_id not in finishing}
+        if not handed:
+            return False
+        try:
+            leases.release(handed, host=self.host, instance=self.me.instance)
+        except DatabaseError:
+            return False  # next round; meanwhile the leases keep others off
+        self.handing_over -= handed
+        return True
+
+    def _drop_all(self) -> bool:
+        """Stop every camera: this process is not (or no longer) its host's live instance."""
+        changed = bool(self.slots)
+        for slot in list(self.slots.values()):
+            self._stop_slot(slot)
+        self.slots.clear()
+        self.handing_over.clear()
         return changed
+
+    # --- fencing ------------------------------------------------------------------
+    def enforce_fence(self, now: float) -> bool:
+        """Past the fence (leases not renewed for lease - margin), stop every capture
+        process; those still running at the kill time are killed."""
+        if not self.fence.tripped(now):
+            return False
+        if not self.slots:
+            return False
+        if any(slot.handle is not None for slot in self.slots.values()) and not self._fenced_logged:
+            log.error(
+                "host %s: leases not renewed for %.0f s: stopping its capture processes before they expire",
+                self.host,
+                self.fence.ttl_s - self.fence.margin_s,
+            )
+            self._fenced_logged = True
+        worked = False
+        for slot in self.slots.values():
+            if slot.handle is not None:
+                self._stop_slot(slot, kill_at=self.fence.kill_at())
+                worked = True
+        return worked
+
+    def guard_fence(self) -> None:
+        """enforce_fence() for a watchdog thread, while step() may be stuck in a database
+        call: only signals the processes (never changes the supervisor's lists)."""
+        now = self.clock()
+        if not self.fence.tripped(now):
+            return
+        handles = [slot.handle for slot in list(self.slots.values()) if slot.handle is not None]
+        handles += [handle for _, handle, _ in list(self.stopping)]
+        for handle in handles:
+            if not handle.is_alive():
+                continue
+            if now >= self.fence.kill_at():
+                handle.kill()
+            else:
+                handle.request_stop()
+
+    def reconcile_taken_over(self, now: float) -> bool:
+        """Register the files a crashed holder of a camera left, once they have settled."""
+        due = [camera_id for camera_id, at in self._reconcile_at.items() if now >= at]
+        for camera_id in due:
+            del self._reconcile_at[camera_id]
+            slot = self.slots.get(camera_id)
+            if slot is not None:
+                self.reconcile(slot.spec)
+        return bool(due)
 
     def collect_reports(self) -> bool:
         """Write down what the processes reported: statuses, closed segments, full disks."""
@@ -212,6 +322,7 @@ class Supervisor:
         """Start what should run, notice what died, reap what was stopped."""
         worked = self._reap(now)
         finishing = {camera_id for camera_id, _, _ in self.stopping}
+        fenced = self.fence.tripped(now)  # leases not vouched for: start nothing
         for camera_id, slot in self.slots.items():
             if camera_id in finishing:
                 continue  # the old process is still closing its file: one writer per camera
@@ -224,7 +335,7 @@ class Supervisor:
                 self.after_crash(slot.spec)
                 slot.restarts.exited(now)
                 worked = True
-            if slot.handle is None and slot.restarts.due(now):
+            if slot.handle is None and not fenced and slot.restarts.due(now):
                 if slot.restarts.flapping(now):
                     self._gave_up(slot)
                     continue
@@ -249,7 +360,9 @@ class Supervisor:
             self.stages.stop(self.stop_timeout_s)  # after the cameras: no frame arrives any more
         try:
             drop_stale_connections()
-            leases.release_all(host=self.host)
+            if self.registered:
+                leases.release_all(host=self.host, instance=self.me.instance)
+                hosts.leave(self.me)
         except Exception:
             log.warning("could not release the leases (they expire by themselves)", exc_info=True)
 
@@ -273,7 +386,8 @@ class Supervisor:
     def _own_lease_ids(self) -> list[int]:
         from cameras.models import CameraLease
 
-        return list(CameraLease.objects.filter(host=self.host).values_list("camera_id", flat=True))
+        own = CameraLease.objects.filter(host=self.host, instance=self.me.instance)
+        return list(own.values_list("camera_id", flat=True))
 
     # --- internals ----------------------------------------------------------------
     def _gave_up(self, slot: Slot) -> None:
@@ -284,12 +398,14 @@ class Supervisor:
         except Exception:
             log.warning("%s: could not mark the camera in error", slot.spec.slug, exc_info=True)
 
-    def _stop_slot(self, slot: Slot) -> None:
-        """Ask the process to stop without waiting for it: `_reap` collects it."""
+    def _stop_slot(self, slot: Slot, *, kill_at: float | None = None) -> None:
+        """Ask the process to stop without waiting for it: `_reap` collects it (and kills
+        it at `kill_at` or after stop_timeout_s)."""
         if slot.handle is None:
             return
         slot.handle.request_stop()
-        self.stopping.append((slot.spec.id, slot.handle, self.clock() + self.stop_timeout_s))
+        deadline = self.clock() + self.stop_timeout_s
+        self.stopping.append((slot.spec.id, slot.handle, min(deadline, kill_at) if kill_at else deadline))
         slot.handle = None
 
     def _reap(self, now: float) -> bool:
@@ -328,11 +444,25 @@ def _mark_camera_error(camera_id: int, message: str) -> None:
 
 
 def _reconcile_camera(spec: CameraSpec) -> None:
-    """A capture process that died left its last file without a row: add it now."""
+    """A capture process that died left its last file without a row: add it now (we hold
+    the camera and its process is gone: nobody writes its files)."""
     from recordings.reconcile import reconcile_recordings
 
     try:
         drop_stale_connections()
         reconcile_recordings(cameras=list(Camera.objects.filter(pk=spec.id)))
+    except Exception:
+        log.exception("%s: reconciling its recordings failed", spec.slug)
+
+
+def _reconcile_settled(spec: CameraSpec) -> None:
+    """A camera taken over (at start-up too): rows for the files its last holder left,
+    leaving alone the file our own process is writing (fresh)."""
+    from recordings.reconcile import reconcile_recordings
+
+    try:
+        drop_stale_connections()
+        camera = list(Camera.objects.filter(pk=spec.id))
+        reconcile_recordings(cameras=camera, settled_s=spec.segment_seconds + RECONCILE_MARGIN_S)
     except Exception:
         log.exception("%s: reconciling its recordings failed", spec.slug)

@@ -1,10 +1,15 @@
-"""Reconcile: make the Segment rows and the files on disk agree again, at start-up.
+"""Reconcile: make the Segment rows and the files on disk agree again.
 
 A capture process killed with `kill -9` leaves its last file without a row (rows come when
 a file is closed), and a crash of retention between deleting a file and its row leaves a
-row without a file. `reconcile_recordings()` fixes both, and is run by runworkers before
-any capture process starts: a file being written at the time would be given a row too.
-It is idempotent.
+row without a file. `reconcile_recordings()` fixes both. It is idempotent.
+
+Several worker hosts share RECORDINGS_DIR: a host reconciles only the cameras it holds,
+once it holds them, and with `settled_s` only files nobody has written to for that long
+(the file another host is writing is fresh: it gets a fragment every second). The
+supervisor runs it for each camera it takes over a segment's length (+ a margin) later,
+which registers what a crashed host left half-written; and at once, unfiltered, for its
+own camera when the capture process died.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -126,9 +132,10 @@ def start_from_name(date_folder: str, file_name: str) -> datetime | None:
 
 
 class _Reconciler:
-    def __init__(self, root: Path, report: ReconcileReport):
+    def __init__(self, root: Path, report: ReconcileReport, *, written_before: float | None = None):
         self.root = root
         self.report = report
+        self.written_before = written_before  # a Unix time: files modified later are left alone
 
     # --- files without rows ----------------------------------------------------------
     def add_missing_rows(self, camera: Camera) -> None:
@@ -138,13 +145,23 @@ class _Reconciler:
         for day_dir in sorted(camera_dir.iterdir()):
             if not day_dir.is_dir() or not DATE_FOLDER.fullmatch(day_dir.name):
                 continue
-            names = sorted(e.name for e in os.scandir(day_dir) if e.name.endswith(".mp4") and e.is_file())
+            names = sorted(e.name for e in os.scandir(day_dir) if e.name.endswith(".mp4") and self._settled(e))
             for i in range(0, len(names), CHUNK):
                 chunk = {f"{camera.slug}/{day_dir.name}/{name}": name for name in names[i : i + CHUNK]}
                 known = set(Segment.objects.filter(path__in=list(chunk)).values_list("path", flat=True))
                 for relative, name in chunk.items():
                     if relative not in known:
                         self._add_row(camera, day_dir / name, relative)
+
+    def _settled(self, entry: os.DirEntry) -> bool:
+        """A file, and (with `written_before`) one nobody is writing: a writer touches its
+        file every second, so an older mtime means it is finished or abandoned."""
+        try:
+            if not entry.is_file():
+                return False
+            return self.written_before is None or entry.stat().st_mtime < self.written_before
+        except FileNotFoundError:
+            return False  # gone meanwhile (retention)
 
     def _add_row(self, camera: Camera, file: Path, relative: str) -> None:
         try:
@@ -198,13 +215,17 @@ class _Reconciler:
     def _move_aside(self, file: Path, relative: str, error: Exception) -> None:
         """Unreadable files are evidence too: moved out of the way, never deleted."""
         target = self.root / DAMAGED_FOLDER / relative
-        n = 2
-        while target.exists():
-            target = target.with_name(f"{file.stem}.{n}{file.suffix}")
-            n += 1
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(file, target)
+            n = 2
+            while True:  # link, never overwrite: a name taken meanwhile is skipped
+                try:
+                    os.link(file, target)
+                    break
+                except FileExistsError:
+                    target = target.with_name(f"{file.stem}.{n}{file.suffix}")
+                    n += 1
+            os.unlink(file)
         except OSError as e:
             self.report.errors += 1
             log.error("reconcile: %s is unreadable (%s) and could not be moved aside: %s", relative, error, e)
@@ -252,13 +273,21 @@ class _Reconciler:
         return file.name in listings[file.parent]
 
 
-def reconcile_recordings(*, root: Path | None = None, cameras: Iterable[Camera] | None = None) -> ReconcileReport:
+def reconcile_recordings(
+    *,
+    root: Path | None = None,
+    cameras: Iterable[Camera] | None = None,
+    settled_s: float | None = None,
+    clock=time.time,
+) -> ReconcileReport:
     """Give every recording file of a known camera a row, and drop rows whose file is gone.
 
-    Run before any capture process starts (a file being written would get a row). Files
-    that hold no video are deleted; files that cannot be opened are moved to
-    ``<root>/_damaged/``; folders of unknown cameras are left alone. `cameras` limits the
-    work to those cameras (default: all, enabled or not).
+    `cameras` limits the work to those cameras (default: all, enabled or not): on a worker
+    host, the ones it holds. `settled_s`: only files last written more than that many
+    seconds ago (others may be being written); None for all of them, only when no process
+    can be writing these cameras' files. Files that hold no video are deleted; files that
+    cannot be opened are moved to ``<root>/_damaged/``; folders of unknown cameras are left
+    alone.
     """
     root = Path(root if root is not None else settings.RECORDINGS_DIR)
     report = ReconcileReport()
@@ -270,7 +299,8 @@ def reconcile_recordings(*, root: Path | None = None, cameras: Iterable[Camera] 
                 if not entry.name.startswith("."):
                     report.unknown_folders.append(entry.name)
                     log.warning("reconcile: %s matches no camera; its files are left alone", entry)
-    reconciler = _Reconciler(root, report)
+    written_before = clock() - settled_s if settled_s is not None else None
+    reconciler = _Reconciler(root, report, written_before=written_before)
     for camera in selected:
         reconciler.add_missing_rows(camera)
         reconciler.delete_orphan_rows(camera)

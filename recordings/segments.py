@@ -56,16 +56,27 @@ class ClosedSegment:
         return (self.end - self.start).total_seconds()
 
 
-def segment_path(root: Path, camera_slug: str, start: datetime) -> Path:
-    """Where a segment starting at `start` goes; a free name when two start in one second."""
+def create_segment_file(root: Path, camera_slug: str, start: datetime) -> Path:
+    """Create the (empty) file of a segment starting at `start` and return its path.
+
+    Created with O_CREAT|O_EXCL: the name is ours alone even when another writer (another
+    host, a process still closing) starts a segment in the same second; a taken name moves
+    on to ``HH-MM-SS-2.mp4`` and so on. Raises OSError when the folder cannot be made or
+    written."""
     moment = start.astimezone(UTC)
     folder = root / camera_slug / f"{moment:%Y-%m-%d}"
-    path = folder / f"{moment:%H-%M-%S}.mp4"
-    n = 2
-    while path.exists():
-        path = folder / f"{moment:%H-%M-%S}-{n}.mp4"
-        n += 1
-    return path
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{moment:%H-%M-%S}"
+    n = 1
+    while True:
+        path = folder / (f"{stem}.mp4" if n == 1 else f"{stem}-{n}.mp4")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        except FileExistsError:
+            n += 1
+            continue
+        os.close(fd)
+        return path
 
 
 class _StreamClock:
@@ -205,12 +216,15 @@ class SegmentWriter:
         import av
 
         start = self._wall_time(keyframe_dts)
-        path = segment_path(self.root, self.camera_slug, start)
+        path = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            out = av.open(str(path), mode="w", format="mp4", options=MP4_OPTIONS)
+            path = create_segment_file(self.root, self.camera_slug, start)
+            out = av.open(str(path), mode="w", format="mp4", options=MP4_OPTIONS)  # the file we created
         except OSError as e:
-            raise RecordingWriteError(f"cannot create {path}: {e.strerror or e}") from e
+            if path is not None:
+                path.unlink(missing_ok=True)
+            where = path or self.root / self.camera_slug
+            raise RecordingWriteError(f"cannot create {where}: {e.strerror or e}") from e
         out.metadata["comment"] = start.astimezone(UTC).isoformat(timespec="microseconds")
         self._out = out
         self._path = path

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import av
 import pytest
 
-from recordings.segments import SegmentWriter, segment_path
+from recordings.segments import SegmentWriter, create_segment_file
 from tests.media import duration_of, make_clip, video_packets
 
 T0 = datetime(2026, 3, 29, 0, 59, 50, tzinfo=UTC)
@@ -120,8 +120,7 @@ def test_audio_mp4_cannot_hold_is_dropped_and_the_video_recorded(tmp_path, caplo
 
 
 def test_two_segments_starting_in_one_second_get_two_names(tmp_path):
-    first = segment_path(tmp_path, "gate", T0)
-    first.parent.mkdir(parents=True)
-    first.touch()
+    first = create_segment_file(tmp_path, "gate", T0)
 
-    assert segment_path(tmp_path, "gate", T0).name == "00-59-50-2.mp4"
+    assert first.name == "00-59-50.mp4"
+    assert create_segment_file(tmp_path, "gate", T0).name == "00-59-50-2.mp4"
