@@ -36,6 +36,19 @@ class Fence:
         return (self.until or 0.0) + self.margin_s / 2
 
 
+def stop_writers(fence: Fence, handles, now: float) -> None:
+    """Past the fence, ask every live process to stop; past the kill time, kill it."""
+    if not fence.tripped(now):
+        return
+    for handle in handles:
+        if not handle.is_alive():
+            continue
+        if now >= fence.kill_at():
+            handle.kill()
+        else:
+            handle.request_stop()
+
+
 class FenceWatchdog:
     """Calls `guard()` every `every_s` from a daemon thread, independent of the supervisor's
     loop (which a stalled database call may block for minutes)."""

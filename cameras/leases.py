@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from cameras import hosts
 from cameras.models import CameraLease, TaskLease
 
 
@@ -174,6 +175,54 @@ def plan_share(
             loads[me] -= weight
             loads[target] += weight
     return plan
+
+
+class Share:
+    """One process's share across rounds: it remembers since when each camera has been free
+    and which cameras it handed over lately (not taken back within a lease period)."""
+
+    def __init__(self, *, host: str, instance: str, ttl: timedelta, grace_s: float):
+        self.host = host
+        self.instance = instance
+        self.ttl = ttl
+        self.grace_s = grace_s
+        self.free_since: dict[int, float] = {}
+        self.handed_until: dict[int, float] = {}
+
+    def take(
+        self, weights: dict[int, int], *, now: datetime, t: float, handing_over: Iterable[int] = ()
+    ) -> tuple[set[int], list[int]]:
+        """Claim this host's share of `weights` (the wanted cameras). Returns the cameras it
+        holds and keeps, and those to hand over. `now`: wall time; `t`: monotonic time."""
+        rows = leases_of(weights)
+        for camera_id in weights:
+            lease = rows.get(camera_id)
+            if lease is None or lease.expires_at < now:
+                self.free_since.setdefault(camera_id, t)
+            else:
+                self.free_since.pop(camera_id, None)
+        self.handed_until = {c: until for c, until in self.handed_until.items() if until > t}
+        plan = plan_share(
+            me=self.host,
+            instance=self.instance,
+            live=hosts.live_hosts(now=now, ttl=self.ttl),
+            weights=weights,
+            leases=rows,
+            now=now,
+            ttl=self.ttl,
+            free_for={c: t - since for c, since in self.free_since.items() if c in weights},
+            grace_s=self.grace_s,
+            keep_off=self.handed_until,
+        )
+        taken = claim(plan.claim, host=self.host, instance=self.instance, now=now, ttl=self.ttl)
+        held = {c for c, lease in rows.items() if lease.instance == self.instance and lease.expires_at >= now}
+        held |= taken
+        handing_over = set(handing_over)
+        give = [c for c in plan.release if c in held and c not in handing_over]
+        return held - set(give), give
+
+    def handed(self, camera_id: int, t: float) -> None:
+        self.handed_until[camera_id] = t + self.ttl.total_seconds()
 
 
 # --- periodic tasks ----------------------------------------------------------------------

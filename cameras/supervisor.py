@@ -29,7 +29,7 @@ from django.utils import timezone
 from ainvr.db import drop_stale_connections
 from ainvr.periodic import one_host_at_a_time
 from cameras import hosts, leases
-from cameras.fencing import Fence
+from cameras.fencing import Fence, stop_writers
 from cameras.models import Camera, CameraState
 from cameras.processes import ProcessHandle, WorkerProcess, start_worker_server, worker_context
 from cameras.reports import apply_report, drain
@@ -38,14 +38,7 @@ from cameras.specs import CameraSpec
 
 log = logging.getLogger("ainvr.workers")
 
-__all__ = [
-    "FLAP_RESTARTS",
-    "ProcessHandle",
-    "Supervisor",
-    "WorkerProcess",
-    "start_worker_server",
-    "worker_context",
-]
+__all__ = ["FLAP_RESTARTS", "ProcessHandle", "Supervisor", "WorkerProcess", "start_worker_server", "worker_context"]
 
 # A file nobody wrote to for a segment's length plus this is finished or abandoned: the
 # supervisor then reconciles a camera it took over (a writer touches its file every second).
@@ -104,8 +97,7 @@ class Supervisor:
         self.registered = False  # this process is its host's live instance
         self.handing_over: set[int] = set()  # stopping for another host: the lease goes once stopped
         self.handovers = 0  # cameras handed to another host, for the logs and the tests
-        self._free_since: dict[int, float] = {}  # cameras seen without a live lease, since when
-        self._handed_until: dict[int, float] = {}  # cameras handed over: not taken back before then
+        self.share = leases.Share(host=self.host, instance=self.me.instance, ttl=self.ttl, grace_s=2 * self.refresh_s)
         self._reconcile_at: dict[int, float] = {}  # cameras taken over: reconcile their files then
         self._fenced_logged = False
         self._next_refresh = 0.0
@@ -181,7 +173,7 @@ class Supervisor:
                 log.info("%s: handing it over to a less loaded host", slot.spec.slug)
                 self._stop_slot(slot)
             self.handing_over.add(camera_id)
-            self._handed_until[camera_id] = self.clock() + self.ttl.total_seconds()
+            self.share.handed(camera_id, self.clock())
             self.handovers += 1
             changed = True
         self.hand_over_stopped()
@@ -199,33 +191,8 @@ class Supervisor:
 
     def _take_share(self, wanted: dict[int, CameraSpec], wall) -> tuple[set[int], list[int]]:
         """The cameras this process holds after claiming its share, and those to hand over."""
-        rows = leases.leases_of(wanted)
-        t = self.clock()
-        for camera_id in wanted:
-            lease = rows.get(camera_id)
-            if lease is None or lease.expires_at < wall:
-                self._free_since.setdefault(camera_id, t)
-            else:
-                self._free_since.pop(camera_id, None)
-        for camera_id in [c for c, until in self._handed_until.items() if until <= t]:
-            del self._handed_until[camera_id]
-        plan = leases.plan_share(
-            me=self.host,
-            instance=self.me.instance,
-            live=hosts.live_hosts(now=wall, ttl=self.ttl),
-            weights={camera_id: leases.camera_weight(spec) for camera_id, spec in wanted.items()},
-            leases=rows,
-            now=wall,
-            ttl=self.ttl,
-            free_for={c: t - since for c, since in self._free_since.items() if c in wanted},
-            grace_s=2 * self.refresh_s,
-            keep_off=self._handed_until,
-        )
-        taken = leases.claim(plan.claim, host=self.host, instance=self.me.instance, now=wall, ttl=self.ttl)
-        held = {c for c, lease in rows.items() if lease.instance == self.me.instance and lease.expires_at >= wall}
-        held |= taken
-        give = [c for c in plan.release if c in held and c not in self.handing_over]
-        return held - set(give), give
+        weights = {camera_id: leases.camera_weight(spec) for camera_id, spec in wanted.items()}
+        return self.share.take(weights, now=wall, t=self.clock(), handing_over=self.handing_over)
 
     def hand_over_stopped(self) -> bool:
         """Free the leases of cameras handed over once their process has closed its file:
@@ -277,18 +244,9 @@ class Supervisor:
     def guard_fence(self) -> None:
         """enforce_fence() for a watchdog thread, while step() may be stuck in a database
         call: only signals the processes (never changes the supervisor's lists)."""
-        now = self.clock()
-        if not self.fence.tripped(now):
-            return
         handles = [slot.handle for slot in list(self.slots.values()) if slot.handle is not None]
         handles += [handle for _, handle, _ in list(self.stopping)]
-        for handle in handles:
-            if not handle.is_alive():
-                continue
-            if now >= self.fence.kill_at():
-                handle.kill()
-            else:
-                handle.request_stop()
+        stop_writers(self.fence, handles, self.clock())
 
     def reconcile_taken_over(self, now: float) -> bool:
         """Register the files a crashed holder of a camera left, once they have settled."""
@@ -446,23 +404,14 @@ def _mark_camera_error(camera_id: int, message: str) -> None:
 def _reconcile_camera(spec: CameraSpec) -> None:
     """A capture process that died left its last file without a row: add it now (we hold
     the camera and its process is gone: nobody writes its files)."""
-    from recordings.reconcile import reconcile_recordings
+    from recordings.reconcile import reconcile_camera
 
-    try:
-        drop_stale_connections()
-        reconcile_recordings(cameras=list(Camera.objects.filter(pk=spec.id)))
-    except Exception:
-        log.exception("%s: reconciling its recordings failed", spec.slug)
+    reconcile_camera(spec.id)
 
 
 def _reconcile_settled(spec: CameraSpec) -> None:
     """A camera taken over (at start-up too): rows for the files its last holder left,
     leaving alone the file our own process is writing (fresh)."""
-    from recordings.reconcile import reconcile_recordings
+    from recordings.reconcile import reconcile_camera
 
-    try:
-        drop_stale_connections()
-        camera = list(Camera.objects.filter(pk=spec.id))
-        reconcile_recordings(cameras=camera, settled_s=spec.segment_seconds + RECONCILE_MARGIN_S)
-    except Exception:
-        log.exception("%s: reconciling its recordings failed", spec.slug)
+    reconcile_camera(spec.id, settled_s=spec.segment_seconds + RECONCILE_MARGIN_S)

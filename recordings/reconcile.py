@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from ainvr.db import drop_stale_connections
 from cameras.models import Camera
 from recordings.models import Segment
 from recordings.services import create_segment_row
@@ -315,3 +316,14 @@ def reconcile_recordings(
             report.errors,
         )
     return report
+
+
+def reconcile_camera(camera_id: int, *, settled_s: float | None = None) -> ReconcileReport | None:
+    """One camera's recordings, for the worker host that holds it (see reconcile_recordings).
+    Never raises: a bad file must not stop the loop that records the cameras."""
+    try:
+        drop_stale_connections()  # a long-lived worker: the database may have dropped us
+        return reconcile_recordings(cameras=list(Camera.objects.filter(pk=camera_id)), settled_s=settled_s)
+    except Exception:
+        log.exception("reconcile: camera %s failed", camera_id)
+        return None
