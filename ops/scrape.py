@@ -1,5 +1,5 @@
 """The /metrics answer: every process's multiprocess files, plus what is computed at
-scrape time (disk space, camera states)."""
+scrape time (disk space, camera states, detector and face processes)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,19 @@ class ScrapeTimeCollector:
                 online.add_metric([slug], 1.0 if state == "online" else 0.0)
                 if camera_fps is not None:
                     fps.add_metric([slug], camera_fps)
-        yield from (free, total, online, fps)
+        running = GaugeMetricFamily(
+            "ainvr_stage_running",
+            "1 when a detector or face recognition process runs; 0 while it is restarting or given up.",
+            labels=["host", "stage"],
+        )
+        restarts = GaugeMetricFamily(
+            "ainvr_stage_restarts", "Exits of a stage process since runworkers started.", labels=["host", "stage"]
+        )
+        for stage in values.get("stages", []):
+            if stage.state != "stopped":
+                running.add_metric([stage.host, stage.name], 1.0 if stage.state == "running" else 0.0)
+                restarts.add_metric([stage.host, stage.name], stage.restarts)
+        yield from (free, total, online, fps, running, restarts)
 
 
 def render() -> bytes:

@@ -294,7 +294,12 @@ def scrape_values() -> dict:
     """What /metrics computes at scrape time (not reported by the pipeline)."""
     from cameras.models import Camera
 
-    values = {"disks": disks(), "cameras": []}
+    values = {"disks": disks(), "cameras": [], "stages": []}
+    if settings.REDIS_URL:
+        try:
+            values["stages"] = stage_rows(redis_client())
+        except Exception:  # Redis away: the scrape still answers, without the stages
+            values["stages"] = []
     for camera in Camera.objects.with_status().order_by("slug"):
         status = camera.current_status
         values["cameras"].append((camera.slug, camera.enabled, status.state, status.fps))

@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from notifications.matching import Trigger, matches
-from notifications.models import HEALTH_RECOVERY, Delivery, HealthAlert, HealthCondition, Rule
+from notifications.models import HEALTH_RECOVERY, Delivery, HealthAlert, HealthCondition, HealthTrigger, Rule
 from notifications.services import camera_info, claim_cooldown, enabled_channels, queue_for_rule
 
 log = logging.getLogger("ainvr.health")
@@ -90,6 +90,8 @@ def _recoveries(now: datetime, still_wrong: set[str]) -> list[Delivery]:
         # The conditional delete is the claim: one "back" per "down", whoever gets here first.
         if not HealthAlert.objects.filter(pk=alert.pk).delete()[0]:
             continue
+        if alert.kind == HealthTrigger.CAMERA_OFFLINE and (alert.camera is None or not alert.camera.enabled):
+            continue  # deleted or switched off, not back: nothing to tell
         rule = Rule.objects.filter(pk=alert.rule_id, enabled=True, notify_recovery=True).first()
         channels = enabled_channels(rule) if rule is not None else []
         if not channels:

@@ -15,10 +15,13 @@ INTERVAL_S = 5.0
 
 
 def read_stage_statuses() -> list:
+    """The stage statuses the pools publish; none without Redis (nothing publishes them)."""
+    from django.conf import settings
+
     from detection.status import stage_statuses
     from ops.selectors import redis_client
 
-    return stage_statuses(redis_client())
+    return stage_statuses(redis_client()) if settings.REDIS_URL else []
 
 
 def read_disks() -> list:

@@ -289,3 +289,14 @@ def test_a_rule_with_nothing_to_watch_is_refused(admin_client, mail_channel):
     )  # fmt: skip
     assert response.status_code == 200
     assert "Choose object classes, attendance events or health alerts." in response.content.decode()
+
+
+def test_a_camera_switched_off_while_offline_is_not_said_to_be_back(world, camera, health_rule):
+    task = world.task()
+    status(camera, "offline", world.now - timedelta(minutes=5))
+    task.run()
+    Camera.objects.filter(pk=camera.pk).update(enabled=False)
+    world.later(5)
+    task.run()
+    assert [d.payload["event"] for d in sent()] == ["camera_offline"]
+    assert not HealthAlert.objects.exists()

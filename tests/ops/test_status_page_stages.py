@@ -66,3 +66,17 @@ def test_it_lists_the_detector_and_face_processes_with_their_state(admin_client,
 def test_without_any_stage_it_says_so(admin_client, client_redis):
     page = admin_client.get(URL).content.decode()
     assert "No runworkers host reports a detector or face recognition process" in page
+
+
+def test_metrics_show_a_dead_detector_as_not_running(admin_client, client_redis):
+    import time
+
+    now = time.time()
+    publish_stage_statuses(client_redis, [
+        StageStatus("nvr-1", "detector-cpu", "detection", "restarting", restarts=3, since=now, updated_at=now),
+        StageStatus("nvr-1", "attendance", "attendance", "running", pid=4101, since=now, updated_at=now),
+    ])  # fmt: skip
+    text = admin_client.get("/metrics").content.decode()
+    assert 'ainvr_stage_running{host="nvr-1",stage="detector-cpu"} 0.0' in text
+    assert 'ainvr_stage_running{host="nvr-1",stage="attendance"} 1.0' in text
+    assert 'ainvr_stage_restarts{host="nvr-1",stage="detector-cpu"} 3.0' in text
