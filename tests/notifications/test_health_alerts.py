@@ -300,3 +300,39 @@ def test_a_camera_switched_off_while_offline_is_not_said_to_be_back(world, camer
     task.run()
     assert [d.payload["event"] for d in sent()] == ["camera_offline"]
     assert not HealthAlert.objects.exists()
+
+
+def test_a_detector_the_stage_pool_gives_up_on_notifies_through_redis(world, health_rule, settings):
+    """The pool's own Redis key, read back by the task as runworkers runs it."""
+    import redis
+
+    from cameras.stages import RedisStageReport, StagePool, StageSpec
+    from detection.status import STAGE_PREFIX
+
+    class Dies:
+        pid = 4321
+
+        def __init__(self, spec, queue):
+            self.alive, self.exitcode = False, 1  # crashes at once
+
+        def is_alive(self):
+            return self.alive
+
+    pool = StagePool([StageSpec("detector-cpu", "x:y", "detection")], spawn=Dies, make_queue=lambda size: object(),
+                     host="nvr-e2e", report=RedisStageReport())  # fmt: skip
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match=STAGE_PREFIX + "*"):  # other tests' pools, still fresh
+        client.delete(key)
+    try:
+        t = 100.0
+        while pool.statuses(t)[0].state != "given_up" and t < 300:
+            pool.tend(t, wanted={"detection"})
+            t += 0.5
+        health_rule.health_after_seconds = 0
+        health_rule.save()
+        HealthCheckTask(now=lambda: world.now, disk_rows=lambda: []).run()
+    finally:
+        client.delete(STAGE_PREFIX + "nvr-e2e:detector-cpu")
+    [delivery] = sent()
+    assert delivery.payload["event"] == "stage_down"
+    assert delivery.payload["health"]["title"] == "Detector (detector-cpu) on nvr-e2e"
