@@ -176,7 +176,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
+            # socket_timeout above channels_redis's 5 s blocking wait (BZPOPMIN): redis-py 8's
+            # default of 5 s made every web process drop a socket every 5 s (channels_redis#422).
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "capacity": 500, "expiry": 30},
         }
     }
 else:

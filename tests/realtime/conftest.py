@@ -19,11 +19,13 @@ def in_memory_layer(settings):
 
 @pytest.fixture
 def redis_layer(settings):
-    """The Redis channel layer production uses, under a prefix of this test's own, so test
-    runs sharing the Redis server cannot see each other's groups."""
+    """The Redis channel layer production uses (ainvr.settings builds it from REDIS_URL), under
+    a prefix of this test's own, so test runs sharing the Redis server cannot see each other's
+    groups."""
+    from ainvr import settings as production
+
+    layer = production.CHANNEL_LAYERS["default"]
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer", "the tests need REDIS_URL"
     settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"ainvr-test-{uuid.uuid4().hex}"},
-        }
+        "default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": f"ainvr-test-{uuid.uuid4().hex}"}}
     }

@@ -23,7 +23,7 @@ from tests.realtime.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SOCKETS = 10  # more sockets per test: the test client's disconnects of them all take longer than it waits
+SOCKETS = 30
 
 
 @pytest.fixture
