@@ -163,3 +163,38 @@ def test_the_web_reads_what_the_pool_wrote_to_redis():
         assert 0 < client.ttl(STAGE_PREFIX + "nvr-redis-test:detector-cpu") <= 30
     finally:
         client.delete(STAGE_PREFIX + "nvr-redis-test:detector-cpu")
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs the test Redis")
+def test_a_stage_process_killed_is_reported_restarting_at_once_and_its_gauges_go(tmp_path):
+    """A real stage process (the probe), killed with SIGKILL as the OOM killer would."""
+    import os
+    import signal
+    import time
+
+    from tests.waiting import wait_for
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    spec = StageSpec("probe", "tests.workers.stage_probe:record_frames", "detection", {"out": str(tmp_path / "f")})
+    pool = StagePool([spec], host="nvr-kill-test")
+
+    def reported():
+        pool.tend(wanted={"detection"})
+        return next((s for s in stage_statuses(client) if s.host == "nvr-kill-test"), None)
+
+    try:
+        first = wait_for(lambda: (s := reported()) and s.state == "running" and s, 60, "the stage running")
+        gauge = settings.PROMETHEUS_MULTIPROC_DIR / f"gauge_livesum_{first.pid}.db"
+        gauge.write_bytes(b"")  # as ops.metrics.queue_depth would leave it
+        os.kill(first.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        down = wait_for(lambda: (s := reported()) and s.state == "restarting" and s, 10, "the death reported")
+        seen_after = time.monotonic() - killed_at
+        assert (down.restarts, down.last_exit_code) == (1, -signal.SIGKILL)
+        assert not gauge.exists()
+        assert seen_after < 2.0, f"reported {seen_after:.2f} s after the kill"
+        again = wait_for(lambda: (s := reported()) and s.state == "running" and s, 60, "the stage restarted")
+        assert again.pid != first.pid
+    finally:
+        pool.stop(10)
+        client.delete(STAGE_PREFIX + "nvr-kill-test:probe")
