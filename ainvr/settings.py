@@ -240,6 +240,7 @@ AXES_ENABLE_ADMIN = False  # Users › Unlock instead; its own pages would list 
 AXES_DISABLE_ACCESS_LOG = True  # a row per successful login, kept for ever: not needed to lock out
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # its start-up banner would add a line to every command's output
+AXES_SENSITIVE_PARAMETERS = []  # its warnings name the username and address (to unlock); never the password
 # API tokens stop working this many days after they are made (0: never).
 API_TOKEN_MAX_AGE_DAYS = env_int("API_TOKEN_MAX_AGE_DAYS", 0, minimum=0, maximum=3650)
 
@@ -361,7 +362,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes: failed logins and lockouts are warnings; its INFO lines (every login,
+        # every clean-up) only add noise.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Notifications (issue 7) ---------------------------------------------------------
