@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
+from ainvr.api.fields import DayField
 from attendance.enrolment import request_upload_enrolments
 from attendance.models import MAX_FACES_PER_EMPLOYEE, Employee, FaceEnrolment, PresenceState
 from attendance.selectors import MAX_REPORT_DAYS, attendance_report, count_by_state, tracking_state
@@ -56,7 +57,7 @@ class EmployeeViewSet(viewsets.ModelViewSet):
         responses={202: FaceEnrolmentSerializer(many=True), 400: OpenApiResponse(description="A field message.")},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], serializer_class=FacePhotosSerializer)
-    def faces(self, request, pk=None):
+    def faces(self, request, pk=None, format=None):  # format: the router's .json suffix
         """Queue 1-5 face photos for enrolment; each is judged by the face model in the
         background (poll the admin page, or GET this employee's face_templates count)."""
         employee = self.get_object()
@@ -103,8 +104,8 @@ class TrackingStateView(APIView):
 
 class ResetLogsSerializer(serializers.Serializer):
     table = serializers.ChoiceField(choices=RESET_TABLES)
-    from_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False, allow_null=True)
-    to_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False, allow_null=True)
+    from_date = DayField(required=False, allow_null=True, help_text="First day deleted; null or left out: no start.")
+    to_date = DayField(required=False, allow_null=True, help_text="Last day deleted; null or left out: no end.")
 
     def validate(self, attrs):
         start, end = attrs.get("from_date"), attrs.get("to_date")
@@ -137,8 +138,8 @@ class ResetLogsView(APIView):
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    from_date = serializers.DateField(input_formats=["%Y-%m-%d"])
-    to_date = serializers.DateField(input_formats=["%Y-%m-%d"])
+    from_date = DayField()
+    to_date = DayField()
     employee = serializers.IntegerField(required=False, min_value=1)
 
     def validate(self, attrs):

@@ -1,5 +1,6 @@
 from django import forms
 
+from ainvr.api.fields import DayFormField
 from attendance.models import MAX_FACES_PER_EMPLOYEE
 from cameras.models import Camera
 
@@ -35,8 +36,8 @@ class CaptureFaceForm(forms.Form):
 class ReportRangeForm(forms.Form):
     """A date range of at most MAX_REPORT_DAYS days; both ends included."""
 
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayFormField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = DayFormField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         from attendance.selectors import MAX_REPORT_DAYS

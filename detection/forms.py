@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from ainvr.api.fields import MomentFormField
 from cameras.models import Camera
 from detection.labels import COCO_CLASSES, DEFAULT_CLASSES
 from detection.models import AnalysisJob
@@ -14,8 +15,8 @@ LOCAL_MOMENT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M:%S", attrs={"type": "d
 
 class AnalysisForm(forms.Form):
     camera = forms.ModelChoiceField(queryset=Camera.objects.order_by("name"), to_field_name="slug")
-    start = forms.DateTimeField(widget=LOCAL_MOMENT)
-    end = forms.DateTimeField(widget=LOCAL_MOMENT)
+    start = MomentFormField(widget=LOCAL_MOMENT)
+    end = MomentFormField(widget=LOCAL_MOMENT)
     classes = forms.MultipleChoiceField(
         choices=[(c, c) for c in COCO_CLASSES], initial=list(DEFAULT_CLASSES), help_text="Ctrl/Cmd-click for several."
     )

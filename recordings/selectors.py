@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from ainvr.api.fields import check_moment
+from ainvr.api.fields import check_day, check_moment
 from cameras.models import Camera
 from detection.models import ObjectEvent
 from recordings.models import Segment
@@ -43,10 +43,16 @@ def parse_moment(text: str | None, field: str) -> datetime:
 
 
 def parse_day(text: str | None) -> date:
-    value = parse_date(text or "")
-    if value is None or not 1970 <= value.year <= 2999:
+    try:
+        value = parse_date(text or "")
+    except ValueError:  # well formed but impossible, such as 2026-02-30
+        value = None
+    if value is None:
         raise ValidationError({"date": "Give a day such as 2026-05-01."})
-    return value
+    try:
+        return check_day(value)
+    except ValidationError as e:
+        raise ValidationError({"date": e.messages[0]}) from None
 
 
 def day_window(day: date) -> tuple[datetime, datetime]:

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from ainvr.api.fields import MomentFilter
 
@@ -27,6 +28,46 @@ class StrictBooleanFilter(filters.BooleanFilter):
     def __init__(self, *args, **kwargs):
         # django-filter's BooleanWidget turns unknown words into "no filter" before the field sees them.
         kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
+
+
+class RequiredValueMixin:
+    """Present but empty is an error (the schema says the value's type), not "no filter"."""
+
+    def clean(self, value):
+        if value == "":
+            raise ValidationError("Give a value, or leave the parameter out.", code="blank")
+        return super().clean(value)
+
+
+class IdField(RequiredValueMixin, forms.IntegerField):
+    pass
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class IdFilter(filters.NumberFilter):
+    """An object's id: rows pointing at it (none for an id that does not exist)."""
+
+    field_class = IdField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        super().__init__(*args, **kwargs)
+
+
+class FractionField(RequiredValueMixin, forms.FloatField):
+    pass
+
+
+@extend_schema_field({"type": "number", "minimum": 0, "maximum": 1})
+class FractionFilter(filters.NumberFilter):
+    """A number from 0 to 1 (a confidence)."""
+
+    field_class = FractionField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0.0)
+        kwargs.setdefault("max_value", 1.0)
         super().__init__(*args, **kwargs)
 
 

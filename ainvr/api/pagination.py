@@ -18,3 +18,11 @@ class Pagination(PageNumberPagination):
         if size < 1:
             raise ValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
         return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        # What the API enforces: both from 1 (a page past the end is a 404; a larger page_size
+        # is served as max_page_size).
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
