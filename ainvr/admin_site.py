@@ -56,7 +56,9 @@ def tidy_third_party_admins() -> None:
     - Groups: roles replace them, so they are not offered.
     - django-rq's dashboard entry is a model without a table: its object pages (change,
       history, delete) would crash, so they lead back to the dashboard; its scheduler
-      page needs rq-scheduler, which AINVR does not use (RQ schedules jobs itself).
+      page needs rq-scheduler, which AINVR does not use (RQ schedules jobs itself);
+      its other pages answer 404 for a queue, job or worker that does not exist
+      (ainvr.rq_pages).
     """
     from django.contrib.auth.models import Group
     from django.urls import URLPattern
@@ -76,11 +78,14 @@ def tidy_third_party_admins() -> None:
             return redirect("admin:django_rq_dashboard_changelist")
 
         def get_urls(self):
-            return [
+            from ainvr.rq_pages import guard_urls
+
+            urls = [
                 url
                 for url in super().get_urls()
                 if not (isinstance(url, URLPattern) and str(url.pattern).startswith("schedulers/"))
             ]
+            return guard_urls(urls, self.admin_site)
 
     if admin.site.is_registered(Dashboard):
         admin.site.unregister(Dashboard)

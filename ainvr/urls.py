@@ -11,6 +11,8 @@ urlpatterns = [
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("account/", include("accounts.urls", namespace="accounts")),
+    # Before the admin's own "view on site" route, which it replaces (a 500 for some models).
+    path("admin/r/<path:content_type_id>/<path:object_id>/", views.view_on_site, name="view_on_site"),
     path("admin/", admin.site.urls),
     path("api/", include(("ainvr.api.urls", "api"), namespace="api")),
     path("", include(("notifications.urls", "notifications"), namespace="notifications")),
