@@ -10,10 +10,19 @@ from tests.installs import REPO
 
 
 def test_a_bad_value_is_refused_naming_the_variable(settings_env, load_settings):
-    for bad in ("lots", "10"):
-        result = load_settings(settings_env(MAX_IMAGE_PIXELS=bad), "MAX_IMAGE_PIXELS")
+    for bad, why in (("lots", "is not a whole number"), ("10", "is below the minimum 1000000")):
+        result = load_settings(settings_env(MAX_IMAGE_PIXELS=bad), "DEBUG")
         assert result.returncode != 0
-        assert "MAX_IMAGE_PIXELS" in result.stderr.strip().splitlines()[-1]
+        assert (
+            result.stderr.strip()
+            .splitlines()[-1]
+            .startswith("django.core.exceptions.ImproperlyConfigured: MAX_IMAGE_PIXELS=")
+        ), result.stderr
+        assert why in result.stderr
+
+
+def test_the_default_is_40_megapixels(settings_env, settings_values):
+    assert settings_values(settings_env(), "MAX_IMAGE_PIXELS") == {"MAX_IMAGE_PIXELS": 40_000_000}
 
 
 def test_the_setting_is_pillows_guard_in_a_fresh_process(settings_env):
