@@ -160,3 +160,27 @@ def test_recording_off_reads_the_stream_but_writes_nothing(clip, tmp_path):
 
     assert statuses[0] == "online"
     assert segments == [] and not list(tmp_path.rglob("*.mp4"))
+
+
+def test_an_outage_is_logged_once_not_at_every_try(tmp_path, caplog):
+    clock, statuses, segments, attempts = FakeTime(), [], [], []
+
+    def refuse(url, **timeouts):
+        attempts.append(clock.t)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    worker = worker_for(
+        "rtsp://127.0.0.1:9/x",
+        tmp_path,
+        clock,
+        statuses=statuses,
+        segments=segments,
+        open_source=refuse,
+        probe=lambda address: True,  # the port answers: opens are tried, and fail, again and again
+    )
+    with caplog.at_level("DEBUG", logger="ainvr.capture"):
+        run_until(worker, clock, 120.0)
+
+    assert len(attempts) >= 5
+    warnings = [r for r in caplog.records if r.name == "ainvr.capture" and r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "Connection refused" in warnings[0].getMessage()
