@@ -5,7 +5,9 @@ cannot know it lost the lease, so it trusts its own monotonic clock: a lease ren
 round that began at `t` is good until `t + lease`; from `t + lease - margin` the host stops
 its capture processes (asks them to close their files, then kills what is still running
 at `t + lease - margin/2`), so no two hosts ever write one camera. A supervisor blocked in
-a stalled database call cannot do it itself: `FenceWatchdog` does it from a thread.
+a stalled database call cannot do it itself: a `Ticker` thread does it (and another one
+renews the leases, so a long round of the loop, a retention run say, never fences a host
+whose database is fine).
 """
 
 from __future__ import annotations
@@ -49,17 +51,17 @@ def stop_writers(fence: Fence, handles, now: float) -> None:
             handle.request_stop()
 
 
-class FenceWatchdog:
-    """Calls `guard()` every `every_s` from a daemon thread, independent of the supervisor's
-    loop (which a stalled database call may block for minutes)."""
+class Ticker:
+    """Calls `call()` every `every_s` from a daemon thread, independent of the supervisor's
+    loop (which a long periodic task or a stalled database call may hold up for minutes)."""
 
-    def __init__(self, guard: Callable[[], None], *, every_s: float = 0.2):
-        self.guard = guard
+    def __init__(self, call: Callable[[], object], *, every_s: float = 0.2, name: str = "fence-watchdog"):
+        self.call = call
         self.every_s = every_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="fence-watchdog", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> FenceWatchdog:
+    def start(self) -> Ticker:
         self._thread.start()
         return self
 
@@ -68,8 +70,13 @@ class FenceWatchdog:
         self._thread.join(5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                self.guard()
-            except Exception:
-                log.exception("fence watchdog failed")
+        try:
+            while not self._stop.wait(self.every_s):
+                try:
+                    self.call()
+                except Exception:
+                    log.exception("%s failed", self._thread.name)
+        finally:
+            from django.db import connections
+
+            connections.close_all()  # this thread's own connections, if it made any

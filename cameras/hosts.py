@@ -121,9 +121,12 @@ def predecessor_gone(row: WorkerHost, me: Identity, *, now: datetime, ttl: timed
     return row.machine == me.machine and lock_held
 
 
-def heartbeat(me: Identity, *, now: datetime) -> bool:
-    """Say this instance is alive. False when another process has become this host."""
-    return WorkerHost.objects.filter(host=me.host, instance=me.instance).update(heartbeat_at=now) == 1
+def heartbeat(me: Identity, *, now: datetime, ttl: timedelta) -> bool:
+    """Say this instance is alive. False when another process has become this host (a row
+    deleted meanwhile is made again)."""
+    if WorkerHost.objects.filter(host=me.host, instance=me.instance).update(heartbeat_at=now) == 1:
+        return True
+    return register(me, now=now, ttl=ttl, lock_held=False)
 
 
 def live_hosts(*, now: datetime, ttl: timedelta) -> list[str]:

@@ -66,6 +66,11 @@ def renew(camera_ids: Iterable[int], *, host: str, instance: str, now: datetime,
     )
 
 
+def renew_all(*, host: str, instance: str, now: datetime, ttl: timedelta) -> int:
+    """Extend every lease this process holds (the lease keeper thread)."""
+    return CameraLease.objects.filter(host=host, instance=instance).update(expires_at=now + ttl)
+
+
 def claim(camera_ids: Iterable[int], *, host: str, instance: str, now: datetime, ttl: timedelta) -> set[int]:
     """Take cameras whose lease has expired or that have none. Returns those taken."""
     ids = set(camera_ids)

@@ -29,7 +29,8 @@ from django.utils import timezone
 from ainvr.db import drop_stale_connections
 from ainvr.periodic import one_host_at_a_time
 from cameras import hosts, leases
-from cameras.fencing import Fence, stop_writers
+from cameras.fencing import Fence
+from cameras.membership import Membership
 from cameras.models import Camera, CameraState
 from cameras.processes import ProcessHandle, WorkerProcess, start_worker_server, worker_context
 from cameras.reports import apply_report, drain
@@ -48,7 +49,7 @@ RECONCILE_MARGIN_S = 15.0
 Slot = Supervised  # one camera held by this host: its CameraSpec, process and restarts
 
 
-class Supervisor:
+class Supervisor(Membership):
     def __init__(
         self,
         *,
@@ -149,7 +150,7 @@ class Supervisor:
             if not self.registered:
                 log.info("host %s: another live process is this host; waiting as its standby", self.host)
                 return self._drop_all(), False
-        elif not hosts.heartbeat(self.me, now=wall):
+        elif not hosts.heartbeat(self.me, now=wall, ttl=self.ttl):
             log.error("host %s: another process has become this host: stopping its cameras", self.host)
             self.registered = False
             return self._drop_all(), False
@@ -188,65 +189,6 @@ class Supervisor:
                 self._reconcile_at[camera_id] = self.clock() + spec.segment_seconds + RECONCILE_MARGIN_S
                 changed = True
         return changed, True
-
-    def _take_share(self, wanted: dict[int, CameraSpec], wall) -> tuple[set[int], list[int]]:
-        """The cameras this process holds after claiming its share, and those to hand over."""
-        weights = {camera_id: leases.camera_weight(spec) for camera_id, spec in wanted.items()}
-        return self.share.take(weights, now=wall, t=self.clock(), handing_over=self.handing_over)
-
-    def hand_over_stopped(self) -> bool:
-        """Free the leases of cameras handed over once their process has closed its file:
-        only then may another host start writing them."""
-        if not self.handing_over:
-            return False
-        finishing = {camera_id for camera_id, _, _ in self.stopping}
-        handed = {camera_id for camera_id in self.handing_over if camera_id not in finishing}
-        if not handed:
-            return False
-        try:
-            leases.release(handed, host=self.host, instance=self.me.instance)
-        except DatabaseError:
-            return False  # next round; meanwhile the leases keep others off
-        self.handing_over -= handed
-        return True
-
-    def _drop_all(self) -> bool:
-        """Stop every camera: this process is not (or no longer) its host's live instance."""
-        changed = bool(self.slots)
-        for slot in list(self.slots.values()):
-            self._stop_slot(slot)
-        self.slots.clear()
-        self.handing_over.clear()
-        return changed
-
-    # --- fencing ------------------------------------------------------------------
-    def enforce_fence(self, now: float) -> bool:
-        """Past the fence (leases not renewed for lease - margin), stop every capture
-        process; those still running at the kill time are killed."""
-        if not self.fence.tripped(now):
-            return False
-        if not self.slots:
-            return False
-        if any(slot.handle is not None for slot in self.slots.values()) and not self._fenced_logged:
-            log.error(
-                "host %s: leases not renewed for %.0f s: stopping its capture processes before they expire",
-                self.host,
-                self.fence.ttl_s - self.fence.margin_s,
-            )
-            self._fenced_logged = True
-        worked = False
-        for slot in self.slots.values():
-            if slot.handle is not None:
-                self._stop_slot(slot, kill_at=self.fence.kill_at())
-                worked = True
-        return worked
-
-    def guard_fence(self) -> None:
-        """enforce_fence() for a watchdog thread, while step() may be stuck in a database
-        call: only signals the processes (never changes the supervisor's lists)."""
-        handles = [slot.handle for slot in list(self.slots.values()) if slot.handle is not None]
-        handles += [handle for _, handle, _ in list(self.stopping)]
-        stop_writers(self.fence, handles, self.clock())
 
     def reconcile_taken_over(self, now: float) -> bool:
         """Register the files a crashed holder of a camera left, once they have settled."""

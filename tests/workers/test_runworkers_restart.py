@@ -57,19 +57,12 @@ def test_a_restart_after_kill_9_resumes_recording_within_5_seconds(make_rtsp_ser
         first.wait(10)
         killed_at = datetime.now(UTC)
         second = start_runworkers(tmp_path, tmp_path / "second.log", "nvr-1")
-        resumed = wait_for(
-            lambda: Segment.objects.filter(camera=camera, start__gt=killed_at).order_by("start").first(),
+        wait_for(
+            lambda: Segment.objects.filter(camera=camera, start__gt=killed_at).exists(),
             60,
             "the restarted process records",
         )
-        resumed_after = (resumed.start - killed_at).total_seconds()
-        # The interpreter's start-up is not ours to shorten (1.5 s idle, 4+ s on a loaded
-        # test machine): from when the new process is up, it must not wait for any lease.
         up_at = WorkerHost.objects.get(host="nvr-1").started_at
-        startup = (up_at - killed_at).total_seconds()
-        print(f"restart: recording resumed {resumed_after:.2f} s after kill -9 (start-up {startup:.2f} s)")
-        assert (resumed.start - up_at).total_seconds() <= RESUME_WITHIN_S, (tmp_path / "second.log").read_text()
-        assert resumed_after < LEASE_S / 2  # the lease of its dead predecessor was not waited out
 
         # The file the killed process was writing gets its row once it has settled.
         wait_for(
@@ -91,9 +84,18 @@ def test_a_restart_after_kill_9_resumes_recording_within_5_seconds(make_rtsp_ser
         assert start >= end, f"recorded twice at {start}"
     # The footage lost: the one hole in the recording, from the end of what the killed
     # process's capture wrote (its half-written file included) to the new process's first frame.
-    hole = max((start - end).total_seconds() for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
-    print(f"restart: footage gap {hole:.2f} s")
-    assert hole <= resumed_after
+    holes = [(start - end, start) for (_, end), (start, _) in zip(spans, spans[1:], strict=False)]
+    hole, resumed = max(holes)
+    resumed_after = (resumed - killed_at).total_seconds()
+    startup = (up_at - killed_at).total_seconds()
+    print(
+        f"restart: recording resumed {resumed_after:.2f} s after kill -9 (start-up {startup:.2f} s), "
+        f"footage lost {hole.total_seconds():.2f} s"
+    )
+    # The interpreter's start-up is not ours to shorten (about 1.5 s on a quiet machine, 4+ s
+    # on a loaded test machine): once up, the new process must not wait for any lease.
+    assert (resumed - up_at).total_seconds() <= RESUME_WITHIN_S, (tmp_path / "second.log").read_text()
+    assert resumed_after < LEASE_S / 2  # the lease of its dead predecessor was not waited out
 
 
 def newest(data_dir: Path) -> set[str]:

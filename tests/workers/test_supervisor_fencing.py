@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection
 
-from cameras.fencing import FenceWatchdog
+from cameras.fencing import Ticker
 from tests.waiting import wait_for
 from tests.workers.cluster import LEASE_S, Cluster, add_cameras
 
@@ -84,7 +84,7 @@ def test_a_host_stuck_in_a_stalled_database_call_is_stopped_by_its_watchdog():
             a.step()
         connection.close()  # this thread's own connection
 
-    watchdog = FenceWatchdog(a.guard_fence, every_s=0.01).start()
+    watchdog = Ticker(a.guard_fence, every_s=0.01).start()
     stuck = threading.Thread(target=a_round)
     stuck.start()
     try:
@@ -107,3 +107,28 @@ def test_a_host_stuck_in_a_stalled_database_call_is_stopped_by_its_watchdog():
         stuck.join(30)
         watchdog.stop()
     assert not stuck.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_round_of_the_loop_does_not_fence_a_host_whose_database_is_fine():
+    cluster = Cluster()
+    add_cameras(2)
+    a = cluster.start("host-a")
+    cluster.rounds(1)
+    writers = writers_of(cluster, "host-a")
+    assert len(writers) == 2
+
+    # The lease keeper and the watchdog run on threads of their own, as in runworkers.
+    keeper = Ticker(a.renew, every_s=0.01, name="lease-keeper").start()
+    watchdog = Ticker(a.guard_fence, every_s=0.01).start()
+    try:
+        for _ in range(3 * LEASE_S):  # the loop is stuck 90 s in a retention run, say
+            renewed = a.fence.until
+            cluster.clock.advance(1)
+            wait_for(lambda: a.fence.until > renewed, 10, "the keeper to renew")  # noqa: B023
+        assert writers_of(cluster, "host-a") == writers
+    finally:
+        keeper.stop()
+        watchdog.stop()
+    a.step()
+    assert writers_of(cluster, "host-a") == writers

@@ -4,7 +4,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cameras.fencing import FenceWatchdog
+from cameras.fencing import Ticker
 from cameras.models import Camera
 from cameras.supervisor import Supervisor, start_worker_server
 
@@ -79,14 +79,18 @@ class Command(BaseCommand):
         supervisor.refresh()
         names = ", ".join(slot.spec.name for slot in supervisor.slots.values()) or "none"
         log.info("runworkers: host %s, cameras to supervise: %s", supervisor.host, names)
-        # Stops the capture processes in time even while the loop waits on a stalled database.
-        watchdog = FenceWatchdog(supervisor.guard_fence).start()
+        # Threads of their own, so neither a long round of the loop nor a stalled database call
+        # can delay them: one renews the leases, one stops the capture processes in time
+        # when they could not be renewed (fencing).
+        keeper = Ticker(supervisor.renew, every_s=supervisor.refresh_s, name="lease-keeper").start()
+        watchdog = Ticker(supervisor.guard_fence).start()
         try:
             while not stop.is_set():
                 if not supervisor.step():
                     stop.wait(0.2)
         finally:
             log.info("runworkers: stopping")
+            keeper.stop()
             watchdog.stop()
             supervisor.stop()
             lock.release()
