@@ -1,11 +1,13 @@
 """Django-RQ's admin pages answer 404, not 500, for a queue, job or worker that does not
 exist (its views index lists and fetch jobs without checking: IndexError, NoSuchJobError,
-AssertionError)."""
+AssertionError), and are the one place the Content-Security-Policy allows inline scripts
+and styles: its templates carry them, and only admins reach these pages."""
 
 from __future__ import annotations
 
 from functools import wraps
 
+from csp.decorators import csp_update
 from django.http import Http404
 from django.urls import URLPattern
 from django_rq.connection_utils import get_unique_connection_configs
@@ -33,7 +35,11 @@ def check_rq_arguments(kwargs: dict) -> None:
         raise Http404("No such worker.")
 
 
+RQ_TEMPLATES_CSP = {"script-src": ["'unsafe-inline'"], "style-src": ["'unsafe-inline'"]}
+
+
 def guard(view, admin_site):
+    @csp_update(RQ_TEMPLATES_CSP)
     @wraps(view)
     def guarded(request, *args, **kwargs):
         # Only for those who may see the pages: the others get the admin's 403 or login.

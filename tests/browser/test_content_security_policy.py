@@ -74,7 +74,9 @@ def test_the_main_pages_report_no_policy_violation(csp_context, path):
     _, page = csp_context
     response = open_page(page, path)
     policy = response.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    # Django-RQ's admin-only pages are the one exception (ainvr.rq_pages): inline code in its templates.
+    if not path.startswith("/admin/django_rq/"):
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     assert violations(page) == [], f"{path}: {violations(page)}"
 
 
