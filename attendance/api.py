@@ -3,7 +3,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -125,6 +125,8 @@ class ResetLogsView(APIView):
     in the server's time zone); with no dates, the whole table(s). Admins only."""
 
     permission_classes = [IsAdmin]
+    # JSON only: a form cannot say null, and an empty field once meant "no bound" there.
+    parser_classes = [JSONParser]
 
     @extend_schema(request=ResetLogsSerializer, responses={200: ResetLogsResultSerializer})
     def post(self, request):

@@ -9,7 +9,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
@@ -39,11 +38,20 @@ def check_day(value: date) -> date:
     return value
 
 
+# What the checks above accept, as the OpenAPI schema says it (RFC 3339 with a year from 1970
+# to 2999 and an offset within UTC-13:59..+14:00; the API also takes a naive time as local).
+DAY_PATTERN = r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+MOMENT_PATTERN = (
+    r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?"
+    r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)$"
+)
+MOMENT_SCHEMA = {"type": "string", "format": "date-time", "pattern": MOMENT_PATTERN}
+
 BLANK_DAY = "Give a date such as 2026-05-01, or leave the field out."
 BLANK_MOMENT = "Give a date and time such as 2026-05-01T10:42:00Z, or leave the field out."
 
 
-@extend_schema_field({"type": "string", "format": "date", "pattern": r"^(19[7-9]\d|2\d{3})-\d{2}-\d{2}$"})
+@extend_schema_field({"type": "string", "format": "date", "pattern": DAY_PATTERN})
 class DayField(serializers.DateField):
     """A day as YYYY-MM-DD in 1970..2999. An empty string is an error, in a form post
     too (where DRF would read it as null: "no bound")."""
@@ -80,7 +88,7 @@ class DayFormField(forms.DateField):
         return check_day(day) if day is not None else None
 
 
-@extend_schema_field(OpenApiTypes.DATETIME)
+@extend_schema_field(MOMENT_SCHEMA)
 class MomentField(serializers.DateTimeField):
     """An ISO 8601 datetime that the database can store and a recording can have."""
 
@@ -104,6 +112,7 @@ class MomentFormField(IsoDateTimeField):
         return check_moment(parsed) if parsed is not None else None
 
 
+@extend_schema_field(MOMENT_SCHEMA)
 class MomentFilter(filters.IsoDateTimeFilter):
     """An ISO 8601 datetime filter that refuses impossible moments with a 400."""
 
