@@ -66,9 +66,11 @@ def renew(camera_ids: Iterable[int], *, host: str, instance: str, now: datetime,
     )
 
 
-def renew_all(*, host: str, instance: str, now: datetime, ttl: timedelta) -> int:
-    """Extend every lease this process holds (the lease keeper thread)."""
-    return CameraLease.objects.filter(host=host, instance=instance).update(expires_at=now + ttl)
+def renew_all(*, host: str, instance: str, now: datetime, ttl: timedelta) -> set[int]:
+    """Extend every lease this process holds (the lease keeper thread); returns their cameras."""
+    own = CameraLease.objects.filter(host=host, instance=instance)
+    own.update(expires_at=now + ttl)
+    return set(own.values_list("camera_id", flat=True))
 
 
 def claim(camera_ids: Iterable[int], *, host: str, instance: str, now: datetime, ttl: timedelta) -> set[int]:

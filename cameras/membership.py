@@ -28,14 +28,17 @@ class Membership:
         if not self.registered:
             return False
         started = self.clock()
+        cameras = set(self.slots)  # what the loop runs now
         try:
             drop_stale_connections()
             wall = self.now()
             if not hosts.heartbeat(self.me, now=wall, ttl=self.ttl):
                 return False  # superseded: the loop's next refresh stops everything
-            leases.renew_all(host=self.host, instance=self.me.instance, now=wall, ttl=self.ttl)
+            held = leases.renew_all(host=self.host, instance=self.me.instance, now=wall, ttl=self.ttl)
         except DatabaseError:
             return False  # refresh() says so in the log
+        if not cameras <= held:
+            return False  # some were taken meanwhile (after a fence): the loop's refresh first
         self.fence.renewed(started)
         return True
 

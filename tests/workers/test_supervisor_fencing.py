@@ -132,3 +132,25 @@ def test_a_long_round_of_the_loop_does_not_fence_a_host_whose_database_is_fine()
         watchdog.stop()
     a.step()
     assert writers_of(cluster, "host-a") == writers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fenced_host_whose_cameras_were_taken_starts_none_of_them_when_the_database_returns():
+    cluster = Cluster()
+    add_cameras(2)
+    a = cluster.start("host-a")
+    cluster.rounds(1)
+    b = cluster.start("host-b")
+    for _ in range(LEASE_S + 5):  # a cannot reach the database; b takes the expired leases
+        with connection.execute_wrapper(DatabaseGone()):
+            a.step()
+        b.step()
+        cluster.clock.advance(1)
+    assert len(writers_of(cluster, "host-b")) == 2 and not writers_of(cluster, "host-a")
+
+    # The database is back: a's lease keeper runs before its loop's next refresh.
+    assert a.renew() is False  # its leases are gone: it may not vouch for its cameras
+    assert a.fence.tripped(cluster.clock())
+    cluster.rounds(2 * LEASE_S)  # then its rounds: it gets its share back, handed over by b
+
+    assert len(writers_of(cluster, "host-a")) == 1 and len(writers_of(cluster, "host-b")) == 1
