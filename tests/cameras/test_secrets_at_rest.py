@@ -204,3 +204,31 @@ def test_the_migration_encrypts_plain_values_in_place_and_its_reverse_decrypts_t
     )
     migration.decrypt_existing(apps, None)
     assert stored_columns(camera) == ("old-User", "old-Pw-1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runworkers_puts_the_camera_in_error_once_and_does_not_restart_it(camera, settings):
+    from cameras.models import CameraState, CameraStatus
+    from cameras.supervisor import Supervisor
+    from tests.waiting import wait_for
+
+    settings.SECRETS_KEYS = [NEW_KEY]  # the database came from an installation with another key
+    ticks = iter(range(10**6))
+    # Every call one second later: each step refreshes, and a restart would be due at once.
+    supervisor = Supervisor(host="secrets-test", refresh_s=0.5, clock=lambda: float(next(ticks)))
+    try:
+
+        def in_error():
+            supervisor.step()
+            status = CameraStatus.objects.filter(camera=camera).first()
+            return status is not None and status.state == CameraState.ERROR and status
+
+        status = wait_for(in_error, 60, "the camera in error")
+        assert status.last_error == "cannot decrypt camera credentials: SECRETS_KEY does not match"
+        [slot] = supervisor.slots.values()
+        first = slot.handle
+        for _ in range(20):  # 20 refreshes and tends: the process is neither restarted nor replaced
+            supervisor.step()
+        assert slot.handle is first and first.is_alive()
+    finally:
+        supervisor.stop()
