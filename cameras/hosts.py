@@ -6,9 +6,10 @@ its heartbeat says the host is alive. A new process takes the row over (and with
 predecessor's camera leases, at once) when the predecessor is known to be gone:
 
 - its heartbeat is older than WORKER_LEASE_SECONDS (by then it has fenced itself), or
-- it ran on this machine and the host's lock file is free: the kernel drops an flock when
-  its process dies, kill -9 included, so a free lock means no live process of this host
-  here. A live one holds it: the newcomer waits as its standby instead.
+- it ran on this machine, the host's lock file is free (the kernel drops an flock when its
+  process dies, kill -9 included) and its pid is not a live process here (or is our own: a
+  container's runworkers is pid 1 each time). A live one holds the lock: the newcomer waits
+  as its standby instead.
 
 All writes are conditional UPDATEs: the database decides between two newcomers.
 """
@@ -118,7 +119,18 @@ def register(me: Identity, *, now: datetime, ttl: timedelta, lock_held: bool) ->
 def predecessor_gone(row: WorkerHost, me: Identity, *, now: datetime, ttl: timedelta, lock_held: bool) -> bool:
     if row.heartbeat_at < now - ttl:
         return True  # silent for a whole lease: dead, or fenced (it stopped writing)
-    return row.machine == me.machine and lock_held
+    return row.machine == me.machine and lock_held and (row.pid == me.pid or not pid_alive(row.pid))
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` runs on this machine (in this pid namespace)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def heartbeat(me: Identity, *, now: datetime, ttl: timedelta) -> bool:

@@ -4,6 +4,8 @@ expire, its return rebalances without flapping, and no camera is ever recorded t
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from cameras.models import CameraLease, WorkerHost
@@ -117,3 +119,24 @@ def test_a_second_live_process_of_one_host_stands_by(cluster):
     assert not second.registered and not second.slots
     assert WorkerHost.objects.get(host="nvr-1").instance == first.me.instance
     assert cluster.shares() == {"nvr-1": 2}
+
+
+@pytest.mark.django_db
+def test_a_live_predecessor_is_never_taken_for_a_dead_one_even_with_the_lock_free(cluster):
+    add_cameras(2)
+    first = cluster.start("nvr-1", lock_held=True)
+    cluster.rounds(2)
+    # A misconfiguration: a second process of nvr-1 with a lock of its own (a STATE_DIR of its
+    # own); the first one's pid still runs here.
+    WorkerHost.objects.filter(host="nvr-1").update(pid=os.getppid())
+    second = Supervisor(
+        host="nvr-1", lock_held=True, spawn=lambda spec: pytest.fail("the standby started a camera"),
+        clock=cluster.clock, now=cluster.clock.now, lease_s=LEASE_S, reconcile=lambda spec: None,
+    )  # fmt: skip
+
+    for _ in range(LEASE_S):
+        second.step()
+        cluster.rounds(1)
+
+    assert not second.registered
+    assert WorkerHost.objects.get(host="nvr-1").instance == first.me.instance
