@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -54,9 +54,16 @@ class EmployeeViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request={"multipart/form-data": FacePhotosSerializer},
-        responses={202: FaceEnrolmentSerializer(many=True), 400: OpenApiResponse(description="A field message.")},
+        responses={202: FaceEnrolmentSerializer(many=True)},  # 400 and the rest: ainvr.api.schema
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], serializer_class=FacePhotosSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser],
+        serializer_class=FacePhotosSerializer,
+        filter_backends=[],  # the list's filters and pages are not this action's
+        pagination_class=None,
+    )
     def faces(self, request, pk=None, format=None):  # format: the router's .json suffix
         """Queue 1-5 face photos for enrolment; each is judged by the face model in the
         background (poll the admin page, or GET this employee's face_templates count)."""
