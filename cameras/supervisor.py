@@ -97,7 +97,6 @@ class Supervisor(Membership):
         self.stopping: list[tuple[int, object, float]] = []
         self.registered = False  # this process is its host's live instance
         self.handing_over: set[int] = set()  # stopping for another host: the lease goes once stopped
-        self.handovers = 0  # cameras handed to another host, for the logs and the tests
         self.share = leases.Share(host=self.host, instance=self.me.instance, ttl=self.ttl, grace_s=2 * self.refresh_s)
         self._reconcile_at: dict[int, float] = {}  # cameras taken over: reconcile their files then
         self._fenced_logged = False
@@ -175,7 +174,6 @@ class Supervisor(Membership):
                 self._stop_slot(slot)
             self.handing_over.add(camera_id)
             self.share.handed(camera_id, self.clock())
-            self.handovers += 1
             changed = True
         self.hand_over_stopped()
         unwanted_leases = set(self._own_lease_ids()) - set(wanted)
