@@ -1,5 +1,5 @@
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -64,11 +64,16 @@ class AnalysisJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string", "enum": list(COCO_CLASSES)}, "minItems": 1})
+class ClassesField(serializers.ListField):
+    """COCO-80 class names (validate_labels), as the schema states them."""
+
+
 class AnalysisJobCreateSerializer(serializers.Serializer):
     camera = SlugLookupField(slug_field="slug", queryset=Camera.objects.all())
     start = MomentField()
     end = MomentField()
-    classes = serializers.ListField(child=serializers.CharField(), required=False, allow_empty=False)
+    classes = ClassesField(child=serializers.CharField(), required=False, allow_empty=False)
     confidence = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     sample_fps = serializers.FloatField(min_value=0.1, max_value=30.0, required=False)
     annotate = serializers.BooleanField(required=False)
