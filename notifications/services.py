@@ -30,6 +30,8 @@ from notifications.models import (
 )
 
 log = logging.getLogger(__name__)
+# Face snapshots copied for attendance notifications: under a private folder (ainvr.media).
+ATTENDANCE_SNAPSHOTS = "attendance/notifications"
 
 
 # --- The hooks (contracts.md) ---------------------------------------------------------
@@ -129,7 +131,8 @@ def create_deliveries(trigger: Trigger, payload: dict, *, snapshot: bytes | None
         if not channels or not claim_cooldown(rule, trigger):
             continue
         if snapshot and not snapshot_name:
-            name = f"notifications/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
+            # Only attendance passes bytes (a face): stored where only admins may fetch it.
+            name = f"{ATTENDANCE_SNAPSHOTS}/{timezone.now():%Y/%m/%d}/{uuid.uuid4().hex}.jpg"
             snapshot_name = default_storage.save(name, ContentFile(snapshot))
         made += queue_for_rule(rule, channels, trigger.camera_id, payload, snapshot_name=snapshot_name)
     return made

@@ -88,3 +88,22 @@ def test_attendance_email_skips_the_address_of_an_operator(
     [message] = smtp.messages
     to = sorted(a.strip() for a in message["To"].split(","))
     assert to == sorted([admin_user.email, "front-desk@example.com"])
+
+
+def test_the_face_snapshot_kept_for_a_notification_is_for_admins_only(
+    push_channel, camera, persona_client, run_jobs, django_capture_on_commit_callbacks
+):
+    rule = Rule.objects.get()
+    rule.attendance_kinds = ["unknown_face"]
+    rule.save()
+    face = b"\xff\xd8\xff\xe0" + b"face" * 64 + b"\xff\xd9"
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_attendance_event("unknown_face", employee_id=None, camera_id=camera.pk, at=timezone.now(), snapshot=face)
+
+    name = Delivery.objects.get().snapshot.name
+    assert name.startswith("attendance/")  # a private folder, not notifications/
+    assert persona_client("operator").get(f"/recordings/media/{name}").status_code == 404
+    assert persona_client("operator").get(f"/recordings/private/{name}").status_code == 403
+    response = persona_client("admin").get(f"/recordings/private/{name}")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == face
