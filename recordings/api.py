@@ -1,7 +1,6 @@
-from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 
-from ainvr.api.filters import TimeRangeFilterSet
+from ainvr.api.filters import TextFilter, TimeRangeFilterSet
 from recordings.models import Segment
 
 
@@ -15,7 +14,7 @@ class SegmentSerializer(serializers.ModelSerializer):
 
 
 class SegmentFilter(TimeRangeFilterSet):
-    camera = filters.CharFilter(field_name="camera__slug", help_text="Camera slug.")
+    camera = TextFilter(field_name="camera__slug", help_text="Camera slug.")
 
     class Meta(TimeRangeFilterSet.Meta):
         model = Segment

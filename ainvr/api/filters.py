@@ -71,6 +71,12 @@ class FractionFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "string", "pattern": "^[^\\u0000]*$"})
+class TextFilter(filters.CharFilter):
+    """Text matched exactly (a camera's slug). The schema states what the form refuses: NUL
+    characters, which PostgreSQL cannot store."""
+
+
 class FilterSet(filters.FilterSet):
     """The base of every API filter set: model booleans filter strictly."""
 
