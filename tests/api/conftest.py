@@ -55,7 +55,7 @@ def world(camera, spare_camera, admin_user, operator_user):
     from attendance.models import AlertLog, AttendanceEvent, DailyAttendance, Employee, Presence
     from cameras.models import DashboardLayout, DashboardSlot
     from detection.models import AnalysisJob, ObjectEvent
-    from notifications.models import Channel, Delivery, PushSubscription, Rule
+    from notifications.models import Channel, Delivery, HealthCondition, PushSubscription, Rule
     from recordings.models import Segment, StorageSettings
 
     group = Group.objects.create(name="Night shift")
@@ -93,6 +93,9 @@ def world(camera, spare_camera, admin_user, operator_user):
     push = PushSubscription.objects.create(
         user=operator_user, endpoint="https://push.example.com/bob", p256dh="BNc", auth="k9"
     )
+    trouble = HealthCondition.objects.create(
+        subject=f"camera:{camera.pk}", kind="camera_offline", camera=camera, title=camera.name, since=T0
+    )
 
     objects = {
         "auth.group": group,
@@ -112,6 +115,7 @@ def world(camera, spare_camera, admin_user, operator_user):
         "notifications.rule": rule,
         "notifications.delivery": delivery,
         "notifications.pushsubscription": push,
+        "notifications.healthcondition": trouble,
     }
     ids = {key.replace(".", "_"): quote(obj.pk) for key, obj in objects.items()}
     # Tokens are found in the admin by their user's id; Django-RQ's "model" has no rows at all.

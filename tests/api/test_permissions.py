@@ -188,6 +188,7 @@ ADMIN_MODELS: dict[str, dict[str, object]] = {
     "notifications.rule": {},
     "notifications.delivery": {"add": 403},  # change: a read-only view, 200
     "notifications.pushsubscription": {"add": 403},  # change: a read-only view, 200
+    "notifications.healthcondition": {"add": 403, "delete": 403},  # change: a read-only view, 200
     # A page, not a table: the status page is its only view.
     "ops.systemstatus": {"pages": ("changelist",)},
 }
