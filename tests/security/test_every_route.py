@@ -21,9 +21,9 @@ from urllib.parse import quote
 import pytest
 from django.contrib import admin
 from django.test import Client
-from django.urls import URLResolver, get_resolver
 
 from ainvr.routing import websocket_urlpatterns
+from tests.api.test_permissions import all_routes
 from tests.conftest import PERSONAS
 from tests.realtime.sockets import connects, headers_for
 
@@ -236,7 +236,7 @@ def _model_admin_routes() -> dict[str, Route]:
                 "admin-page", f"/{base}{obj}/{page}", f"/{base}{MISSING}/{page}", 302, admin_may_refuse=True
             )
     # A ModelAdmin may offer fewer pages (the status page is only a list).
-    present = walk_routes()
+    present = all_routes()
     return {route: row for route, row in routes.items() if route in present}
 
 
@@ -248,29 +248,12 @@ WS_ROUTES = {
 WS_ALLOWED = {"admin": True, "operator": True, "anonymous": False}
 
 
-def _join(route: str, more: str) -> str:
-    # As Django joins included patterns (ResolverMatch.route): the inner leading ^ is dropped.
-    return more if not route else route + more.removeprefix("^")
-
-
-def walk_routes(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
-    resolver = resolver or get_resolver()
-    routes = set()
-    for pattern in resolver.url_patterns:
-        route = _join(prefix, str(pattern.pattern))
-        if isinstance(pattern, URLResolver):
-            routes |= walk_routes(pattern, route)
-        else:
-            routes.add(route)
-    return routes
-
-
 def table() -> dict[str, Route]:
     return {**_model_admin_routes(), **ROUTES}
 
 
 def test_every_route_has_a_row():
-    routes = walk_routes()
+    routes = all_routes()
     assert len(routes) > 200, "the admin's, Django-RQ's and the router's patterns were all walked"
     unknown = sorted(routes - set(table()))
     assert unknown == [], f"add these routes to ROUTES in {__name__} (who may use them?): {unknown}"
