@@ -45,6 +45,9 @@ def attendance_main(frames_queue, stop, camera_ids: list[int] | None = None, opt
     except FaceBackendUnavailable as e:
         log.error("attendance worker not started: %s", e)
         raise SystemExit(EXIT_BACKEND_UNAVAILABLE) from None
+    from ainvr.heap import settle
+
+    settle()  # the backend and Django are loaded: keep them out of the collector's way (ainvr.heap)
     run(stage, frames_queue, stop)
 
 
@@ -69,8 +72,10 @@ def run(stage, frames_queue, stop, *, monotonic=time.monotonic) -> None:
     from django.db import connections
 
     from ainvr.db import drop_stale_connections
+    from ainvr.heap import HeapKeeper
 
     checked = monotonic()
+    heap_keeper = HeapKeeper(clock=monotonic)  # a sighting's writes leave cyclic garbage: collect it
     try:
         while not stop.is_set():
             try:
@@ -82,6 +87,7 @@ def run(stage, frames_queue, stop, *, monotonic=time.monotonic) -> None:
             except Exception:  # one bad frame or a database hiccup must not end attendance
                 log.exception("attendance step failed")
                 drop_stale_connections()
+            heap_keeper.step()
             if monotonic() - checked >= CONNECTION_CHECK_SECONDS:
                 drop_stale_connections()  # days-long process: reconnect if PostgreSQL dropped us
                 checked = monotonic()

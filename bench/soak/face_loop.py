@@ -91,7 +91,7 @@ def run(args) -> int:
             backend.faces = []
         stage.step(Frame(camera.pk, at[0], image, 1280, 720))
         if n == args.warmup:
-            tracemalloc.start(10)
+            tracemalloc.start(40)
             first = tracemalloc.take_snapshot()
             rss[0] = me.memory_info().rss / 2**20
     last = tracemalloc.take_snapshot()

@@ -16,13 +16,16 @@ from bench.ingest.procfs import AINVR_ENV, REPO
 
 
 @contextmanager
-def scratch_django(database: str = "sqlite"):
-    """Yield a scratch folder once Django is set up on it and migrated."""
+def scratch_django(database: str = "sqlite", redis_url: str = ""):
+    """Yield a scratch folder once Django is set up on it and migrated (with Redis as the
+    channel layer when `redis_url` is given)."""
     scratch = Path(tempfile.mkdtemp(prefix="ainvr-heap-"))
     for name in AINVR_ENV + ("DEBUG",):
         os.environ.pop(name, None)
     os.environ.update(DEBUG="false", DATA_DIR=str(scratch), ENV_FILE=str(scratch / "none.env"), LOG_LEVEL="WARNING")
     os.environ.update(SECRET_KEY=secrets.token_urlsafe(48), DJANGO_SETTINGS_MODULE="ainvr.settings")
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
     db_name = ""
     if database == "postgres":
         from bench.soak.system import _pg_admin
@@ -56,4 +59,7 @@ def report_growth(first, last, *, minutes: float, rss_mb: tuple[float, float], t
     print(f"traced heap grew {grew / 1024:+.1f} KiB ({grew / 2**20 / minutes * 60:+.2f} MB/h); the top sites:")
     for stat in stats[:top]:
         print(f"{stat.size_diff / 1024:+.1f} KiB, {stat.count_diff:+d} blocks")
-        print("\n".join("    " + line for line in stat.traceback.format(limit=6)))
+        # The allocating line, then the last frames of this repository's code on the way there.
+        ours = [f for f in stat.traceback if f.filename.startswith(str(REPO)) and "site-packages" not in f.filename]
+        for frame in [stat.traceback[-1], *ours[-4:]]:
+            print(f"    {frame.filename}:{frame.lineno}")

@@ -66,8 +66,8 @@ def resumed_after(rows: list[tuple[datetime, datetime]], up_at: float) -> float 
 def memory_table(sampler: Sampler, *, warmup_s: float, max_slope: float) -> tuple[list[str], list[str]]:
     """The table's lines, and the roles whose memory climbed."""
     lines = [
-        "| role | processes | USS MB start -> end | USS slope MB/h (± s.e.) | noise MB | RSS MB start -> end | "
-        "RSS slope MB/h | fitted over | flat |",
+        "| role | processes | RSS MB start -> end | RSS slope MB/h (± s.e.) | noise MB | USS MB start -> end | "
+        "USS slope MB/h | fitted over | flat |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     climbing = []
@@ -75,18 +75,20 @@ def memory_table(sampler: Sampler, *, warmup_s: float, max_slope: float) -> tupl
         series = sampler.series.get(role)
         if not series or not series.samples:
             continue
-        uss = memory_slope(series.samples, warmup_s=warmup_s, metric="uss")
+        # RSS is judged: a forked process's USS grows as it copies pages it shares with the
+        # forkserver on writing to them (its RSS does not), which is no leak.
         rss = memory_slope(series.samples, warmup_s=warmup_s, metric="rss")
+        uss = memory_slope(series.samples, warmup_s=warmup_s, metric="uss")
         if uss is None or rss is None:
             lines.append(f"| {role} | {len(series.samples[-1].pids)} | too few samples after warm-up | | | | | | |")
             continue
-        flat = uss.flat(max_slope)
+        flat = rss.flat(max_slope)
         if not flat and role not in ("rq", "helpers"):  # rq forks a fresh work horse per job
             climbing.append(role)
         lines.append(
-            f"| {role} | {uss.processes} | {uss.start_mb:.1f} -> {uss.end_mb:.1f} | {uss.mb_per_h:+.2f} "
-            f"(± {uss.stderr_mb_per_h:.2f}) | {uss.noise_mb:.2f} | {rss.start_mb:.1f} -> {rss.end_mb:.1f} | "
-            f"{rss.mb_per_h:+.2f} | {uss.hours * 60:.0f} min | {'yes' if flat else 'NO'} |"
+            f"| {role} | {rss.processes} | {rss.start_mb:.1f} -> {rss.end_mb:.1f} | {rss.mb_per_h:+.2f} "
+            f"(± {rss.stderr_mb_per_h:.2f}) | {rss.noise_mb:.2f} | {uss.start_mb:.1f} -> {uss.end_mb:.1f} | "
+            f"{uss.mb_per_h:+.2f} | {rss.hours * 60:.0f} min | {'yes' if flat else 'NO'} |"
         )
     return lines, climbing
 

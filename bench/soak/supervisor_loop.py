@@ -17,6 +17,7 @@ supervisor's RSS before and after (DEBUG off, as in production).
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import sys
 import tracemalloc
@@ -58,8 +59,11 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=2000, help="rounds before the first heap snapshot")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--frames", type=int, default=40, help="frames tracemalloc keeps per allocation")
+    parser.add_argument("--redis", default="", metavar="URL", help="a Redis: state changes go to its channel layer")
+    parser.add_argument("--flap-every", type=int, default=3000, help="rounds between a camera's drops (default 10 min)")
     args = parser.parse_args(argv)
-    with scratch_django(args.database) as scratch:
+    with scratch_django(args.database, args.redis) as scratch:
         return run(args, scratch)
 
 
@@ -101,8 +105,8 @@ def run(args, scratch: Path) -> int:
         clock[0] += ROUND_S
         at = wall + timedelta(seconds=clock[0])
         for camera_id, handle in handles.items():
-            if n % 25 == 0:  # a status refresh every 5 s; the camera drops for 10 s every 10 minutes
-                down = (n // 25) % 120 in (60, 61)
+            if n % 25 == 0:  # a status refresh every 5 s; the camera drops for 10 s every --flap-every rounds
+                down = n % args.flap_every < 50
                 state = "offline" if down else "online"
                 fields = {"last_error": "stream ended"} if down else {"fps": 15.0, "width": 1280, "height": 720}
                 handle.sender.send(("status", camera_id, state, fields))
@@ -115,14 +119,18 @@ def run(args, scratch: Path) -> int:
                 handle.sender.send(("segment", camera_id, closed))
         supervisor.step()
         if n == args.warmup:
-            tracemalloc.start(10)
+            tracemalloc.start(args.frames)
             first = tracemalloc.take_snapshot()
             rss["start"] = me.memory_info().rss / 2**20
+    counts = gc.get_count()
     last = tracemalloc.take_snapshot()
     rss["end"] = me.memory_info().rss / 2**20
     print(f"{args.rounds} rounds ({args.rounds * ROUND_S / 60:.0f} min of supervisor time), {args.cameras} cameras")
     minutes = (args.rounds - args.warmup) * ROUND_S / 60
     report_growth(first, last, minutes=minutes, rss_mb=(rss["start"], rss["end"]), top=args.top)
+    # Garbage in reference cycles waits for a full collection, which a big heap makes rare.
+    print(f"gc.collect() now finds {gc.collect()} unreachable objects; gc.get_count() was {counts}")
+    report_growth(first, tracemalloc.take_snapshot(), minutes=minutes, rss_mb=(rss["start"], rss["end"]), top=3)
     supervisor.stop()
     return 0
 

@@ -49,16 +49,22 @@ def _dump_loop() -> None:
         if baseline is None:
             baseline, since = snapshot, time.monotonic()
             continue
-        stats = snapshot.compare_to(baseline, "traceback")
+        # By line first (grouping a whole Django heap by traceback takes minutes on a busy
+        # machine), then the tracebacks of the lines that grew most.
+        stats = snapshot.compare_to(baseline, "lineno")[:12]
         current, peak = tracemalloc.get_traced_memory()
         lines = [
             f"pid {os.getpid()} {_name()}: {time.monotonic() - since:.0f} s since the baseline; "
             f"traced {current / 1e6:.1f} MB (peak {peak / 1e6:.1f} MB)"
         ]
-        for stat in stats[:20]:
+        for stat in stats:
             grew = f"{stat.size_diff / 1024:+.1f} KiB, {stat.count_diff:+d} blocks"
-            lines.append(f"{grew} (now {stat.size / 1024:.1f} KiB)")
-            lines += ["    " + line for line in stat.traceback.format(limit=8)]
+            lines.append(f"{grew} (now {stat.size / 1024:.1f} KiB) at {stat.traceback[0]}")
+            frame = stat.traceback[0]
+            here = snapshot.filter_traces([tracemalloc.Filter(True, frame.filename, frame.lineno)])
+            for where in here.statistics("traceback")[:2]:
+                lines.append(f"  {where.size / 1024:.1f} KiB from:")
+                lines += ["    " + line for line in where.traceback.format(limit=8)]
         path = os.path.join(_DIR, f"{os.getpid()}-{_name()}.txt")
         with open(path + ".tmp", "w") as f:
             f.write("\n".join(lines) + "\n")
