@@ -13,8 +13,6 @@ from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from ops import heartbeat
-
 REDIS_TIMEOUT_S = 2.0
 
 
@@ -172,16 +170,18 @@ def rq_state(client) -> tuple[list[QueueRow], list[WorkerRow]]:
     return queues, sorted(workers, key=lambda w: w.name)
 
 
-def hosts_and_cameras(now: datetime, beats: list[dict]) -> tuple[list[HostRow], list[CameraRow]]:
-    from cameras.models import Camera, CameraLease
+def hosts_and_cameras(now: datetime) -> tuple[list[HostRow], list[CameraRow]]:
+    """The runworkers hosts (their heartbeat rows, and any host a lease still names) and
+    every camera with the host that holds it."""
+    from cameras.models import Camera, CameraLease, WorkerHost
 
     ttl = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
     hosts: dict[str, HostRow] = {}
     for lease in CameraLease.objects.values("host").annotate(latest=Max("expires_at"), n=Count("camera")):
         hosts[lease["host"]] = HostRow(lease["host"], lease_renewed=lease["latest"] - ttl)
-    for beat in beats:
+    for beat in WorkerHost.objects.values("host", "heartbeat_at"):
         row = hosts.setdefault(beat["host"], HostRow(beat["host"]))
-        row.heartbeat_age_s = beat["age_s"]
+        row.heartbeat_age_s = max(0.0, (now - beat["heartbeat_at"]).total_seconds())
     cameras = []
     for camera in Camera.objects.with_status().select_related("lease").order_by("name"):
         status = camera.current_status
@@ -197,7 +197,7 @@ def hosts_and_cameras(now: datetime, beats: list[dict]) -> tuple[list[HostRow], 
         )  # fmt: skip
     for row in hosts.values():
         leased = row.lease_renewed is not None and row.lease_renewed + ttl > now
-        row.alive = leased or (row.heartbeat_age_s is not None and row.heartbeat_age_s < heartbeat.HEARTBEAT_TTL_S)
+        row.alive = leased or (row.heartbeat_age_s is not None and row.heartbeat_age_s < ttl.total_seconds())
     return sorted(hosts.values(), key=lambda h: h.host), cameras
 
 
@@ -249,12 +249,11 @@ def status() -> Status:
 
     now = timezone.now()
     checks = health_checks()
-    queues, workers, beats, stages, rq_error = [], [], [], [], ""
+    queues, workers, stages, rq_error = [], [], [], ""
     if settings.REDIS_URL and all(c.ok for c in checks if c.name == "redis"):
         try:
             client = redis_client()
             queues, workers = rq_state(client)
-            beats = heartbeat.read_all(client)
             stages = stage_rows(client)
         except Exception as e:  # shown on the page; the rest of the page still works
             rq_error = _first_line(e)
@@ -262,7 +261,7 @@ def status() -> Status:
         rq_error = "REDIS_URL is not set: no job queues"
     else:
         rq_error = "Redis is unreachable"
-    hosts, cameras = hosts_and_cameras(now, beats)
+    hosts, cameras = hosts_and_cameras(now)
     storage = StorageSettings.load()
     recordings_bytes = Segment.objects.aggregate(total=Sum("size_bytes"))["total"] or 0
     max_total = int(storage.max_total_gb * 1e9) if storage.max_total_gb else None

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import redis
 from django.conf import settings
 from django.utils import timezone
 
-from cameras.models import CameraLease, CameraStatus
-from ops import heartbeat
+from cameras.models import CameraLease, CameraStatus, WorkerHost
 
 URL = "/admin/ops/systemstatus/"
 
@@ -37,12 +35,9 @@ def test_it_shows_cameras_hosts_errors_and_queues(admin_client, camera):
     CameraLease.objects.create(
         camera=camera, host="nvr-host-1", expires_at=now + timedelta(seconds=20), acquired_at=now
     )
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    heartbeat.beat(client, "nvr-host-2", cameras=[])
-    try:
-        page = admin_client.get(URL).content.decode()
-    finally:
-        client.delete(heartbeat.KEY_PREFIX + "nvr-host-2")
+    # A standby host that holds no camera is shown by its heartbeat row.
+    WorkerHost.objects.create(host="nvr-host-2", instance="i2", machine="m", pid=7, started_at=now, heartbeat_at=now)
+    page = admin_client.get(URL).content.decode()
 
     assert "The camera refused the password" in page
     assert "nvr-host-1" in page and "nvr-host-2" in page
@@ -57,6 +52,16 @@ def test_a_dead_host_is_shown_silent(admin_client, camera):
     page = admin_client.get(URL).content.decode()
     assert "runworkers host dead-host is silent" in page
     assert "no runworkers host holds Gate" in page
+
+
+def test_a_host_whose_heartbeat_stopped_is_shown_silent(admin_client, camera):
+    now = timezone.now()
+    beat = now - timedelta(seconds=settings.WORKER_LEASE_SECONDS + 5)
+    WorkerHost.objects.create(host="quiet-host", instance="i", machine="m", pid=7, started_at=beat, heartbeat_at=beat)
+    WorkerHost.objects.create(host="busy-host", instance="j", machine="m", pid=8, started_at=now, heartbeat_at=now)
+    page = admin_client.get(URL).content.decode()
+    assert "runworkers host quiet-host is silent" in page
+    assert "runworkers host busy-host is silent" not in page
 
 
 @pytest.mark.django_db
