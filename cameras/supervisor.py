@@ -183,8 +183,10 @@ class Supervisor(Membership):
             if camera_id not in self.slots and camera_id not in self.handing_over:
                 spec = wanted[camera_id]
                 self.slots[camera_id] = Slot(spec=spec)
-                # What a host that crashed left half-written has stopped changing by then.
-                self._reconcile_at[camera_id] = self.clock() + spec.segment_seconds + RECONCILE_MARGIN_S
+                # What a host that crashed left half-written has settled by then, even a
+                # file its capture process wrote to for a moment after we took the camera
+                # (reconcile skips files written within the last segment + margin).
+                self._reconcile_at[camera_id] = self.clock() + 2 * (spec.segment_seconds + RECONCILE_MARGIN_S)
                 changed = True
         return changed, True
 

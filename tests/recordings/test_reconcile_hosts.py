@@ -109,7 +109,7 @@ def test_a_host_reconciles_only_the_cameras_it_holds(recordings_dir, recording):
     yard_file, yard_path = half_written(recordings_dir, recording, "yard", clock.now(), age_s=3600)
     host = make_host(clock)
 
-    for _ in range(SEGMENT_S + int(RECONCILE_MARGIN_S) + 2):
+    for _ in range(2 * (SEGMENT_S + int(RECONCILE_MARGIN_S)) + 2):
         host.step()
         clock.advance(1)
 
@@ -134,9 +134,36 @@ def test_the_host_taking_over_a_crashed_hosts_camera_registers_its_half_written_
     assert list(host.slots) == [gate.pk]
     assert not Segment.objects.exists()  # too fresh: someone might still be writing it
 
-    clock.advance(SEGMENT_S + RECONCILE_MARGIN_S)
-    age(crashed, SEGMENT_S + RECONCILE_MARGIN_S + 1)  # and nobody did
+    clock.advance(2 * (SEGMENT_S + RECONCILE_MARGIN_S))
+    age(crashed, 2 * (SEGMENT_S + RECONCILE_MARGIN_S) + 1)  # and nobody did
     host.step()
 
     segment = Segment.objects.get(camera=gate)
     assert segment.path == relative and segment.size_bytes == crashed.stat().st_size
+
+
+@pytest.mark.django_db
+def test_a_file_the_old_holder_wrote_to_just_after_the_take_over_still_gets_its_row(recordings_dir, recording):
+    # runworkers killed with -9 and restarted at once: its old capture process writes on for
+    # a moment after the new process has taken the camera, then notices and stops.
+    clock = Clock()
+    gate = add_camera("gate")
+    long_ago = clock.now() - timedelta(minutes=5)
+    WorkerHost.objects.create(
+        host="host-b", instance="b-1", machine="m", pid=1, started_at=long_ago, heartbeat_at=long_ago
+    )
+    CameraLease.objects.create(camera=gate, host="host-b", instance="b-1", expires_at=long_ago, acquired_at=long_ago)
+    late, relative = half_written(recordings_dir, recording, "gate", long_ago, age_s=0)
+    host = make_host(clock)
+    host.step()  # takes the camera
+    settle = SEGMENT_S + RECONCILE_MARGIN_S
+
+    clock.advance(settle)
+    age(late, settle - 1)  # last written a second after the take over: not settled yet
+    host.step()
+    assert not Segment.objects.exists()
+
+    clock.advance(settle)
+    age(late, 2 * settle - 1)
+    host.step()
+    assert Segment.objects.get(camera=gate).path == relative
