@@ -12,6 +12,10 @@ def default_ai_classes() -> list[str]:
     return list(DEFAULT_CLASSES)
 
 
+def default_alert_classes() -> list[str]:
+    return ["person"]
+
+
 def validate_ai_classes(value) -> None:
     try:
         validate_labels(value)
@@ -92,6 +96,14 @@ class Camera(models.Model):
     )
     motion_gating = models.BooleanField(default=True, help_text="Run the detector only on frames with motion.")
     attendance_enabled = models.BooleanField("attendance", default=False, help_text="Recognise employees' faces.")
+    alert_classes = models.JSONField(
+        "alert on",
+        default=default_alert_classes,
+        validators=[validate_ai_classes],
+        blank=True,
+        help_text="Objects of these classes make an alert (in the camera's alert zones when it has some); "
+        "other tracked objects are detections.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -133,6 +145,45 @@ class Camera(models.Model):
             return self.status
         except CameraStatus.DoesNotExist:
             return CameraStatus(camera=self)
+
+
+class ZoneKind(models.TextChoices):
+    ZONE = "zone", "Zone"
+    MOTION_MASK = "motion_mask", "Motion mask"
+    OBJECT_MASK = "object_mask", "Object mask"
+
+
+class Zone(models.Model):
+    """A polygon drawn over a camera's picture, in normalised coordinates (0..1 of the
+    width and height), so a change of resolution keeps it.
+
+    A zone names an area (an object is in it when its box's bottom-centre is inside for
+    ``min_frames`` frames in a row); a motion mask is ignored by the motion gate; an
+    object mask drops the detections whose bottom-centre falls inside."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="zones")
+    name = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=ZoneKind.choices, default=ZoneKind.ZONE)
+    points = models.JSONField(help_text="[[x, y], ...], each 0..1; 3 to 100 points, a simple polygon.")
+    classes = models.JSONField(
+        default=list, blank=True, validators=[validate_ai_classes], help_text="Zones only; empty: every class."
+    )
+    min_frames = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(100)], help_text="Zones only."
+    )
+    loiter_seconds = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Zones only: an object counts once it stayed this long."
+    )
+    alert = models.BooleanField(
+        "alert zone", default=False, help_text="Zones only: alerts need the object to enter an alert zone."
+    )
+
+    class Meta:
+        ordering = ["camera", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["camera", "name"], name="one_zone_name_per_camera")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()}) on {self.camera}"
 
 
 class CameraState(models.TextChoices):

@@ -97,6 +97,7 @@ class ObjectEvent(models.Model):
     snapshot = models.FileField(upload_to="snapshots/%Y/%m/%d", blank=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.LIVE)
     job = models.ForeignKey(AnalysisJob, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    zones = models.JSONField(default=list, blank=True, help_text="Names of the camera's zones the object entered.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ObjectEventQuerySet.as_manager()
