@@ -1,16 +1,14 @@
-"""Reads for the AI analysis pages: jobs, their events and the per-hour chart."""
+"""Reads for the AI analysis pages: jobs, their summary, events and activity chart."""
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.db.models import Count
-from django.db.models.functions import TruncHour
 from django.urls import reverse
 from django.utils import timezone
 
 from detection.models import AnalysisJob, ObjectEvent
 from recordings.selectors import label_color
-
-CHART_W, CHART_H, CHART_PAD = 720, 220, 32
 
 
 def recent_jobs(limit: int = 50):
@@ -19,10 +17,6 @@ def recent_jobs(limit: int = 50):
 
 def job_by_id(pk: int) -> AnalysisJob | None:
     return AnalysisJob.objects.select_related("camera", "requested_by").filter(pk=pk).first()
-
-
-def job_events(job: AnalysisJob, limit: int = 500):
-    return ObjectEvent.objects.filter(job=job).select_related("camera").order_by("start", "id")[:limit]
 
 
 def media_url(name: str | None) -> str | None:
@@ -45,66 +39,99 @@ def job_status(job: AnalysisJob) -> dict:
     }
 
 
-def hourly_chart(job: AnalysisJob) -> dict:
-    """Detections per hour per class as stacked bars, laid out for an inline SVG."""
-    tz = timezone.get_current_timezone()
-    rows = (
-        ObjectEvent.objects.filter(job=job)
-        .annotate(hour=TruncHour("start", tzinfo=tz))
-        .values("hour", "label")
-        .annotate(n=Count("id"))
-        .order_by("hour", "label")
-    )
-    hours: dict = {}
-    labels: dict[str, int] = {}
-    for row in rows:
-        hours.setdefault(row["hour"], {})[row["label"]] = row["n"]
-        labels[row["label"]] = labels.get(row["label"], 0) + row["n"]
-    if not hours:
-        return {"bars": [], "legend": [], "width": CHART_W, "height": CHART_H, "max": 0}
-    ordered = sorted(hours)
-    peak = max(sum(v.values()) for v in hours.values())
-    slot = (CHART_W - CHART_PAD * 2) / len(ordered)
-    plot_h = CHART_H - CHART_PAD * 2
-    bars = []
-    for i, hour in enumerate(ordered):
-        y = CHART_H - CHART_PAD
-        rects = []
-        for label in sorted(hours[hour]):
-            n = hours[hour][label]
-            h = plot_h * n / peak
-            y -= h
-            rects.append({"label": label, "n": n, "y": round(y, 1), "h": round(h, 1), "color": label_color(label)})
-        bars.append(
-            {
-                "x": round(CHART_PAD + i * slot + slot * 0.1, 1),
-                "w": round(slot * 0.8, 1),
-                "hour": timezone.localtime(hour).strftime("%H:00"),
-                "day": timezone.localtime(hour).strftime("%d/%m"),
-                "label_x": round(CHART_PAD + i * slot + slot / 2, 1),
-                "rects": rects,
-                "total": sum(hours[hour].values()),
-            }
-        )
-    legend = [{"label": k, "n": v, "color": label_color(k)} for k, v in sorted(labels.items())]
+# Bin widths the activity chart may use: the first that gives at most MAX_BINS bins.
+BIN_SECONDS = (60, 5 * 60, 15 * 60, 3600, 6 * 3600, 86400)
+MAX_BINS = 120
+EVENTS_PER_PAGE = 48
+
+
+def job_summary(job: AnalysisJob) -> dict:
+    """What the result page says first: what was analysed, with which model, how fast."""
+    report = job.report if isinstance(job.report, dict) else {}
+    footage = _number(report.get("footage_seconds"))
+    took = _number(report.get("duration_seconds"))
     return {
-        "bars": bars,
-        "legend": legend,
-        "width": CHART_W,
-        "height": CHART_H,
-        "max": peak,
-        "base": CHART_H - CHART_PAD,
+        "camera": job.camera.name,
+        "start": job.start,
+        "end": job.end,
+        "span_seconds": (job.end - job.start).total_seconds(),
+        "model": report.get("model") or "",
+        "frames_analysed": report.get("frames_analysed"),
+        "footage_seconds": footage,
+        "took_seconds": took,
+        # How many seconds of footage one second of work got through.
+        "realtime_factor": round(footage / took, 1) if footage and took else None,
+        "events": ObjectEvent.objects.filter(job=job).count(),
+        "events_truncated": report.get("events_truncated"),
+        "report_file": media_url(report.get("report_file")),
     }
 
 
-def report_rows(report) -> list[tuple[str, str]]:
-    """The job's report as label/value pairs, whatever shape the pipeline gave it."""
-    import json
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
-    if not isinstance(report, dict):
-        return [("report", json.dumps(report))] if report else []
-    rows = []
-    for key, value in report.items():
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        rows.append((str(key).replace("_", " "), text))
-    return rows
+
+def class_counts(job: AnalysisJob) -> list[dict]:
+    """Events per class, most first."""
+    rows = ObjectEvent.objects.filter(job=job).values("label").annotate(n=Count("id")).order_by("-n", "label")
+    return [{"label": r["label"], "n": r["n"], "color": label_color(r["label"])} for r in rows]
+
+
+def activity_chart(job: AnalysisJob) -> dict:
+    """Events per class per time bin (by event start), as Chart.js wants them: the bin is
+    the narrowest of BIN_SECONDS that covers the job's span in at most MAX_BINS bars."""
+    span = max(1.0, (job.end - job.start).total_seconds())
+    width = next((b for b in BIN_SECONDS if span / b <= MAX_BINS), BIN_SECONDS[-1])
+    start = timezone.localtime(job.start)
+    # Bins start on a round local time (a whole minute, hour, day).
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    origin = midnight + timezone.timedelta(seconds=((start - midnight).total_seconds() // width) * width)
+    count = int(((job.end - origin).total_seconds() + width - 1) // width) or 1
+    per_label: dict[str, list[int]] = {}
+    for label, moment in ObjectEvent.objects.filter(job=job).values_list("label", "start").iterator():
+        index = int((moment - origin).total_seconds() // width)
+        if 0 <= index < count:
+            per_label.setdefault(label, [0] * count)[index] += 1
+    fmt = "%H:%M" if width < 86400 else "%d/%m"
+    if (job.end - job.start).total_seconds() > 86400 and width < 86400:
+        fmt = "%d/%m %H:%M"
+    bins = [origin + timezone.timedelta(seconds=i * width) for i in range(count)]
+    return {
+        "bin_seconds": width,
+        "bin_name": _bin_name(width),
+        "labels": [timezone.localtime(b).strftime(fmt) for b in bins],
+        "starts": [b.isoformat() for b in bins],
+        "datasets": [
+            {"label": label, "data": per_label[label], "color": label_color(label)} for label in sorted(per_label)
+        ],
+    }
+
+
+def _bin_name(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return "day" if seconds == 86400 else f"{seconds // 86400} days"
+    if seconds % 3600 == 0:
+        return "hour" if seconds == 3600 else f"{seconds // 3600} hours"
+    return "minute" if seconds == 60 else f"{seconds // 60} minutes"
+
+
+def job_events_page(job: AnalysisJob, page: str | int | None, per_page: int = EVENTS_PER_PAGE):
+    """One page of the job's events, in time order (a bad page number gives the first or last)."""
+    events = ObjectEvent.objects.filter(job=job).order_by("start", "id")
+    result = Paginator(events, per_page).get_page(page)
+    result.object_list = list(result.object_list)
+    for event in result.object_list:
+        event.label_color = label_color(event.label)
+        event.seen_for = _duration(event.end - event.start) if event.end else ""
+    return result
+
+
+def _duration(span) -> str:
+    seconds = round(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

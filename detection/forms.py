@@ -32,6 +32,14 @@ class AnalysisForm(forms.Form):
     )
     annotate = forms.BooleanField(label="Make an annotated video", required=False, initial=True)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cameras = list(self.fields["camera"].queryset[:2])
+        if len(cameras) == 1:
+            # Nothing to choose: the only camera, with no empty choice to trip over.
+            self.fields["camera"].empty_label = None
+            self.fields["camera"].initial = cameras[0].slug
+
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["end"] <= data["start"]:

@@ -58,9 +58,10 @@ def job_detail(request, pk: int):
         {
             "job": job,
             "status": selectors.job_status(job),
-            "events": selectors.job_events(job),
-            "chart": selectors.hourly_chart(job),
-            "report": selectors.report_rows(job.report),
+            "summary": selectors.job_summary(job),
+            "counts": selectors.class_counts(job),
+            "chart": selectors.activity_chart(job),
+            "events": selectors.job_events_page(job, request.GET.get("page")),
             "video_url": selectors.media_url(job.annotated_video),
         },
     )

@@ -77,22 +77,75 @@ def test_cancel_stops_an_active_job_and_says_when_it_had_ended(operator_client, 
     assert "already ended" in page
 
 
-def test_a_finished_job_shows_its_report_chart_events_and_video(operator_client, camera):
-    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+def finished_job(camera, *, hours=2, report=None, events=()):
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours + 1)
     job = AnalysisJob.objects.create(
-        camera=camera, start=start, end=start + timedelta(hours=2), status=JobStatus.DONE, progress=1.0,
-        report={"frames_analysed": 7200, "by_class": {"person": 3, "car": 1}},
-        annotated_video="analysis/1/annotated.mp4",
+        camera=camera, start=start, end=start + timedelta(hours=hours), status=JobStatus.DONE, progress=1.0,
+        report=report or {}, annotated_video="analysis/1/annotated.mp4",
     )  # fmt: skip
-    for minutes, label in ((5, "person"), (10, "person"), (70, "person"), (75, "car")):
+    for minutes, label in events:
         ObjectEvent.objects.create(
             camera=camera, label=label, confidence=0.8, box=[0, 0, 1, 1], start=start + timedelta(minutes=minutes),
-            source="analysis", job=job, snapshot=f"snapshots/{minutes}.jpg",
+            end=start + timedelta(minutes=minutes, seconds=12), source="analysis", job=job,
+            snapshot=f"snapshots/{minutes}.jpg",
         )  # fmt: skip
+    return job
+
+
+def test_a_finished_job_shows_a_summary_counts_chart_events_and_video(operator_client, camera):
+    report = {
+        "model": "coco-centernet-mbv3-int8 (onnx)", "frames_analysed": 7200, "footage_seconds": 7200.0,
+        "duration_seconds": 240.0, "report_file": "analysis/1/report.json",
+        "per_hour": {"x": {"person": 2}}, "events": [{"id": 1, "label": "person"}],
+    }  # fmt: skip
+    job = finished_job(camera, report=report, events=((5, "person"), (10, "person"), (70, "person"), (75, "car")))
     html = operator_client.get(f"/analysis/{job.pk}/").content.decode()
-    assert "Frames analysed" in html and "7200" in html
-    assert html.count("<rect ") == 3  # hour 1: person; hour 2: person + car
-    assert ": 2 person</title>" in html
+    # A summary for people, not the report's JSON.
+    assert camera.name in html and "coco-centernet-mbv3-int8 (onnx)" in html
+    assert "7200 at 2.0 fps" in html and "240.0 s" in html and "30.0× real time" in html
+    assert '"per_hour"' not in html and "{&#x27;person&#x27;" not in html and "&quot;label&quot;" not in html
+    counts = html[html.index("data-counts") : html.index("</table>", html.index("data-counts"))]
+    assert counts.index("person") < counts.index("car") and "<td>3</td>" in counts and "<td>1</td>" in counts
+    assert 'href="/recordings/media/analysis/1/report.json" download' in html
+    assert f'href="/api/analysis-jobs/{job.pk}/"' in html
     assert 'src="/recordings/media/analysis/1/annotated.mp4"' in html
     assert 'src="/recordings/media/snapshots/5.jpg"' in html
-    assert html.count("<figure>") == 4
+    assert html.count("<tr data-event>") == 4 and html.count("<td>12 s</td>") == 4
+    assert html.count(f"/playback/?camera={camera.slug}&amp;at=") == 4
+    assert "chart.umd.min.js" in html and 'id="chart-data"' in html
+
+
+def test_the_chart_counts_objects_per_bin_narrow_enough_to_read(operator_client, camera):
+    # Two hours: 120 one-minute bins; the events fall in minutes 5, 5, 70.
+    job = finished_job(camera, hours=2, events=((5, "person"), (5, "car"), (70, "person")))
+    chart = operator_client.get(f"/analysis/{job.pk}/").context["chart"]
+    assert (chart["bin_seconds"], chart["bin_name"], len(chart["labels"])) == (60, "minute", 120)
+    data = {d["label"]: d["data"] for d in chart["datasets"]}
+    assert data["person"][5] == 1 and data["person"][70] == 1 and sum(data["person"]) == 2
+    assert data["car"][5] == 1 and sum(data["car"]) == 1
+    # Three days: hourly bars (72), never thousands.
+    job = finished_job(camera, hours=72, events=((61, "person"),))
+    chart = operator_client.get(f"/analysis/{job.pk}/").context["chart"]
+    assert (chart["bin_seconds"], len(chart["labels"])) == (3600, 72)
+    assert chart["datasets"][0]["data"][1] == 1
+
+
+def test_the_events_list_is_paginated(operator_client, camera):
+    job = finished_job(camera, hours=3, events=[(m, "person") for m in range(100)])
+    first = operator_client.get(f"/analysis/{job.pk}/").content.decode()
+    assert first.count("<tr data-event>") == 48 and "Page 1 of 3 (100 objects)" in first
+    last = operator_client.get(f"/analysis/{job.pk}/?page=3").content.decode()
+    assert last.count("<tr data-event>") == 4
+    assert operator_client.get(f"/analysis/{job.pk}/?page=nope").status_code == 200
+
+
+def test_a_job_with_no_objects_says_so(operator_client, camera):
+    job = finished_job(camera, report={"frames_analysed": 10})
+    html = operator_client.get(f"/analysis/{job.pk}/").content.decode()
+    assert "No objects found." in html and "chart.umd.min.js" not in html
+
+
+def test_the_form_preselects_the_only_camera(operator_client, camera):
+    html = operator_client.get("/analysis/").content.decode()
+    select = html[html.index('<select name="camera"') : html.index("</select>", html.index('<select name="camera"'))]
+    assert "---------" not in select and f'value="{camera.slug}" selected' in select
