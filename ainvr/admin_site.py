@@ -14,6 +14,33 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 
+# The Settings index, grouped by what an admin does rather than by Python package. A model
+# goes where MODEL_SECTIONS puts it, else where its app goes (APP_SECTIONS), else under System.
+SECTIONS = (
+    "Cameras",
+    "Live layouts",
+    "Recording and storage",
+    "AI",
+    "Attendance",
+    "Notifications",
+    "Users",
+    "System",
+)
+APP_SECTIONS = {
+    "cameras": "Cameras",
+    "recordings": "Recording and storage",
+    "detection": "AI",
+    "review": "AI",
+    "attendance": "Attendance",
+    "notifications": "Notifications",
+    "accounts": "Users",
+}
+MODEL_SECTIONS = {
+    "cameras.dashboardlayout": "Live layouts",
+    "notifications.healthcondition": "System",
+    "authtoken.tokenproxy": "System",
+}
+
 
 class AinvrAdminSite(admin.AdminSite):
     site_header = "AINVR settings"
@@ -40,6 +67,30 @@ class AinvrAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return guarded
+
+    def get_app_list(self, request, app_label=None):
+        """The index and the sidebar by section (SECTIONS); an app's own page as Django has it."""
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        sections: dict[str, list[dict]] = {name: [] for name in SECTIONS}
+        for app in apps:
+            for model in app["models"]:
+                key = f"{app['app_label']}.{model['object_name'].lower()}"
+                section = MODEL_SECTIONS.get(key) or APP_SECTIONS.get(app["app_label"], "System")
+                sections[section].append(model)
+        return [
+            {
+                "name": name,
+                # Section names are not apps: the header links to the first page of the section.
+                "app_label": name.lower().replace(" ", "-"),
+                "app_url": models[0]["admin_url"] or "",
+                "has_module_perms": True,
+                "models": models,
+            }
+            for name, models in sections.items()
+            if models
+        ]
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:

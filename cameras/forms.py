@@ -1,6 +1,6 @@
 from django import forms
 
-from cameras.models import Camera
+from cameras.models import Camera, default_ai_classes
 from cameras.streams import extract_credentials
 from detection.labels import COCO_CLASSES
 
@@ -27,7 +27,11 @@ class CameraAdminForm(forms.ModelForm):
     )
     clear_credentials = forms.BooleanField(required=False, help_text="Remove the stored username and password.")
     ai_classes = forms.TypedMultipleChoiceField(
-        label="Object classes", choices=COCO_CHOICES, widget=forms.SelectMultiple(attrs={"size": 10})
+        label="Object classes",
+        choices=COCO_CHOICES,
+        initial=default_ai_classes,
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+        help_text="Ctrl/Cmd-click for several. A new camera starts with people and vehicles.",
     )
 
     class Meta:
