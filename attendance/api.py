@@ -12,7 +12,7 @@ from ainvr.api.fields import DayField
 from attendance.enrolment import request_upload_enrolments
 from attendance.models import MAX_FACES_PER_EMPLOYEE, Employee, FaceEnrolment, PresenceState
 from attendance.selectors import MAX_REPORT_DAYS, attendance_report, count_by_state, tracking_state
-from attendance.services import RESET_TABLES, reset_logs
+from attendance.services import RESET_TABLES, ResetMismatch, reset_logs
 
 
 class EmployeeSerializer(serializers.ModelSerializer):
@@ -113,18 +113,33 @@ class ResetLogsSerializer(serializers.Serializer):
     table = serializers.ChoiceField(choices=RESET_TABLES)
     from_date = DayField(required=False, allow_null=True, help_text="First day deleted; null or left out: no start.")
     to_date = DayField(required=False, allow_null=True, help_text="Last day deleted; null or left out: no end.")
+    dry_run = serializers.BooleanField(default=False, help_text="Count the rows that would go; delete nothing.")
+    expected = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="The total rows the user confirmed (from a dry run); when the logs changed since, nothing goes.",
+    )
+    confirm_all = serializers.BooleanField(
+        default=False, help_text="Required with no dates at all: every row of the chosen logs is deleted."
+    )
 
     def validate(self, attrs):
         start, end = attrs.get("from_date"), attrs.get("to_date")
         if start and end and start > end:
             raise serializers.ValidationError({"to_date": "to_date must not be before from_date."})
+        if not (start or end or attrs["dry_run"] or attrs["confirm_all"]):
+            raise serializers.ValidationError(
+                {"confirm_all": "With no dates every row of the chosen logs is deleted: send confirm_all: true."}
+            )
         return attrs
 
 
 class ResetLogsResultSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
-    deleted_events = serializers.IntegerField()
-    deleted_alert_logs = serializers.IntegerField()
+    dry_run = serializers.BooleanField()
+    deleted_events = serializers.IntegerField(help_text="Deleted (or, on a dry run, that would be).")
+    deleted_alert_logs = serializers.IntegerField(help_text="Deleted (or, on a dry run, that would be).")
 
 
 class ResetLogsView(APIView):
@@ -139,9 +154,19 @@ class ResetLogsView(APIView):
     def post(self, request):
         incoming = ResetLogsSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        deleted = reset_logs(**incoming.validated_data)
+        options = dict(incoming.validated_data)
+        options.pop("confirm_all")
+        try:
+            deleted = reset_logs(**options)
+        except ResetMismatch as e:
+            raise serializers.ValidationError({"expected": [str(e)]}) from None
         return Response(
-            {"ok": True, "deleted_events": deleted["events"], "deleted_alert_logs": deleted["alert_logs"]},
+            {
+                "ok": True,
+                "dry_run": options["dry_run"],
+                "deleted_events": deleted["events"],
+                "deleted_alert_logs": deleted["alert_logs"],
+            },
             status=status.HTTP_200_OK,
         )
 

@@ -42,7 +42,8 @@ STATE_RULES = {
         {"name", "slug", "stream_url", "detect_url", "username_key", "password_key"},
     ),
     "GET /api/attendance/report": {"to_date"},  # not before from_date, at most 366 days
-    "POST /api/admin/reset_logs": {"to_date"},  # not before from_date
+    # to_date not before from_date; confirm_all with no dates; expected: the count must still hold
+    "POST /api/admin/reset_logs": {"to_date", "confirm_all", "expected"},
     "GET /api/segments/": {"end"},  # not before start
     "GET /api/detections/": {"end"},
 }

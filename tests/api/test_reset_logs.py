@@ -68,7 +68,7 @@ def test_it_deletes_events_over_whole_local_days_and_counts_them(employee, perso
     response = reset(persona_api_client("admin"), table="events", **RANGE)
 
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "deleted_events": len(INSIDE), "deleted_alert_logs": 0}
+    assert response.json() == {"ok": True, "dry_run": False, "deleted_events": len(INSIDE), "deleted_alert_logs": 0}
     assert remaining_event_times() == sorted(OUTSIDE)
     assert remaining_alert_times() == sorted(INSIDE)  # "events" leaves the alert logs alone
 
@@ -79,7 +79,7 @@ def test_it_deletes_alert_logs_only_when_asked_for_alert_logs(employee, persona_
 
     response = reset(persona_api_client("admin"), table="alert_logs", **RANGE)
 
-    assert response.json() == {"ok": True, "deleted_events": 0, "deleted_alert_logs": len(INSIDE)}
+    assert response.json() == {"ok": True, "dry_run": False, "deleted_events": 0, "deleted_alert_logs": len(INSIDE)}
     assert remaining_alert_times() == sorted(OUTSIDE)
     assert remaining_event_times() == sorted(INSIDE)
 
@@ -90,7 +90,7 @@ def test_it_deletes_from_both_tables_and_counts_each(employee, persona_api_clien
 
     response = reset(persona_api_client("admin"), table="both", **RANGE)
 
-    assert response.json() == {"ok": True, "deleted_events": 4, "deleted_alert_logs": 2}
+    assert response.json() == {"ok": True, "dry_run": False, "deleted_events": 4, "deleted_alert_logs": 2}
     assert remaining_event_times() == sorted(OUTSIDE)
     assert remaining_alert_times() == sorted(OUTSIDE)
 
@@ -105,17 +105,49 @@ def test_without_dates_it_empties_the_chosen_tables(
     add_events(employee, INSIDE + OUTSIDE)
     add_alerts(employee, INSIDE + OUTSIDE[:1])
 
-    response = reset(persona_api_client("admin"), table=table)
+    response = reset(persona_api_client("admin"), table=table, confirm_all=True)
 
-    assert response.json() == {"ok": True, "deleted_events": deleted_events, "deleted_alert_logs": deleted_alert_logs}
+    assert response.json() == {
+        "ok": True,
+        "dry_run": False,
+        "deleted_events": deleted_events,
+        "deleted_alert_logs": deleted_alert_logs,
+    }
     assert AttendanceEvent.objects.count() == 7 - deleted_events
     assert AlertLog.objects.count() == 5 - deleted_alert_logs
 
 
 def test_null_dates_mean_no_bound(employee, persona_api_client):
     add_events(employee, INSIDE + OUTSIDE)
-    response = reset(persona_api_client("admin"), table="events", from_date=None, to_date=None)
+    response = reset(persona_api_client("admin"), table="events", from_date=None, to_date=None, confirm_all=True)
     assert response.json()["deleted_events"] == 7
+
+
+def test_no_dates_without_confirm_all_is_refused_and_deletes_nothing(employee, persona_api_client):
+    add_events(employee, INSIDE + OUTSIDE)
+    response = reset(persona_api_client("admin"), table="both")
+    assert response.status_code == 400 and "confirm_all" in response.json()
+    assert AttendanceEvent.objects.count() == 7
+
+
+def test_a_dry_run_counts_what_would_go_and_deletes_nothing(employee, persona_api_client):
+    add_events(employee, INSIDE + OUTSIDE)
+    add_alerts(employee, INSIDE[:1])
+    response = reset(persona_api_client("admin"), table="both", dry_run=True, **RANGE)
+    assert response.json() == {"ok": True, "dry_run": True, "deleted_events": 4, "deleted_alert_logs": 1}
+    assert AttendanceEvent.objects.count() == 7 and AlertLog.objects.count() == 1
+    # Without dates a dry run needs no confirmation: it deletes nothing.
+    assert reset(persona_api_client("admin"), table="events", dry_run=True).json()["deleted_events"] == 7
+
+
+def test_the_confirmed_count_must_still_hold(employee, persona_api_client):
+    add_events(employee, INSIDE)
+    client = persona_api_client("admin")
+    response = reset(client, table="events", expected=len(INSIDE) - 1, **RANGE)
+    assert response.status_code == 400 and "4 rows would now be deleted" in response.json()["expected"][0]
+    assert AttendanceEvent.objects.count() == len(INSIDE)
+    response = reset(client, table="events", expected=len(INSIDE), **RANGE)
+    assert response.json()["deleted_events"] == len(INSIDE)
 
 
 def test_a_from_date_alone_leaves_the_end_open(employee, persona_api_client):

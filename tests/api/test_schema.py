@@ -48,11 +48,11 @@ def _request_schema(spec, path: str, method: str) -> dict:
 def test_the_schema_documents_the_reset_logs_contract(spec):
     body = _request_schema(spec, "/api/admin/reset_logs", "post")
     assert body["required"] == ["table"]
-    assert {"table", "from_date", "to_date"} == set(body["properties"])
+    assert {"table", "from_date", "to_date", "dry_run", "expected", "confirm_all"} == set(body["properties"])
     assert body["properties"]["from_date"]["format"] == "date"
     answer = spec["paths"]["/api/admin/reset_logs"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     answer = spec["components"]["schemas"][answer["$ref"].rsplit("/", 1)[1]]
-    assert set(answer["properties"]) == {"ok", "deleted_events", "deleted_alert_logs"}
+    assert set(answer["properties"]) == {"ok", "dry_run", "deleted_events", "deleted_alert_logs"}
 
 
 def test_the_schema_marks_camera_credentials_write_only(spec):

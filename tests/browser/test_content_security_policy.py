@@ -102,6 +102,48 @@ def test_the_reset_logs_dialog_opens_from_its_static_script(csp_context):
     assert violations(page) == []
 
 
+def test_resetting_logs_counts_first_and_deletes_only_the_typed_count(csp_context, orm):
+    """The dialog never deletes in one click: it counts, the Delete button waits for the count
+    typed back, and with no dates it says every row goes."""
+    from django.utils import timezone
+
+    from attendance.models import AttendanceEvent, Employee
+
+    with orm():
+        employee = Employee.objects.create(code="R1", name="Reset Example")
+        old = timezone.now() - timezone.timedelta(days=400)
+        for moment in (timezone.now(), timezone.now(), old):
+            AttendanceEvent.objects.create(employee=employee, time=moment, kind="sighting")
+    _, page = csp_context
+    open_page(page, "/attendance/report/")
+    page.click("#reset-logs-open")
+    # The report's range is preselected, no table is, and Delete is not there yet.
+    assert page.input_value("[name=from_date]") and page.input_value("[name=to_date]")
+    assert page.locator("[name=table]:checked").count() == 0 and page.is_hidden("#reset-logs-delete")
+    page.check("[name=table][value=events]")
+    page.click("#reset-logs-submit")
+    page.wait_for_selector("#reset-logs-delete:visible")
+    assert "This deletes 2 attendance events" in page.inner_text("#reset-logs-result")
+    assert page.is_disabled("#reset-logs-delete")
+    page.fill("#reset-logs-typed", "3")
+    assert page.is_disabled("#reset-logs-delete")
+    page.fill("#reset-logs-typed", "2")
+    page.click("#reset-logs-delete")
+    wait_for(lambda: "Deleted 2" in page.inner_text("#reset-logs-result"), 10, "the deletion reported")
+    with orm():
+        assert list(AttendanceEvent.objects.values_list("time", flat=True)) == [old]
+    # No dates: the count is of every row, and says so.
+    page.fill("[name=from_date]", "")
+    page.fill("[name=to_date]", "")
+    page.click("#reset-logs-submit")
+    wait_for(lambda: "every row" in page.inner_text("#reset-logs-result"), 10, "the count of every row")
+    page.click("#reset-logs-close")
+    with orm():
+        assert AttendanceEvent.objects.count() == 1
+        employee.delete()
+    assert violations(page) == []
+
+
 def test_an_injected_inline_script_is_blocked_and_reported(csp_context):
     _, page = csp_context
     open_page(page, "/live/")
