@@ -1,6 +1,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
 from cameras.forms import CameraAdminForm
@@ -64,8 +65,27 @@ class CameraAdmin(admin.ModelAdmin):
         ),
     )
 
+    delete_confirmation_template = "admin/cameras/camera/delete_confirmation.html"
+
     def save_model(self, request, obj, form, change):
         save_camera(obj, **form.credential_changes())
+
+    def get_actions(self, request):
+        # No bulk delete: a camera goes one at a time, its name typed (delete_view).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method == "POST":
+            camera = self.get_object(request, object_id)
+            typed = request.POST.get("confirm_name", "").strip()
+            if camera is not None and typed != camera.name:
+                self.message_user(
+                    request, f'Not deleted: type the camera\'s name, "{camera.name}", to confirm.', messages.ERROR
+                )
+                return HttpResponseRedirect(request.path)
+        return super().delete_view(request, object_id, extra_context)
 
     @admin.display(description="credentials")
     def credentials_state(self, obj):

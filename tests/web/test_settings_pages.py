@@ -78,3 +78,24 @@ def test_errors_are_listed_at_the_top_of_the_camera_form(admin_client):
     assert 'href="#id_stream_url"' in top and 'href="#id_ai_classes"' in top
     assert html.index("data-form-errors") < html.index('name="name"')
     assert not Camera.objects.exists()
+
+
+def test_deleting_a_camera_needs_its_name_typed(admin_client, camera):
+    url = f"/admin/cameras/camera/{camera.pk}/delete/"
+    page = admin_client.get(url).content.decode()
+    assert 'name="confirm_name"' in page and camera.name in page
+    for typed in ("", "gate", "Gate2"):
+        response = admin_client.post(url, {"post": "yes", "confirm_name": typed}, follow=True)
+        assert "Not deleted: type the camera" in response.content.decode()
+        assert Camera.objects.filter(pk=camera.pk).exists()
+    response = admin_client.post(url, {"post": "yes", "confirm_name": camera.name})
+    assert response.status_code == 302 and not Camera.objects.filter(pk=camera.pk).exists()
+
+
+def test_cameras_have_no_bulk_delete(admin_client, camera):
+    page = admin_client.get("/admin/cameras/camera/").content.decode()
+    assert 'value="delete_selected"' not in page
+    response = admin_client.post(
+        "/admin/cameras/camera/", {"action": "delete_selected", "_selected_action": [camera.pk], "post": "yes"}
+    )
+    assert response.status_code in (200, 302) and Camera.objects.filter(pk=camera.pk).exists()
