@@ -4,12 +4,12 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
-from cameras.forms import CameraAdminForm
-from cameras.models import Camera, DashboardLayout, DashboardSlot
+from cameras.forms import CameraAdminForm, DashboardLayoutAdminForm
+from cameras.models import Camera, DashboardLayout
 from cameras.probe import ProbeResult, probe_stream
 from cameras.secrets import MISMATCH, CredentialsUnreadable
 from cameras.selectors import credentials_readable, stream_url_for_worker
-from cameras.services import save_camera
+from cameras.services import save_camera, set_layout_tiles
 
 
 @admin.register(Camera)
@@ -151,18 +151,22 @@ class CameraAdmin(admin.ModelAdmin):
         return probe_stream(url, timeout_s=self.probe_timeout_s)
 
 
-class DashboardSlotInline(admin.TabularInline):
-    model = DashboardSlot
-    extra = 1
-    autocomplete_fields = ("camera",)
-
-
 @admin.register(DashboardLayout)
 class DashboardLayoutAdmin(admin.ModelAdmin):
     list_display = ("name", "columns", "rows", "slot_count", "show_ai_overlay", "is_default")
     list_filter = ("is_default", "show_ai_overlay")
     search_fields = ("name",)
-    inlines = [DashboardSlotInline]
+    form = DashboardLayoutAdminForm
+    fields = ("name", "columns", "rows", "show_ai_overlay", "is_default")
+    change_form_template = "admin/cameras/dashboardlayout/change_form.html"
+
+    class Media:
+        css = {"all": ("ainvr/layout_editor.css",)}
+        js = ("ainvr/layout_editor.js",)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        set_layout_tiles(form.instance, form.tiles())
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("slots")

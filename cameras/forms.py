@@ -1,6 +1,6 @@
 from django import forms
 
-from cameras.models import Camera, default_ai_classes
+from cameras.models import Camera, DashboardLayout, default_ai_classes
 from cameras.streams import extract_credentials
 from detection.labels import COCO_CLASSES
 
@@ -86,3 +86,52 @@ class CameraAdminForm(forms.ModelForm):
         if self.cleaned_data.get("new_password"):
             changes["password"] = self.cleaned_data["new_password"]
         return changes
+
+
+MAX_TILES = 16  # DashboardLayout: at most 4 x 4
+
+
+class DashboardLayoutAdminForm(forms.ModelForm):
+    """A layout and what each of its tiles shows, one camera picker per tile (`slot_<n>`,
+    n counting left to right, row by row). The same camera over a rectangle of tiles is one
+    big tile on the live grid. static/ainvr/layout_editor.js lays the pickers out as the grid."""
+
+    class Meta:
+        model = DashboardLayout
+        fields = ("name", "columns", "rows", "show_ai_overlay", "is_default")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cameras = Camera.objects.order_by("name")
+        current = {}
+        if self.instance.pk:
+            current = {s.position: s.camera_id for s in self.instance.slots.all()}
+        for position in range(MAX_TILES):
+            self.fields[f"slot_{position}"] = forms.ModelChoiceField(
+                queryset=cameras,
+                required=False,
+                empty_label="(empty)",
+                label=f"Tile {position + 1}",
+                initial=current.get(position),
+            )
+
+    def slot_fields(self):
+        return [self[f"slot_{position}"] for position in range(MAX_TILES)]
+
+    def clean(self):
+        cleaned = super().clean()
+        columns, rows = cleaned.get("columns"), cleaned.get("rows")
+        if columns and rows:
+            capacity = columns * rows
+            outside = [p + 1 for p in range(capacity, MAX_TILES) if cleaned.get(f"slot_{p}")]
+            if outside:
+                raise forms.ValidationError(
+                    f"A {columns}x{rows} grid has {capacity} tiles; tile(s) {', '.join(map(str, outside))} "
+                    "are outside it: empty them or make the grid larger."
+                )
+        return cleaned
+
+    def tiles(self) -> dict[int, Camera]:
+        """The cameras by position, within the grid (after is_valid())."""
+        capacity = self.cleaned_data["columns"] * self.cleaned_data["rows"]
+        return {p: c for p in range(capacity) if (c := self.cleaned_data.get(f"slot_{p}")) is not None}

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ainvr.realtime import broadcast_on_commit, camera_group
 from cameras import secrets
-from cameras.models import Camera, CameraState, CameraStatus
+from cameras.models import Camera, CameraState, CameraStatus, DashboardLayout, DashboardSlot
 from cameras.streams import extract_credentials
 
 UNCHANGED = object()
@@ -119,3 +119,23 @@ def report_camera_status(camera_id: int, *, state: str, **fields) -> CameraStatu
     """update_camera_status for a worker that knows its camera by id only."""
     camera = Camera.objects.only("id", "slug").get(pk=camera_id)
     return update_camera_status(camera, state=state, **fields)
+
+
+@transaction.atomic
+def set_layout_tiles(layout: DashboardLayout, cameras: dict[int, Camera]) -> None:
+    """What each tile of a saved layout shows: {position: camera}; positions not given are
+    emptied. Positions must be inside the layout (0 .. capacity - 1)."""
+    outside = [p for p in cameras if not 0 <= p < layout.capacity]
+    if outside:
+        raise ValueError(f"positions {outside} are outside a layout of {layout.capacity} tiles")
+    current = {s.position: s for s in layout.slots.all()}
+    for position, slot in current.items():
+        if position not in cameras:
+            slot.delete()
+    for position, camera in cameras.items():
+        slot = current.get(position)
+        if slot is None:
+            DashboardSlot.objects.create(layout=layout, position=position, camera=camera)
+        elif slot.camera_id != camera.pk:
+            slot.camera = camera
+            slot.save(update_fields=["camera"])

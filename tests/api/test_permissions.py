@@ -63,7 +63,7 @@ def _bodies():
             "start": (T0 - timedelta(minutes=1)).isoformat(),
             "end": (T0 + timedelta(minutes=1)).isoformat(),
         },
-        "reset_both": {"table": "both"},
+        "reset_both": {"table": "both", "confirm_all": True},
         "credentials": {"username": "bob", "password": PASSWORD},
     }
 

@@ -115,6 +115,36 @@ def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(admin_p
     assert page.is_hidden("[data-alerts-menu]")
 
 
+def test_the_layout_editor_makes_a_1_plus_5_grid_by_clicks(admin_page, screenshot, orm):
+    from cameras.models import DashboardLayout
+
+    page = admin_page
+    page.goto("/admin/cameras/dashboardlayout/add/")
+    page.fill("#id_name", "Editor test")
+    page.click("[data-preset][data-span='0,1,3,4']")
+    # The big tile is one picker over four tiles; the hidden three follow it.
+    big = page.locator("[data-tile][data-position='0']")
+    assert big.evaluate("t => getComputedStyle(t).gridRowEnd") == "span 2"
+    assert page.is_hidden("[data-tile][data-position='1']") and page.is_hidden("[data-tile][data-position='9']")
+    page.select_option("#id_slot_0", label="Gate")
+    page.select_option("#id_slot_2", label="Lobby")
+    page.select_option("#id_slot_8", label="Lobby")
+    screenshot(page, "layout-editor")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/cameras/dashboardlayout/")
+    with orm():
+        layout = DashboardLayout.objects.get(name="Editor test")
+        tiles = {s.position: s.camera.slug for s in layout.slots.select_related("camera")}
+        assert (layout.columns, layout.rows) == (3, 3)
+        assert tiles == {0: "gate", 1: "gate", 3: "gate", 4: "gate", 2: "lobby", 8: "lobby"}
+    # Reopened, it shows the same large tile.
+    page.goto(f"/admin/cameras/dashboardlayout/{layout.pk}/change/")
+    assert page.locator("[data-tile][data-position='0']").evaluate("t => getComputedStyle(t).gridColumnEnd") == "span 2"
+    assert page.input_value("#id_slot_0") == page.input_value("#id_slot_4") != ""
+    with orm():
+        layout.delete()
+
+
 def test_the_operator_cannot_open_the_admin(operator_page, screenshot):
     page = operator_page
     assert page.locator("#main-nav a", has_text="Settings").count() == 0
