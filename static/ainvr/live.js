@@ -41,6 +41,7 @@
       this.el = el;
       this.video = el.querySelector("video");
       this.canvas = el.querySelector("canvas");
+      this.bar = el.querySelector(".tile-bar");
       this.msg = el.querySelector("[data-msg]");
       this.aiState = el.querySelector("[data-ai-state]");
       this.cameraState = el.querySelector("[data-camera-state]");
@@ -284,7 +285,11 @@
           const text = o.label + " " + Math.round(o.confidence * 100) + "%";
           const tw = ctx.measureText(text).width + 6 * dpr;
           const th = 16 * dpr;
-          const ty = y >= th ? y - th : y;
+          // Above the box; else inside its top; never under the tile's header bar: then below
+          // the box, or inside its bottom.
+          const bar = this.bar ? this.bar.offsetHeight * dpr : 0;
+          let ty = y - th;
+          if (ty < bar) ty = y >= bar ? y : y + bh + th <= h ? y + bh : Math.max(bar, y + bh - th);
           ctx.fillStyle = color;
           ctx.fillRect(x, ty, tw, th);
           ctx.fillStyle = "#fff";

@@ -223,9 +223,9 @@ def browser(site):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
-def logged_in_page(browser, site, username: str):
+def logged_in_page(browser, site, username: str, viewport: dict | None = None):
     """A page of a new browser context in which `username` logged in through the login form."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=site.url)
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800}, base_url=site.url)
     page = context.new_page()
     page.console_lines = []  # what the page logged, for failure messages
     page.on("console", lambda m: page.console_lines.append(f"{m.type}: {m.text}"))

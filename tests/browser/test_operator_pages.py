@@ -8,7 +8,9 @@ import re
 import threading
 from datetime import timedelta
 
-from tests.browser.conftest import wait_for
+import pytest
+
+from tests.browser.conftest import logged_in_page, wait_for
 from tests.browser.measure import record_latency
 
 # Pixels of the tile's canvas that something was drawn on.
@@ -143,6 +145,71 @@ def test_the_layout_editor_makes_a_1_plus_5_grid_by_clicks(admin_page, screensho
     assert page.input_value("#id_slot_0") == page.input_value("#id_slot_4") != ""
     with orm():
         layout.delete()
+
+
+# (columns, rows, {position: camera slug}) for each layout a user picks most.
+FIT_LAYOUTS = {
+    "2x2": (2, 2, {0: "gate", 1: "lobby", 2: "gate", 3: "lobby"}),
+    "3x3": (3, 3, dict.fromkeys(range(9), "gate")),
+    "4x2": (4, 2, {p: "lobby" if p % 2 else "gate" for p in range(8)}),
+    "2x4": (2, 4, {p: "lobby" if p % 2 else "gate" for p in range(8)}),
+    "1+5": (3, 3, {0: "gate", 1: "gate", 3: "gate", 4: "gate", 2: "lobby", 5: "lobby", 6: "lobby", 7: "lobby"}),
+}
+
+
+@pytest.mark.parametrize("viewport", [(1280, 720), (3840, 2160), (390, 844)], ids=["1280x720", "4k", "phone"])
+def test_every_layout_fits_the_window_with_whole_tiles_and_one_line_headers(browser, site, orm, screenshot, viewport):
+    from cameras.models import Camera, DashboardLayout, DashboardSlot
+
+    width, height = viewport
+    with orm():
+        cameras = {c.slug: c for c in Camera.objects.all()}
+        made = {}
+        for name, (columns, rows, slots) in FIT_LAYOUTS.items():
+            layout = DashboardLayout.objects.create(name=f"Fit {name}", columns=columns, rows=rows)
+            for position, slug in slots.items():
+                DashboardSlot.objects.create(layout=layout, position=position, camera=cameras[slug])
+            made[name] = layout.pk
+    context, page = logged_in_page(browser, site, "bob", viewport={"width": width, "height": height})
+    try:
+        for name, pk in made.items():
+            page.goto(f"/live/layouts/{pk}/")
+            page.wait_for_selector("[data-tile]")
+            geometry = page.evaluate(
+                """() => ({
+                  scrollW: document.scrollingElement.scrollWidth, scrollH: document.scrollingElement.scrollHeight,
+                  tiles: [...document.querySelectorAll('.grid > .tile')].map(t => {
+                    const r = t.getBoundingClientRect();
+                    const bar = t.querySelector('.tile-bar');
+                    const span = (v) => (/span (\\d+)/.exec(v) || [0, 1])[1] * 1;
+                    const style = getComputedStyle(t);
+                    return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, w: r.width, h: r.height,
+                            rows: span(style.gridRowEnd), cols: span(style.gridColumnEnd),
+                            bar: bar ? bar.getBoundingClientRect().height : 0,
+                            name: bar ? bar.querySelector('.name').getBoundingClientRect().height : 0};
+                  }),
+                })"""
+            )
+            screenshot(page, f"live-fit-{name}-{width}x{height}")
+            if width > 760:
+                # No scrolling either way, every tile wholly inside the window.
+                assert geometry["scrollW"] <= width and geometry["scrollH"] <= height, (name, geometry)
+                for t in geometry["tiles"]:
+                    assert t["top"] >= 0 and t["bottom"] <= height + 0.5 and t["right"] <= width + 0.5, (name, t)
+            else:
+                assert geometry["scrollW"] <= width, (name, geometry)  # one column, scrolling down
+                for t in geometry["tiles"]:
+                    assert t["w"] > width * 0.8, (name, t)
+            for t in geometry["tiles"]:
+                if t["bar"]:
+                    # 16:9 per cell: a camera over 2x2 cells is 16:9, over 1x4 it is 4:9 (gaps aside).
+                    shape = 16 * t["cols"] / (9 * t["rows"]) if width > 760 else 16 / 9
+                    assert abs(t["w"] / t["h"] / shape - 1) < 0.06, (name, t, shape)
+                    assert t["bar"] <= 26 and t["name"] <= 20, (name, t)  # one line, never wrapping
+    finally:
+        context.close()
+        with orm():
+            DashboardLayout.objects.filter(pk__in=made.values()).delete()
 
 
 def test_the_operator_cannot_open_the_admin(operator_page, screenshot):
