@@ -2,6 +2,7 @@ import asyncio
 import json
 import logging
 import time
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
@@ -10,7 +11,16 @@ from django.conf import settings
 from accounts.permissions import has_role
 from ainvr.realtime import ALERTS_GROUP, async_redis, camera_group
 from cameras import live_quota
-from cameras.live_channel import WATCH_TTL_S, join_channel, live_group, redis_db, watch_key
+from cameras.live_channel import (
+    SUB,
+    WATCH_TTL_S,
+    detections_group,
+    join_channel,
+    live_group,
+    live_key,
+    redis_db,
+    watch_key,
+)
 from cameras.models import Camera
 
 log = logging.getLogger("ainvr.live")
@@ -51,8 +61,14 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
 
 
 @database_sync_to_async
-def camera_is_enabled(slug: str) -> bool:
-    return Camera.objects.enabled().filter(slug=slug).exists()
+def camera_streams(slug: str) -> set[str] | None:
+    """The live streams an enabled camera offers ("main", and "sub" when it has a
+    sub-stream), or None for an unknown or disabled camera."""
+    row = Camera.objects.enabled().filter(slug=slug).values_list("stream_url", "detect_url").first()
+    if row is None:
+        return None
+    main, detect = row
+    return {"main", SUB} if detect and detect != main else {"main"}
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -74,9 +90,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.redis = None
         self.holds_process_slot = self.holds_user_slot = False
         user = self.scope.get("user")
-        if not has_role(user) or not await camera_is_enabled(self.slug):
+        streams = await camera_streams(self.slug) if has_role(user) else None
+        if streams is None:
             await self.close()
             return
+        # ?stream=sub: the sub-stream where the camera has one (grid tiles), else the main.
+        asked = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("stream", ["main"])[0]
+        self.key = live_key(self.slug, SUB if asked == SUB and SUB in streams else "main")
         self.user_id = user.pk
         self.redis = async_redis()
         if self.redis is None:
@@ -93,12 +113,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=json.dumps({"type": "refused", "code": refusal.code, "reason": refusal.reason}))
             await self.close(code=refusal.code, reason=refusal.reason)
             return
-        await self.channel_layer.group_add(live_group(self.slug), self.channel_name)
+        await self.channel_layer.group_add(live_group(self.key), self.channel_name)
+        await self.channel_layer.group_add(detections_group(self.slug), self.channel_name)
         # Tell the camera's relay at once (it reads joins a few times a second) and keep
         # the watching key that tells it when the last viewer has gone.
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
-            pipe.publish(join_channel(self.slug, redis_db(self.redis)), self.channel_name)
+            pipe.set(watch_key(self.key), 1, ex=WATCH_TTL_S)
+            pipe.publish(join_channel(self.key, redis_db(self.redis)), self.channel_name)
             await pipe.execute()
         self.keepalive = asyncio.ensure_future(self._keep_watching())
 
@@ -110,7 +131,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             live_quota.PROCESS_SLOTS.give_back()
         if getattr(self, "holds_user_slot", False):
             self.holds_user_slot = False
-            await self.channel_layer.group_discard(live_group(self.slug), self.channel_name)
+            await self.channel_layer.group_discard(live_group(self.key), self.channel_name)
+            await self.channel_layer.group_discard(detections_group(self.slug), self.channel_name)
             try:
                 await live_quota.release_user_slot(self.redis, self.user_id, self.channel_name)
             except Exception:  # Redis away: the entry expires after WATCH_TTL_S
@@ -175,7 +197,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(WATCH_TTL_S / 3)
             try:
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    pipe.set(watch_key(self.slug), 1, ex=WATCH_TTL_S)
+                    pipe.set(watch_key(self.key), 1, ex=WATCH_TTL_S)
                     live_quota.renew_user_slot(pipe, self.user_id, self.channel_name, now=time.time(), ttl=WATCH_TTL_S)
                     await pipe.execute()
             except Exception:  # Redis away for a moment: the next round tries again

@@ -160,11 +160,13 @@ class FrameSampler:
 
 
 class DetectStreamReader:
-    """The sub-stream, read on a thread of its own and fed to a FrameSampler."""
+    """The sub-stream, read on a thread of its own and fed to a FrameSampler (AI), a live
+    relay (the grid tiles' video, remuxed, never decoded for it), or both."""
 
-    def __init__(self, url: str, sampler: FrameSampler, *, open_source, read_timeout: float = 5.0):
+    def __init__(self, url: str, sampler: FrameSampler | None, *, open_source, read_timeout: float = 5.0, live=None):
         self.url = url
         self.sampler = sampler
+        self.live = live
         self.open_source = open_source
         self.read_timeout = read_timeout
         self._stop = threading.Event()
@@ -178,6 +180,8 @@ class DetectStreamReader:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(self.read_timeout + 2)
+        if self.live is not None:
+            self.live.stop()
 
     def _run(self) -> None:
         # The same policy as the main stream's (cameras.reconnect): knock cheaply while the
@@ -192,14 +196,20 @@ class DetectStreamReader:
             try:
                 with self.open_source(self.url, read_timeout=self.read_timeout) as container:
                     video = container.streams.video[0]
-                    self.sampler.begin(video)
+                    if self.live is not None:
+                        self.live.begin(video)
+                    if self.sampler is not None:
+                        self.sampler.begin(video)
                     for packet in container.demux(video):
                         if self._stop.is_set():
                             return
                         if down:
                             down = False
                             policy.connected()
-                        self.sampler.feed(packet)
+                        if self.live is not None:
+                            self.live.write(packet)
+                        if self.sampler is not None:
+                            self.sampler.feed(packet)
             except Exception as e:
                 if not down:  # once per outage
                     log.warning("detect stream %s: %s", redact(self.url), redact(str(e)))

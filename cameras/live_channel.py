@@ -12,8 +12,23 @@ log = logging.getLogger("ainvr.live")
 WATCH_TTL_S = 15  # a viewer renews its key every 5 s
 
 
-def live_group(slug: str) -> str:
-    return f"live.{slug}"
+SUB = "sub"  # the camera's sub-stream: what grid tiles play
+
+
+def live_key(slug: str, stream: str = "main") -> str:
+    """The relay a socket watches: the camera's main stream, or its sub-stream. A slug has no
+    dot, so "<slug>.sub" is never another camera's key."""
+    return f"{slug}.{SUB}" if stream == SUB else slug
+
+
+def live_group(key: str) -> str:
+    """The video of one relay (live_key)."""
+    return f"live.{key}"
+
+
+def detections_group(slug: str) -> str:
+    """A camera's AI boxes: the same for whichever of its streams a viewer plays."""
+    return f"live-ai.{slug}"
 
 
 def watch_key(slug: str) -> str:
@@ -135,7 +150,7 @@ class RedisLiveChannel:
 
     def publish_detections(self, slug: str, payload: dict) -> None:
         """What the detector saw in one frame, for the overlays: see publish_detections()."""
-        self._send(live_group(slug), {"type": "live.detections", "payload": payload})
+        self._send(detections_group(slug), {"type": "live.detections", "payload": payload})
 
     def publish_fragment(self, slug: str, data: bytes, keyframe: bool) -> None:
         self._send(live_group(slug), {"type": "live.fragment", "data": data, "keyframe": keyframe})

@@ -116,23 +116,29 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
     if spec.credentials_error:
         _wait_unopened(spec, stop, reports, sender)
         return
-    live = None
+    live, sub_live = None, None
+    has_sub_stream = spec.detect_url != spec.main_url
     if config.redis_url and config.channel_layer:  # live video crosses processes only through Redis
         from cameras.live import LiveRelay
-        from cameras.live_channel import RedisLiveChannel
+        from cameras.live_channel import SUB, RedisLiveChannel, live_key
 
         live = LiveRelay(spec.slug, channel=RedisLiveChannel(config.redis_url, layer_config=config.channel_layer))
+        if has_sub_stream:  # what grid tiles play: a 4K main stream is for full screen only
+            channel = RedisLiveChannel(config.redis_url, layer_config=config.channel_layer)
+            sub_live = LiveRelay(live_key(spec.slug, SUB), channel=channel)
     sampler, detect_reader = None, None
     sink = frame_sink(spec, frame_queues or {})
     if sink is not None:
-        from cameras.capture import open_stream
-        from cameras.frames import DetectStreamReader, FrameSampler
+        from cameras.frames import FrameSampler
 
         sampler = FrameSampler(spec.id, fps=spec.detect_fps, sink=sink)
-        if spec.detect_url != spec.main_url:
-            detect_reader = DetectStreamReader(spec.detect_url, sampler, open_source=open_stream)
-            detect_reader.start()
-            sampler = None  # the main stream is not decoded at all
+    if has_sub_stream and (sampler is not None or sub_live is not None):
+        from cameras.capture import open_stream
+        from cameras.frames import DetectStreamReader
+
+        detect_reader = DetectStreamReader(spec.detect_url, sampler, open_source=open_stream, live=sub_live)
+        detect_reader.start()
+        sampler = None  # the main stream is not decoded at all
     worker = CaptureWorker(
         spec,
         recordings_root=Path(config.recordings_root),

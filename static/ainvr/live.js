@@ -52,7 +52,13 @@
       this.delay = 1000;
       this.lastDetectionAt = 0;
       this.firstFrame = false;
+      // The grid plays the camera's sub-stream where it has one; full screen, the main stream.
+      this.url = el.dataset.socket;
+      el.dataset.stream = this.url.includes("stream=sub") ? "sub" : "main";
       el.querySelector("[data-fullscreen]").addEventListener("click", () => this.fullscreen());
+      el.addEventListener("fullscreenchange", () => {
+        this.play(document.fullscreenElement === el ? el.dataset.socketMain : el.dataset.socket);
+      });
       this.video.addEventListener("playing", () => this.onPlaying());
       this.connect();
     }
@@ -72,9 +78,22 @@
       else if (this.el.requestFullscreen) this.el.requestFullscreen();
     }
 
+    play(url) {
+      if (!url || url === this.url) return;
+      this.url = url;
+      this.el.dataset.stream = url.includes("stream=sub") ? "sub" : "main";
+      if (this.ws) {
+        this.ws.onclose = this.ws.onmessage = null; // not a drop: no reconnect to the stream we leave
+        this.ws.close();
+      }
+      this.teardown();
+      this.say("Switching stream…");
+      this.connect();
+    }
+
     connect() {
       const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-      const ws = new WebSocket(scheme + location.host + this.el.dataset.socket);
+      const ws = new WebSocket(scheme + location.host + this.url);
       ws.binaryType = "arraybuffer";
       this.ws = ws;
       ws.onmessage = (m) => {
@@ -101,13 +120,13 @@
           this.say(this.refusedReason || e.reason || REFUSED_TEXT[e.code]);
           this.refusedReason = null;
           this.el.dataset.state = "refused";
-          setTimeout(() => this.connect(), REFUSED_RETRY_MS);
+          setTimeout(() => { if (this.ws === ws) this.connect(); }, REFUSED_RETRY_MS);
           return;
         }
         this.say("Reconnecting…");
         this.el.dataset.state = "reconnecting";
         // A dropped socket (server restart, network blip) comes back by itself.
-        setTimeout(() => this.connect(), this.delay);
+        setTimeout(() => { if (this.ws === ws) this.connect(); }, this.delay);
         this.delay = Math.min(this.delay * 2, 10000);
       };
     }

@@ -16,7 +16,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from ainvr.asgi import application
-from cameras.capture import CaptureWorker, StatusReporter
+from cameras.capture import CaptureWorker, StatusReporter, open_stream
 from cameras.live import LiveRelay, split_boxes
 from cameras.live_channel import RedisLiveChannel, watch_key
 from cameras.models import Camera
@@ -89,3 +89,36 @@ def test_a_viewer_and_a_late_one_receive_playable_fragmented_mp4_from_a_live_cam
         assert len(frames) >= 15  # seconds of live video reached the viewer
         assert (frames[0].width, frames[0].height) == (640, 360)
     assert worker.live.catchups_sent == 1
+
+
+def test_a_grid_tile_receives_the_sub_stream_and_full_screen_the_main(make_rtsp_server, operator_client, redis_layer):
+    """A camera with a 1280x720 main stream and a 640x360 sub-stream: ?stream=sub plays the
+    sub-stream, relayed by the reader that also feeds AI; the plain socket plays the main."""
+    from cameras.frames import DetectStreamReader
+
+    main = make_rtsp_server(width=1280, height=720, fps=15, gop=15)
+    sub = make_rtsp_server(width=640, height=360, fps=15, gop=15)
+    camera = save_camera(Camera(name="Yard", slug="yard", stream_url=main.url(), detect_url=sub.url()))
+    keys = redis.Redis.from_url(settings.REDIS_URL)
+    keys.delete(watch_key("yard"), watch_key("yard.sub"))
+    relay = LiveRelay("yard.sub", channel=RedisLiveChannel(settings.REDIS_URL), check_s=0.2)
+    reader = DetectStreamReader(camera.detect_url, None, open_source=open_stream, live=relay)
+
+    async def scenario():
+        viewer = WebsocketCommunicator(application, "/ws/live/yard/?stream=sub", headers=headers_for(operator_client))
+        connected, _ = await viewer.connect(timeout=TIMEOUT)
+        assert connected
+        reader.start()
+        messages = [await viewer.receive_output(timeout=TIMEOUT) for _ in range(20)]
+        await viewer.disconnect()
+        return messages
+
+    try:
+        messages = async_to_sync(scenario)()
+    finally:
+        reader.stop()
+        keys.delete(watch_key("yard"), watch_key("yard.sub"))
+    binaries = [m["bytes"] for m in messages if m.get("bytes")]
+    with av.open(io.BytesIO(b"".join(binaries)), format="mp4") as container:
+        frames = list(container.decode(video=0))
+    assert frames and (frames[0].width, frames[0].height) == (640, 360)

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from ainvr.asgi import application
 from cameras.live import detections_payload
-from cameras.live_channel import join_channel, live_group, redis_db, watch_key
+from cameras.live_channel import detections_group, join_channel, live_group, redis_db, watch_key
 from tests.realtime.sockets import TIMEOUT, connects, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,12 +43,12 @@ def test_an_unknown_or_disabled_camera_is_refused(operator_client, redis_layer, 
     assert not connects("/ws/live/nope/", headers_for(operator_client))
 
 
-async def joined_viewer(live_keys, operator_client):
+async def joined_viewer(live_keys, operator_client, *, path="/ws/live/gate/", key="gate"):
     """Connect a viewer as the relay sees it: returns the communicator and the channel name
-    it announced on the camera's join channel."""
+    it announced on the join channel of the relay `key` (the camera's main or sub-stream)."""
     listener = redis.asyncio.Redis.from_url(settings.REDIS_URL).pubsub()
-    await listener.subscribe(join_channel("gate", redis_db(live_keys)))
-    communicator = WebsocketCommunicator(application, "/ws/live/gate/", headers=headers_for(operator_client))
+    await listener.subscribe(join_channel(key, redis_db(live_keys)))
+    communicator = WebsocketCommunicator(application, path, headers=headers_for(operator_client))
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert connected
 
@@ -81,7 +81,7 @@ def test_the_first_viewer_plays_the_group_from_its_init_and_a_keyframe(operator_
             width=640,
             height=360,
         )
-        await layer.group_send(live_group("gate"), {"type": "live.detections", "payload": boxes})
+        await layer.group_send(detections_group("gate"), {"type": "live.detections", "payload": boxes})
         received = [await communicator.receive_from(timeout=TIMEOUT) for _ in range(5)]
         nothing_more = await communicator.receive_nothing(timeout=0.2)
         await communicator.disconnect()
@@ -116,3 +116,44 @@ def test_a_late_viewer_gets_its_catch_up_then_the_group(operator_client, redis_l
     assert json.loads(received[0]) == {"type": "init", "codec": "avc1.64001F", "epoch": 1700000000.25}
     # P1 came before the catch-up (which holds it): dropped; P2 follows the GOP at once.
     assert received[1:] == [b"INIT-SEGMENT", b"K0P0P1", b"P2"] and nothing_more
+
+
+def test_a_grid_tile_plays_the_sub_stream_with_the_cameras_boxes(operator_client, redis_layer, live_keys):
+    """?stream=sub: the sub-stream relay's video (not the main's), and the camera's boxes."""
+
+    async def scenario():
+        communicator, name = await joined_viewer(
+            live_keys, operator_client, path="/ws/live/gate/?stream=sub", key="gate.sub"
+        )
+        layer = get_channel_layer()
+        init = {"type": "live.init", "codec": "avc1.42E01E", "epoch": 1700000000.0, "data": b"SUB-INIT"}
+        await layer.group_send(live_group("gate"), {**init, "codec": "avc1.640033", "data": b"MAIN-INIT"})
+        await layer.group_send(live_group("gate.sub"), init)
+        await layer.group_send(live_group("gate"), {"type": "live.fragment", "data": b"MAIN-K", "keyframe": True})
+        await layer.group_send(live_group("gate.sub"), {"type": "live.fragment", "data": b"SUB-K", "keyframe": True})
+        boxes = detections_payload(captured_at=1.0, objects=[], inference_ms=None, width=640, height=360)
+        await layer.group_send(detections_group("gate"), {"type": "live.detections", "payload": boxes})
+        received = [await communicator.receive_from(timeout=TIMEOUT) for _ in range(4)]
+        nothing_more = await communicator.receive_nothing(timeout=0.2)
+        await communicator.disconnect()
+        return received, nothing_more
+
+    received, nothing_more = async_to_sync(scenario)()
+
+    assert json.loads(received[0])["codec"] == "avc1.42E01E"
+    assert received[1:3] == [b"SUB-INIT", b"SUB-K"] and nothing_more
+    assert json.loads(received[3])["type"] == "detections"
+    assert live_keys.exists(watch_key("gate.sub")) and not live_keys.exists(watch_key("gate"))
+    live_keys.delete(watch_key("gate.sub"))
+
+
+def test_a_camera_without_a_sub_stream_plays_its_main_stream_for_sub(operator_client, redis_layer, live_keys, camera):
+    camera.detect_url = ""
+    camera.save()
+
+    async def scenario():
+        communicator, _ = await joined_viewer(live_keys, operator_client, path="/ws/live/gate/?stream=sub", key="gate")
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+    assert live_keys.exists(watch_key("gate"))

@@ -30,7 +30,9 @@ def test_a_camera_over_a_block_of_slots_is_one_big_tile(operator_client, camera)
         ("yard", "grid-row: 1 / span 1; grid-column: 3 / span 1"),
         ("empty", "grid-row: 2; grid-column: 3"),
     ]
-    assert html.count('data-socket="/ws/live/gate/"') == 1
+    # Tiles play the sub-stream where a camera has one; full screen, the main stream.
+    assert html.count('data-socket="/ws/live/gate/?stream=sub" data-socket-main="/ws/live/gate/"') == 1
+    assert html.count('data-socket="/ws/live/yard/" data-socket-main="/ws/live/yard/"') == 1
 
 
 def test_scattered_slots_show_the_camera_in_each(operator_client, camera):

@@ -111,3 +111,43 @@ def test_a_sub_stream_is_read_on_its_own_thread(make_rtsp_server):
 
     assert sink.offered >= 5
     assert sink.take(0).image.shape == (180, 320, 3)
+
+
+class RecordingRelay:
+    """The LiveRelay calls a reader makes: the streams it began and the packets it wrote."""
+
+    def __init__(self):
+        self.begun, self.packets, self.keyframes, self.stopped = [], 0, 0, False
+
+    def begin(self, video):
+        self.begun.append((video.codec_context.name, video.codec_context.width))
+
+    def write(self, packet):
+        self.packets += 1
+        self.keyframes += bool(packet.is_keyframe)
+
+    def stop(self):
+        self.stopped = True
+
+
+@pytest.mark.parametrize("with_ai", [True, False], ids=["ai-and-live", "live-only"])
+def test_a_sub_stream_feeds_the_grid_relay_with_or_without_ai(make_rtsp_server, with_ai):
+    """Grid tiles play the sub-stream: its packets go to a live relay (remuxed there, never
+    decoded for it), also when the camera's AI is off (no sampler)."""
+    server = make_rtsp_server(mounts={"/sub": "h264"}, width=640, height=360, fps=15)
+    sink = DroppingQueue(maxsize=50)
+    sampler = FrameSampler(1, fps=5, sink=sink, max_side=320) if with_ai else None
+    relay = RecordingRelay()
+    reader = DetectStreamReader(server.url("/sub"), sampler, open_source=open_stream, live=relay)
+
+    reader.start()
+    try:
+        deadline = time.monotonic() + 10
+        while (relay.keyframes < 1 or relay.packets < 20) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        reader.stop()
+
+    assert relay.begun and relay.begun[0] == ("h264", 640)
+    assert relay.packets >= 20 and relay.keyframes >= 1 and relay.stopped
+    assert (sink.offered >= 1) is with_ai
