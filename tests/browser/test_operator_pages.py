@@ -212,6 +212,43 @@ def test_every_layout_fits_the_window_with_whole_tiles_and_one_line_headers(brow
             DashboardLayout.objects.filter(pk__in=made.values()).delete()
 
 
+PAGES = ["/live/", "/playback/", "/analysis/", "/attendance/", "/attendance/report/", "/admin/",
+         "/admin/cameras/camera/add/", "/admin/cameras/dashboardlayout/add/", "/account/token/"]  # fmt: skip
+
+
+@pytest.mark.parametrize("viewport", [(1280, 720), (390, 844)], ids=["1280x720", "phone"])
+def test_each_page_fits_the_width_of_a_laptop_and_a_phone(browser, site, screenshot, viewport):
+    """Every page an admin opens, screenshot at both sizes: nothing wider than the window."""
+    width, height = viewport
+    context, page = logged_in_page(browser, site, "alice", viewport={"width": width, "height": height})
+    try:
+        overflowing = {}
+        for path in PAGES:
+            assert page.goto(path).status == 200, path
+            screenshot(page, f"page{path.replace('/', '-').rstrip('-')}-{width}x{height}")
+            scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+            if scroll_width > width:
+                overflowing[path] = scroll_width
+        assert not overflowing, overflowing
+    finally:
+        context.close()
+
+
+def test_a_new_camera_saves_in_one_submit_with_the_forms_defaults(admin_page, orm):
+    from cameras.models import Camera
+
+    page = admin_page
+    page.goto("/admin/cameras/camera/add/")
+    page.fill("#id_name", "Porch")
+    page.fill("#id_stream_url", "rtsp://192.0.2.44:554/main")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/cameras/camera/")
+    with orm():
+        camera = Camera.objects.get(name="Porch")
+        assert camera.slug == "porch" and "person" in camera.ai_classes and camera.recording_enabled
+        camera.delete()
+
+
 def test_the_operator_cannot_open_the_admin(operator_page, screenshot):
     page = operator_page
     assert page.locator("#main-nav a", has_text="Settings").count() == 0
