@@ -4,6 +4,7 @@ camera's live group, a clean stop."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import time
 
@@ -14,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cameras.frames import Frame
-from cameras.live_channel import live_group
+from cameras.live_channel import detections_group
 from detection.models import ObjectEvent
 from detection.process import run_inference_process
 from detection.status import detector_statuses, status_key
@@ -45,7 +46,7 @@ def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_p
     monkeypatch.setenv("DETECTOR_THREADS", "1")
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(live_group(camera.slug), channel)
+    async_to_sync(layer.group_add)(detections_group(camera.slug), channel)
 
     ctx = multiprocessing.get_context("spawn")
     frames, stop = ctx.Queue(maxsize=8), ctx.Event()
@@ -64,7 +65,11 @@ def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_p
                 if message["type"] == "live.detections" and message["payload"]["objects"]:
                     return message["payload"]
 
-        payload = async_to_sync(overlay)()
+        async def overlay_within(seconds):
+            # A receive that never ends would hold pytest's exit (its loop runs in a thread).
+            return await asyncio.wait_for(overlay(), seconds)
+
+        payload = async_to_sync(overlay_within)(30)
         people = [o for o in payload["objects"] if o["label"] == "person"]
         assert len(people) == 3 and all(isinstance(o["track_id"], int) for o in people)
         assert payload["captured_at"] >= start.timestamp() - 1
