@@ -33,7 +33,8 @@ COPY requirements/ requirements/
 # hadolint ignore=DL3013
 RUN python -m venv "$VIRTUAL_ENV" \
     && pip install --upgrade pip \
-    && pip install -r "$REQUIREMENTS"
+    && pip install -r "$REQUIREMENTS" \
+    && pip install --no-deps -r requirements/nodeps.txt
 
 COPY . .
 

@@ -7,6 +7,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from ainvr.startup import one_line_errors
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
 # The web server pools its PostgreSQL connections: under ASGI, Django opens a new one for each
 # request and each socket handshake otherwise (CONN_MAX_AGE must stay 0 there), ~20 ms each,
@@ -17,8 +19,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
 _pool_asked = "DATABASE_POOL" in os.environ
 os.environ.setdefault("DATABASE_POOL", "true")
 try:
-    # Django must be set up before anything imports models (the consumers do).
-    django_asgi_app = get_asgi_application()
+    # Django must be set up before anything imports models (the consumers do). A bad setting
+    # ends the server with one line (ainvr.startup), not daphne's traceback.
+    with one_line_errors():
+        django_asgi_app = get_asgi_application()
 finally:
     if not _pool_asked:
         del os.environ["DATABASE_POOL"]

@@ -4,5 +4,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from ainvr.startup import one_line_errors
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
-application = get_wsgi_application()
+with one_line_errors():
+    application = get_wsgi_application()

@@ -92,6 +92,9 @@ class _Camera:
     tracker: ByteTracker | None = None
     events: TrackEvents | None = None
     last_detect: float | None = None
+    # The last look found a box the tracker has not confirmed yet (it needs a second
+    # sighting): the next frame is looked at even if nothing moves.
+    confirming: bool = False
     overlay: list = field(default_factory=list)  # the objects the live page shows now
     # The newest frame handled: its capture time and the wall time it was handled, so
     # events expire on the frames' clock, and on the wall clock once frames stop.
@@ -317,7 +320,7 @@ class InferenceStage:
         # Events a previous process left going count as tracks: a person standing still
         # must be looked at to be recognised as still there.
         has_tracks = state.events is not None and bool(state.events.active or state.events.resumable)
-        if motion.moving:
+        if motion.moving or state.confirming:
             if self.crop_to_motion and not has_tracks and motion.reason == "motion":
                 return motion_crop(motion)
             return FULL_FRAME
@@ -340,6 +343,8 @@ class InferenceStage:
             state.events = self._new_events(ai)
         height, width = frame.image.shape[:2]
         tracked = state.tracker.update(wanted, width, height)
+        new_track_score = getattr(state.tracker, "new", 0.0)
+        state.confirming = len(tracked) < sum(d.confidence >= new_track_score for d in wanted)
         state.events.observe(frame.captured_at, tracked, frame.image)
         tracked_boxes = {o.box for o in tracked}
         objects = [o.as_dict() for o in tracked if o.confidence >= ai.confidence]

@@ -3,6 +3,8 @@
 #
 #   ainvr_python             find Python >= 3.11 with a working venv module   -> AINVR_PY
 #   ainvr_venv REQFILE       virtualenv for REQFILE, built once per hash       -> AINVR_VENV (path also on stdout)
+#   ainvr_app_venv           the running system's virtualenv (AINVR_REQUIREMENTS) -> AINVR_VENV
+#   ainvr_app_env            the running system's defaults (DATA_DIR, DEBUG, REDIS_URL) unless set
 #   ainvr_redis URL DIR      make sure a Redis answers at URL, starting one     -> AINVR_REDIS_PID, AINVR_REDIS_DIR
 #   ainvr_redis_stop DIR     stop the Redis that ainvr_redis started in DIR (and only that one)
 #   ainvr_os_packages PKG... install the Debian packages that are missing (apt-get, sudo when not root)
@@ -83,10 +85,47 @@ ainvr_python() {
 	AINVR_PY=$py
 }
 
+# ainvr_app_venv: the virtualenv the running system uses (scripts/up, scripts/manage):
+# AINVR_REQUIREMENTS, by default requirements/cpu.txt (e.g. requirements/gpu.txt, or
+# requirements/cpu-ultralytics.txt for the ultralytics extra). Sets AINVR_VENV.
+ainvr_app_venv() {
+	ainvr_venv "${AINVR_REQUIREMENTS:-requirements/cpu.txt}" >/dev/null
+}
+
+# ainvr_app_env: the defaults the running system uses (scripts/up, scripts/manage), exported where
+# neither the environment nor the .env file (ENV_FILE) sets them: data under ./data, a local Redis,
+# DEBUG on (a trial on one machine; a server sets DEBUG=false and a SECRET_KEY in .env).
+ainvr_app_env() {
+	local root envfile
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	envfile=${ENV_FILE:-$root/.env}
+	ainvr_env_default DATA_DIR "$root/data" "$envfile"
+	ainvr_env_default DEBUG true "$envfile"
+	ainvr_env_default REDIS_URL redis://127.0.0.1:6379/0 "$envfile"
+	export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-ainvr.settings}"
+}
+
+# ainvr_env_default NAME VALUE ENVFILE: unless NAME is set, export ENVFILE's value for it (its
+# last NAME=... line, quotes stripped), or else VALUE.
+ainvr_env_default() {
+	[ -z "${!1+x}" ] || return 0
+	local line="" value=$2
+	if [ -f "$3" ]; then
+		line=$(grep -E "^[[:space:]]*(export[[:space:]]+)?$1[[:space:]]*=" "$3" | tail -n 1) || true
+	fi
+	if [ -n "$line" ]; then
+		value=${line#*=}
+		value=${value#"${value%%[![:space:]]*}"}
+		value=${value%"${value##*[![:space:]]}"}
+		case $value in \"*\") value=${value:1:-1} ;; \'*\') value=${value:1:-1} ;; esac
+	fi
+	export "$1=$value"
+}
+
 # ainvr_venv REQFILE: a virtualenv with REQFILE installed, at
 #   ${AINVR_VENV_ROOT:-$HOME/.cache/ainvr/venvs}/<REQFILE name without .txt>-<hash12>
 # where the hash covers every *.txt beside REQFILE (the -r chain) and the Python used. Built once
-# (pip upgraded first), marked complete only after pip succeeded, reused after that; a directory
+# (pip upgraded first; then nodeps.txt beside it, with --no-deps), marked complete only after pip succeeded, reused after that; a directory
 # without the marker is a failed or interrupted build and is rebuilt. The 3 most recently used
 # venvs of the same name are kept, older ones deleted. Sets AINVR_VENV and prints its path.
 ainvr_venv() {
@@ -125,7 +164,7 @@ ainvr_venv() {
 	fi
 	if [ -f "$dir/$marker" ]; then
 		touch "$dir/$marker" # most recently used, for the pruning below
-		ainvr_say "using virtualenv $dir"
+		[ -n "${AINVR_QUIET:-}" ] || ainvr_say "using virtualenv $dir"
 	else
 		if [ -e "$dir" ]; then
 			ainvr_say "removing the unfinished virtualenv $dir"
@@ -135,7 +174,9 @@ ainvr_venv() {
 		if ! {
 			"$AINVR_PY" -m venv "$dir" >&2 &&
 				"$dir/bin/python" -m pip install --disable-pip-version-check --upgrade pip >&2 &&
-				"$dir/bin/python" -m pip install --disable-pip-version-check -r "$req" >&2
+				"$dir/bin/python" -m pip install --disable-pip-version-check -r "$req" >&2 &&
+				{ [ ! -f "$reqdir/nodeps.txt" ] ||
+					"$dir/bin/python" -m pip install --disable-pip-version-check --no-deps -r "$reqdir/nodeps.txt" >&2; }
 		}; then
 			rm -rf "$dir"
 			ainvr_die "building the virtualenv from $req failed (see pip's output above)"

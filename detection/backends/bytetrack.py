@@ -1,21 +1,19 @@
-"""Track ids across frames with ultralytics' ByteTrack.
+"""Track ids across frames with ByteTrack, from Roboflow's `trackers` library.
 
 ByteTrack (Zhang et al., ECCV 2022) associates boxes frame to frame with a Kalman filter
 and IoU, and keeps low-confidence boxes in a second association pass, which is what keeps
-an id through a partial occlusion. Using ultralytics' maintained implementation rather
-than our own means the Kalman filter, the two-stage association and the lost-track
-bookkeeping are the ones thousands of users run and fix.
+an id through a partial occlusion. `trackers` (Apache-2.0, maintained, benchmarked on
+MOT17) runs it on numpy and scipy, so the default install needs no torch; ultralytics'
+own ByteTrack, used before, pulled torch and CUDA into every install (issue 18).
 
-ultralytics (and torch, which it imports) is loaded on the first ``update``, never at
-import time; this module is under detection/backends/ because only this package may
-import ultralytics.
+The library is loaded on the first ``update``, never at import time; this module is under
+detection/backends/ with the other model and tracker libraries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -36,25 +34,14 @@ class TrackedObject:
         return {"label": self.label, "confidence": self.confidence, "box": list(self.box), "track_id": self.track_id}
 
 
-class _Boxes:
-    """The minimum of ultralytics' ``Boxes`` that BYTETracker reads: conf, cls, xywh,
-    len() and boolean indexing."""
-
-    def __init__(self, xywh: np.ndarray, conf: np.ndarray, cls: np.ndarray):
-        self.xywh, self.conf, self.cls = xywh, conf, cls
-
-    def __len__(self) -> int:
-        return len(self.conf)
-
-    def __getitem__(self, index) -> _Boxes:
-        return _Boxes(self.xywh[index], self.conf[index], self.cls[index])
-
-
 class ByteTracker:
-    """One camera's tracker. Options are ByteTrack's (ultralytics' bytetrack.yaml):
-    ``high``/``low`` split confident and weak boxes, ``new`` is the score a new track needs,
-    ``buffer`` how many updates a lost track is kept to be found again, ``match`` the
-    association threshold."""
+    """One camera's tracker.
+
+    ``high`` splits confident boxes (first association, may start a track) from weak ones
+    (second association only); boxes under ``low`` are not tracked at all; ``new`` is the
+    score a box needs to start a track; a track is reported from its ``confirm_after``-th
+    frame; ``buffer`` is how many updates a lost track is kept to be found again; ``min_iou``
+    the overlap a box needs with a track's predicted box to continue it."""
 
     def __init__(
         self,
@@ -63,54 +50,55 @@ class ByteTracker:
         low: float = 0.1,
         new: float = 0.25,
         buffer: int = 30,
-        match: float = 0.8,
-        fuse_score: bool = True,
+        min_iou: float = 0.2,
+        confirm_after: int = 2,
     ):
-        self.args = SimpleNamespace(
-            tracker_type="bytetrack",
-            track_high_thresh=high,
-            track_low_thresh=low,
-            new_track_thresh=new,
-            track_buffer=buffer,
-            match_thresh=match,
-            fuse_score=fuse_score,
-        )
+        self.high, self.low, self.new = high, low, new
+        self.buffer, self.min_iou, self.confirm_after = buffer, min_iou, confirm_after
         self._tracker = None
-        self._class_ids: dict[str, int] = {}
 
     def _ensure(self):
         if self._tracker is None:
-            from detection.backends.ultralytics import prepare_offline_environment
+            from trackers import ByteTrackTracker
 
-            prepare_offline_environment()  # ultralytics reads these when first imported
-            from ultralytics.trackers.byte_tracker import BYTETracker
-
-            self._tracker = BYTETracker(self.args)
+            self._tracker = ByteTrackTracker(
+                lost_track_buffer=self.buffer,
+                frame_rate=30.0,  # with no timestamps the buffer counts updates, whatever the rate
+                track_activation_threshold=self.new,
+                minimum_consecutive_frames=self.confirm_after,
+                minimum_iou_threshold=self.min_iou,
+                high_conf_det_threshold=self.high,
+            )
         return self._tracker
 
     def update(self, detections: Sequence[Detection], width: int, height: int) -> list[TrackedObject]:
         """Feed the detections of one frame (normalised boxes of a width x height image);
         get back those that belong to a confirmed track, with its id. Call it for every
         frame the detector looked at, in order, even when nothing was found."""
+        import supervision as sv
+
         tracker = self._ensure()
-        n = len(detections)
-        xywh = np.zeros((n, 4), np.float32)
-        conf = np.zeros(n, np.float32)
-        cls = np.zeros(n, np.float32)
-        for i, d in enumerate(detections):
+        kept = [d for d in detections if d.confidence >= self.low]
+        n = len(kept)
+        xyxy = np.zeros((n, 4), np.float32)
+        for i, d in enumerate(kept):
             x1, y1, x2, y2 = d.box
-            # Pixels, not 0..1: ByteTrack's Kalman noise is scaled by the box height and its
+            # Pixels, not 0..1: the Kalman filter's noise is scaled by the box size and its
             # aspect ratio must be the real one.
-            xywh[i] = ((x1 + x2) / 2 * width, (y1 + y2) / 2 * height, (x2 - x1) * width, (y2 - y1) * height)
-            conf[i] = d.confidence
-            cls[i] = self._class_ids.setdefault(d.label, len(self._class_ids))
-        rows = tracker.update(_Boxes(xywh, conf, cls))
+            xyxy[i] = (x1 * width, y1 * height, x2 * width, y2 * height)
+        boxes = sv.Detections(
+            xyxy=xyxy,
+            confidence=np.array([d.confidence for d in kept], np.float32),
+            class_id=np.zeros(n, int),
+            data={"index": np.arange(n)},
+        )
+        result = tracker.update(boxes)
         found = []
-        for row in rows:
-            index = int(row[7])
-            if 0 <= index < n:
-                d = detections[index]
-                found.append(TrackedObject(int(row[4]), d.label, d.confidence, d.box))
+        if len(result):
+            for index, track_id in zip(result.data["index"], result.tracker_id, strict=True):
+                if track_id >= 0:  # -1: a box on no track, or on one not confirmed yet
+                    d = kept[int(index)]
+                    found.append(TrackedObject(int(track_id) + 1, d.label, d.confidence, d.box))
         return found
 
     def reset(self) -> None:

@@ -86,6 +86,26 @@ def resolve_model_path(model: str | os.PathLike[str], folder: Path | None = None
     return path
 
 
+MISSING = (
+    "the ultralytics backend needs the ultralytics extra, which the default install leaves out: "
+    "pip install -r requirements/ultralytics.txt in AINVR's virtualenv "
+    "(or start with AINVR_REQUIREMENTS=requirements/cpu-ultralytics.txt ./scripts/up)"
+)
+
+
+def import_yolo():
+    """ultralytics' YOLO class, imported offline; DetectorError (one line) when the extra is
+    not installed."""
+    prepare_offline_environment()
+    try:
+        from ultralytics import YOLO
+    except ImportError as e:
+        if (e.name or "").split(".")[0] in ("ultralytics", "torch", "torchvision"):
+            raise DetectorError(MISSING) from None
+        raise
+    return YOLO
+
+
 def _cuda_count() -> int:
     import torch
 
@@ -125,8 +145,7 @@ class UltralyticsDetector(Detector):
 
     def _load(self) -> None:
         self.model_path = resolve_model_path(self.model_name, self.models_dir)
-        prepare_offline_environment()
-        from ultralytics import YOLO
+        YOLO = import_yolo()
 
         self.device = select_device(self.requested_device, cuda_count=_cuda_count, backend="ultralytics")
         on_gpu = self.device.startswith("cuda")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 
 import numpy as np
@@ -190,3 +191,41 @@ def test_a_failed_first_write_is_retried_at_the_next_sighting(camera, store):
     assert not events.active
     events.observe(t0 + timedelta(seconds=1), [_person()])
     assert ObjectEvent.objects.get().start == t0 + timedelta(seconds=1)
+
+
+def test_the_default_install_tracks_and_detects_without_torch_or_ultralytics(bus_photo):
+    """The default (CPU) requirements have neither: in a process where importing them fails,
+    the bundled detector and the tracker still work."""
+    code = """
+import sys
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "ultralytics", "lap"):
+            raise ImportError("not in the default install: " + name)
+sys.meta_path.insert(0, Refuse())
+import numpy as np
+from detection.backends import create_detector
+from detection.backends.bytetrack import ByteTracker
+photo = np.load(sys.argv[1])
+detector = create_detector("onnx", confidence=0.3)
+tracker = ByteTracker()
+for _ in range(3):
+    found = tracker.update(detector.detect([photo])[0], photo.shape[1], photo.shape[0])
+print(sorted(o.label for o in found))
+"""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "photo.npy"
+    np.save(path, bus_photo)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().count("'person'") >= 3

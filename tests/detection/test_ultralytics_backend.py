@@ -179,3 +179,15 @@ print(os.environ["YOLO_OFFLINE"], os.environ["YOLO_AUTOINSTALL"], os.environ["YO
     offline, autoinstall, config_dir, data_dir = out.stdout.split()[-4:]
     assert (offline, autoinstall) == ("1", "False")
     assert Path(config_dir).is_relative_to(Path(data_dir))
+
+
+def test_without_the_ultralytics_extra_the_backend_is_one_line_naming_the_extra(monkeypatch, tiny_weights):
+    monkeypatch.setitem(sys.modules, "ultralytics", None)  # what `import ultralytics` finds in a lean venv
+    detector = create_detector("ultralytics", model=str(tiny_weights))
+
+    with pytest.raises(DetectorError) as e:
+        detector.load()
+
+    message = str(e.value)
+    assert "\n" not in message and "requirements/ultralytics.txt" in message
+    assert not detector.loaded

@@ -57,3 +57,43 @@ def test_an_unknown_log_format_stops_start_up_naming_it(install):
     result = install.manage("check", LOG_FORMAT="xml")
     assert result.returncode != 0
     assert "LOG_FORMAT='xml' is not one of plain, json" in result.stderr.strip().splitlines()[-1]
+
+
+REDIS_AWAY = (
+    "import logging, redis\n"
+    "client = redis.Redis.from_url('redis://127.0.0.1:1/0', socket_connect_timeout=1)\n"
+    "try:\n"
+    "    client.ping()\n"
+    "except Exception:\n"
+    "    logging.getLogger('ainvr.workers').warning('could not publish the stage statuses', exc_info=True)\n"
+    "try:\n"
+    "    {}['missing']\n"
+    "except Exception:\n"
+    "    logging.getLogger('ainvr.workers').warning('a bug', exc_info=True)\n"
+)
+
+
+def test_redis_away_is_one_line_and_a_bug_keeps_its_traceback(install):
+    result = install.manage("shell", "-c", REDIS_AWAY)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    [away] = [line for line in lines if "stage statuses" in line]
+    assert away.endswith("(ConnectionError: Error 111 connecting to 127.0.0.1:1. Connection refused.)")
+    assert result.stderr.count("Traceback") == 1 and lines[-1] == "KeyError: 'missing'"
+
+
+def test_the_database_away_is_one_line():
+    from django.db.utils import OperationalError
+
+    from ops.outages import OutageLines
+
+    error = OperationalError('connection failed: connection to server at "127.0.0.1", port 1 failed\nIs it running?')
+    record = logging.LogRecord("ainvr.x", logging.WARNING, __file__, 1, "turn of %s failed", ("retention",), None)
+    record.exc_info = (OperationalError, error, None)
+
+    assert OutageLines().filter(record)
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        'turn of retention failed (OperationalError: connection failed: connection to server at "127.0.0.1", '
+        "port 1 failed)"
+    )
