@@ -311,6 +311,8 @@ STORAGES = {
 }
 # Serve straight from the apps' folders too, so a fresh clone needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
+# Files browsers ask for at the site's root (favicon.ico, on every page of every app).
+WHITENOISE_ROOT = BASE_DIR / "ainvr" / "root_files"
 
 # --- API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -85,6 +85,9 @@ class CameraAdmin(admin.ModelAdmin):
                     request, f'Not deleted: type the camera\'s name, "{camera.name}", to confirm.', messages.ERROR
                 )
                 return HttpResponseRedirect(request.path)
+        camera = self.get_object(request, object_id)
+        # Recordings protect their camera: the page says to delete the footage first.
+        extra_context = {**(extra_context or {}), "has_footage": camera is not None and camera.segments.exists()}
         return super().delete_view(request, object_id, extra_context)
 
     @admin.display(description="credentials")

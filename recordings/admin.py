@@ -1,7 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
+from cameras.models import Camera
 from recordings.models import Segment, StorageSettings
+from recordings.retention import delete_camera_footage
+from recordings.selectors import camera_footage
 
 
 @admin.register(Segment)
@@ -20,6 +26,43 @@ class SegmentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.delete_footage_view)
+        return [
+            path("delete-footage/<int:camera_id>/", view, name="recordings_segment_delete_footage"),
+            *super().get_urls(),
+        ]
+
+    def delete_footage_view(self, request, camera_id: int):
+        """Delete every recording of one camera, once its name is typed (Settings → the camera)."""
+        camera = Camera.objects.filter(pk=camera_id).first()
+        if camera is None:
+            raise Http404("No such camera.")
+        back = reverse("admin:cameras_camera_change", args=[camera.pk])
+        if request.method == "POST":
+            if request.POST.get("confirm_name", "").strip() != camera.name:
+                self.message_user(
+                    request, f'Nothing deleted: type the camera\'s name, "{camera.name}", to confirm.', messages.ERROR
+                )
+                return HttpResponseRedirect(request.path)
+            report = delete_camera_footage(camera.pk)
+            deleted = report.deleted["by_admin"]
+            level = messages.WARNING if report.errors else messages.SUCCESS
+            text = f"Deleted {deleted} recordings of {camera.name} ({filesizeformat(report.bytes_freed)} freed)."
+            if report.errors:
+                text += f" {report.errors} files could not be deleted and were kept: see the log."
+            self.message_user(request, text, level)
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Delete the footage of {camera.name}",
+            "camera": camera,
+            "footage": camera_footage(camera),
+            "opts": Camera._meta,
+            "back": back,
+        }
+        return TemplateResponse(request, "admin/recordings/delete_footage.html", context)
 
     def has_delete_permission(self, request, obj=None):
         return False

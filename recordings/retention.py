@@ -254,6 +254,26 @@ def apply_retention(
     return report
 
 
+def delete_camera_footage(camera_id: int, *, now: datetime | None = None, root: Path | None = None) -> RetentionReport:
+    """Delete every recording of one camera that has a row (an admin's deliberate action, in
+    Settings), oldest first, the way retention deletes: file, then row. The segment being
+    written has no row yet and is kept. Its events stay (their snapshots are not footage)."""
+    now = now or timezone.now()
+    root = Path(root if root is not None else settings.RECORDINGS_DIR)
+    report = RetentionReport(deleted={"by_admin": 0})  # not one of the retention rules
+    deleter = _Deleter(root=root, now=now, report=report)
+    for rows in _oldest_first(Segment.objects.filter(camera_id=camera_id)):
+        deleter.delete(rows, "by_admin")
+    log.info(
+        "retention: camera %d: an admin deleted its footage: %d segments, %d bytes freed, %d errors",
+        camera_id,
+        report.deleted["by_admin"],
+        report.bytes_freed,
+        report.errors,
+    )
+    return report
+
+
 def free_space_now(
     *,
     min_free_bytes: int | None = None,

@@ -186,3 +186,12 @@ def event_row(event: ObjectEvent, origin: datetime | None = None) -> dict:
         row["offset"] = (event.start - origin).total_seconds()
         row["end_offset"] = (event.end - origin).total_seconds() if event.end else None
     return row
+
+
+def camera_footage(camera: Camera) -> dict:
+    """What a camera has recorded: segments, bytes, first start and last end (None when none)."""
+    from django.db.models import Count, Max, Min, Sum
+
+    return Segment.objects.filter(camera=camera).aggregate(
+        segments=Count("id"), bytes=Sum("size_bytes"), first=Min("start"), last=Max("end")
+    )

@@ -218,9 +218,12 @@ PAGES = ["/live/", "/playback/", "/analysis/", "/attendance/", "/attendance/repo
 
 @pytest.mark.parametrize("viewport", [(1280, 720), (390, 844)], ids=["1280x720", "phone"])
 def test_each_page_fits_the_width_of_a_laptop_and_a_phone(browser, site, screenshot, viewport):
-    """Every page an admin opens, screenshot at both sizes: nothing wider than the window."""
+    """Every page an admin opens, screenshot at both sizes: nothing wider than the window, and
+    nothing the page asks for missing (the favicon included)."""
     width, height = viewport
     context, page = logged_in_page(browser, site, "alice", viewport={"width": width, "height": height})
+    failed = []
+    page.on("response", lambda r: r.status >= 400 and failed.append((r.status, r.url)))
     try:
         overflowing = {}
         for path in PAGES:
@@ -230,6 +233,7 @@ def test_each_page_fits_the_width_of_a_laptop_and_a_phone(browser, site, screens
             if scroll_width > width:
                 overflowing[path] = scroll_width
         assert not overflowing, overflowing
+        assert not failed, failed
     finally:
         context.close()
 

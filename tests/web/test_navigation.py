@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 
 def nav(client) -> str:
@@ -58,3 +59,13 @@ def test_the_alerts_feed_links_each_alert_to_its_moment(admin_client, operator_c
     # Employee alerts name people: attendance is for admins only.
     operator_feed = operator_client.get("/live/alerts.json").json()
     assert operator_feed["alerts"] == [] and [d["id"] for d in operator_feed["detections"]] == [event.id]
+
+
+def test_the_favicon_is_served_to_anyone_at_the_root_and_linked(client, db):
+    """Browsers ask for /favicon.ico on every page, admin and API pages included."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    login = client.get(reverse("login")).content.decode()
+    assert 'rel="icon" href="/static/ainvr/favicon.svg"' in login
