@@ -132,3 +132,32 @@ _configure()
 def pytest_report_header(config):
     database = os.environ.get("DATABASE_URL", "sqlite (DATA_DIR)")
     return [f"ainvr: database {database.split('@')[-1]}, redis {os.environ['REDIS_URL']}"]
+
+
+_EXIT_STATUS = 0
+
+
+def pytest_sessionfinish(session, exitstatus):
+    global _EXIT_STATUS
+    _EXIT_STATUS = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    """A thread a failed test left blocked (say, an event loop whose socket task never took its
+    cancellation) keeps the interpreter from exiting after the report, and CI then waits out
+    its limit. Give such threads a few seconds, then exit with pytest's status."""
+    import threading
+
+    deadline = time.monotonic() + 10
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in stuck:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in stuck if t.is_alive()]
+    if stuck:
+        import sys
+
+        print(f"ainvr: threads still blocked after the tests ({', '.join(stuck)}): exiting anyway", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        atexit._run_exitfuncs()
+        os._exit(_EXIT_STATUS)

@@ -87,6 +87,7 @@
         this.ws.close();
       }
       this.teardown();
+      this.el.dataset.state = "switching";
       this.say("Switching stream…");
       this.connect();
     }

@@ -158,7 +158,14 @@ def site(test_database, django_db_blocker, tmp_path_factory):
         User.objects.create_user("bob", "bob@example.com", PASSWORD, role=Role.OPERATOR)
         User.objects.create_user("alice", "alice@example.com", PASSWORD, role=Role.ADMIN)
         # The clock shows nothing to detect: AI off, the two CPUs go to the camera that has people.
-        gate = save_camera(Camera(name="Gate", slug="gate", stream_url=rtsp.url(), segment_seconds=2, ai_enabled=False))
+        # Gate has a sub-stream (the same stream, a second session): grid tiles play it, full
+        # screen the main one.
+        gate = save_camera(
+            Camera(
+                name="Gate", slug="gate", stream_url=rtsp.url(), detect_url=rtsp.url(), segment_seconds=2,
+                ai_enabled=False,
+            )
+        )  # fmt: skip
         lobby = save_camera(
             Camera(
                 name="Lobby", slug="lobby", stream_url=people.url(), segment_seconds=2, detect_fps=2.0,

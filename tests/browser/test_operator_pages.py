@@ -49,10 +49,18 @@ def test_the_live_grid_plays_for_the_operator(operator_page, screenshot, site):
     wait_for(lambda: video_time(page, '[data-camera="gate"] video') > first + 1.0, 10, "currentTime advances")
     assert page.locator("[data-camera-state]").first.inner_text() == "Online"
     screenshot(page, "live-grid")
+    # The grid tile plays the sub-stream; full screen switches to the main stream, and back.
+    assert tile.get_attribute("data-stream") == "sub"
     tile.locator("[data-fullscreen]").click()
     wait_for(lambda: page.evaluate("document.fullscreenElement?.dataset.camera") == "gate", 5, "full screen")
+    assert tile.get_attribute("data-stream") == "main"
+    wait_for(lambda: tile.get_attribute("data-state") == "playing", 20, "the main stream plays full screen")
+    first = video_time(page, '[data-camera="gate"] video')
+    wait_for(lambda: video_time(page, '[data-camera="gate"] video') > first + 1.0, 10, "main stream advances")
     tile.locator("[data-fullscreen]").click()
     wait_for(lambda: page.evaluate("document.fullscreenElement") is None, 5, "back from full screen")
+    assert tile.get_attribute("data-stream") == "sub"
+    wait_for(lambda: tile.get_attribute("data-state") == "playing", 20, "the sub-stream plays again")
     record_latency(page, 1, "live-1-tile.json", site)
 
 
