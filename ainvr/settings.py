@@ -175,7 +175,7 @@ if REDIS_URL:
     url_scheme_check("REDIS_URL", REDIS_URL, {"redis", "rediss", "unix"})
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "ainvr.channel_layer.RedisChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
             # socket_timeout above channels_redis's 5 s blocking wait (BZPOPMIN): redis-py 8's
             # default of 5 s made every web process drop a socket every 5 s (channels_redis#422).
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "capacity": 500, "expiry": 30},

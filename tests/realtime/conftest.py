@@ -25,7 +25,7 @@ def redis_layer(settings):
     from ainvr import settings as production
 
     layer = production.CHANNEL_LAYERS["default"]
-    assert layer["BACKEND"] == "ainvr.channel_layer.RedisChannelLayer", "the tests need REDIS_URL"
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer", "the tests need REDIS_URL"
     settings.CHANNEL_LAYERS = {
         "default": {**layer, "CONFIG": {**layer["CONFIG"], "prefix": f"ainvr-test-{uuid.uuid4().hex}"}}
     }

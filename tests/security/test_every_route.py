@@ -120,6 +120,11 @@ ROUTES: dict[str, Route] = {
     "admin/accounts/user/<id>/password/": Route(
         "admin-page", "/admin/accounts/user/{accounts_user}/password/", f"/admin/accounts/user/{MISSING}/password/"
     ),
+    "admin/recordings/segment/delete-footage/<int:camera_id>/": Route(
+        "admin-page",
+        "/admin/recordings/segment/delete-footage/{cameras_camera}/",
+        f"/admin/recordings/segment/delete-footage/{MISSING}/",
+    ),
     "admin/attendance/employee/<int:employee_id>/faces/": Route(
         "admin-page", "/admin/attendance/employee/{employee}/faces/", f"/admin/attendance/employee/{MISSING}/faces/"
     ),
