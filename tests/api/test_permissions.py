@@ -125,8 +125,13 @@ ADMIN_SITE = [
     Row("GET", "/admin/attendance/employee/{employee}/faces/999999/photo/", 404, 403, LOGIN),
     Row("GET", "/admin/recordings/segment/delete-footage/{cameras_camera}/", 200, 403, LOGIN),
     # Without the typed name nothing is deleted: back to the page.
-    Row("POST", "/admin/recordings/segment/delete-footage/{cameras_camera}/",
-        Redirect("/admin/recordings/segment/delete-footage/{cameras_camera}/"), 403, LOGIN),  # fmt: skip
+    Row(
+        "POST",
+        "/admin/recordings/segment/delete-footage/{cameras_camera}/",
+        Redirect("/admin/recordings/segment/delete-footage/{cameras_camera}/"),
+        403,
+        LOGIN,
+    ),  # fmt: skip
     # Django-RQ's JSON statistics answer staff only (or a bearer token, none configured here).
     Row("GET", f"{RQ}/stats.json", 200, 401, 401),
     Row("GET", f"{RQ}/metrics/", 200, 401, 401),
