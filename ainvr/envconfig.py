@@ -119,7 +119,7 @@ def url_scheme_check(name: str, value: str, schemes: set[str]) -> str:
     return value
 
 
-def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+def env_float(name: str, default: float | None, *, minimum: float, maximum: float) -> float | None:
     raw = env_str(name)
     if raw is None or raw.strip() == "":
         return default

@@ -482,8 +482,13 @@ DETECTOR_QUEUE = env_int("DETECTOR_QUEUE", 32, minimum=1, maximum=10000)  # fram
 DETECTOR_MOTION_CROP = env_bool("DETECTOR_MOTION_CROP", False)
 
 
-# The detector's own floor; each camera's AI confidence filters further.
-DETECTOR_CONFIDENCE = env_float("DETECTOR_CONFIDENCE", 0.25, minimum=0.0, maximum=1.0)
+# The detector's per-frame floor: boxes from here on are candidates for the tracker. Empty: the
+# model's calibrated min_score (detection/backends/defaults.py); each camera's event threshold
+# then decides which tracks are real objects.
+DETECTOR_CONFIDENCE = env_float("DETECTOR_CONFIDENCE", None, minimum=0.0, maximum=1.0)
+# A track is a real object (an event, a live box, an alert) once seen in this many frames the
+# detector looked at, with the median of its scores at the camera's event threshold.
+DETECTOR_MIN_FRAMES = env_int("DETECTOR_MIN_FRAMES", 3, minimum=1, maximum=100)
 # An object unseen this long ends its event; a still object's event end is saved at most
 # this often (a person standing for an hour is one row, updated every few seconds).
 DETECTOR_TRACK_LOST_SECONDS = env_int("DETECTOR_TRACK_LOST_SECONDS", 5, minimum=1, maximum=3600)

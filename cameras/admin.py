@@ -5,16 +5,25 @@ from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
 from cameras.forms import CameraAdminForm, DashboardLayoutAdminForm
-from cameras.models import Camera, DashboardLayout
+from cameras.models import Camera, DashboardLayout, ObjectFilter
 from cameras.probe import ProbeResult, probe_stream
 from cameras.secrets import MISMATCH, CredentialsUnreadable
 from cameras.selectors import credentials_readable, stream_url_for_worker
 from cameras.services import save_camera, set_layout_tiles
 
 
+class ObjectFilterInline(admin.TabularInline):
+    model = ObjectFilter
+    extra = 0
+    verbose_name = "object filter"
+    verbose_name_plural = "Object filters (per class: sizes and shapes kept, its own threshold)"
+    fields = ("label", "threshold", "min_frames", "min_area", "max_area", "min_ratio", "max_ratio")
+
+
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraAdminForm
+    inlines = [ObjectFilterInline]
     list_display = (
         "name",
         "enabled",

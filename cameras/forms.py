@@ -3,6 +3,7 @@ from django import forms
 from cameras.models import Camera, DashboardLayout, default_ai_classes
 from cameras.streams import extract_credentials
 from detection.labels import COCO_CLASSES
+from detection.selectors import model_score_defaults
 
 COCO_CHOICES = [(name, name) for name in COCO_CLASSES]
 
@@ -52,6 +53,16 @@ class CameraAdminForm(forms.ModelForm):
         hint = "Stored and hidden; type to replace, leave empty to keep." if stored else "Not set."
         self.fields["new_username"].help_text = hint
         self.fields["new_password"].help_text = hint
+        if "ai_confidence" in self.fields:
+            model = model_score_defaults()
+            field = self.fields["ai_confidence"]
+            field.widget.attrs.update(placeholder=f"{model.threshold:.2f} (the model's)", step="0.01")
+            field.help_text = (
+                "A tracked object becomes real (an event, a box on the live grid, an alert) when the median of its "
+                f"scores reaches this. Empty: the model's calibrated value, {model.threshold:.2f} ({model.basis}); "
+                "scores differ between models, so a number that suits one model misses objects with another. "
+                "Lower finds more, with more false alarms."
+            )
 
     def _take_credentials_out_of_the_urls(self) -> None:
         """Credentials typed into a URL leave it before anything else sees it: a form shown

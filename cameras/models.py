@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from cameras import secrets
 from cameras.streams import validate_query_key, validate_stream_url
-from detection.labels import DEFAULT_CLASSES, validate_labels
+from detection.labels import COCO_CLASSES, DEFAULT_CLASSES, validate_labels
 
 
 def default_ai_classes() -> list[str]:
@@ -88,8 +88,16 @@ class Camera(models.Model):
     ai_classes = models.JSONField(
         "object classes", default=default_ai_classes, validators=[validate_ai_classes], help_text="COCO-80 names."
     )
+    # Empty: the model's calibrated threshold (detection/backends/defaults.py), so a change of
+    # model keeps its meaning.
     ai_confidence = models.FloatField(
-        "minimum confidence", default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+        "event threshold",
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="A tracked object is real (an event, a box on the live grid, an alert) when the median of its "
+        "scores reaches this. Empty: the model's calibrated value.",
     )
     detect_fps = models.FloatField(
         "detection fps", default=5.0, validators=[MinValueValidator(0.1), MaxValueValidator(30.0)]
@@ -145,6 +153,53 @@ class Camera(models.Model):
             return self.status
         except CameraStatus.DoesNotExist:
             return CameraStatus(camera=self)
+
+
+class ObjectFilter(models.Model):
+    """Per-class rules of a camera, as NVR users tune them: boxes outside the size or shape
+    range are dropped before tracking (a "person" the size of the frame is a shadow; one two
+    pixels wide is a pole), and a class may have its own event threshold and frame count."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="object_filters")
+    label = models.CharField("class", max_length=32, choices=[(c, c) for c in COCO_CLASSES])
+    threshold = models.FloatField(
+        "event threshold", null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Empty: the camera's.",
+    )  # fmt: skip
+    min_frames = models.PositiveSmallIntegerField(
+        "minimum frames", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Frames a track needs before it is real. Empty: DETECTOR_MIN_FRAMES.",
+    )  # fmt: skip
+    min_area = models.FloatField(
+        "minimum area (%)", default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
+        help_text="Of the frame.",
+    )  # fmt: skip
+    max_area = models.FloatField(
+        "maximum area (%)", default=100.0, validators=[MinValueValidator(0.0), MaxValueValidator(100.0)]
+    )
+    min_ratio = models.FloatField(
+        "minimum width/height", default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(100.0)],
+        help_text="Box width over height in pixels (a standing person is about 0.4).",
+    )  # fmt: skip
+    max_ratio = models.FloatField(
+        "maximum width/height", default=100.0, validators=[MinValueValidator(0.0), MaxValueValidator(100.0)]
+    )
+
+    class Meta:
+        ordering = ["camera", "label"]
+        constraints = [models.UniqueConstraint(fields=["camera", "label"], name="one_filter_per_class_and_camera")]
+
+    def __str__(self):
+        return f"{self.label} on {self.camera}"
+
+    def clean(self):
+        errors = {}
+        if self.min_area > self.max_area:
+            errors["max_area"] = "Must be at least the minimum area."
+        if self.min_ratio > self.max_ratio:
+            errors["max_ratio"] = "Must be at least the minimum width/height."
+        if errors:
+            raise ValidationError(errors)
 
 
 class ZoneKind(models.TextChoices):

@@ -8,6 +8,7 @@ from ainvr.api.fields import MomentFormField
 from cameras.models import Camera
 from detection.labels import COCO_CLASSES, DEFAULT_CLASSES
 from detection.models import AnalysisJob
+from detection.selectors import model_score_defaults
 
 # The value format <input type="datetime-local"> needs (Django's default has a space).
 LOCAL_MOMENT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M:%S", attrs={"type": "datetime-local", "step": 1})
@@ -21,7 +22,10 @@ class AnalysisForm(forms.Form):
         choices=[(c, c) for c in COCO_CLASSES], initial=list(DEFAULT_CLASSES), help_text="Ctrl/Cmd-click for several."
     )
     confidence = forms.FloatField(
-        min_value=0.0, max_value=1.0, initial=0.5, widget=forms.NumberInput(attrs={"step": 0.05})
+        min_value=0.0,
+        max_value=1.0,
+        widget=forms.NumberInput(attrs={"step": 0.05}),
+        help_text="The lowest score an object is counted at. Starts at the model's calibrated event threshold.",
     )
     sample_fps = forms.FloatField(
         label="Sampling rate (frames per second)",
@@ -34,6 +38,7 @@ class AnalysisForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["confidence"].initial = round(model_score_defaults().threshold, 2)
         cameras = list(self.fields["camera"].queryset[:2])
         if len(cameras) == 1:
             # Nothing to choose: the only camera, with no empty choice to trip over.

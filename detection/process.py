@@ -14,10 +14,14 @@ log = logging.getLogger("detection.stage")
 def detector_options_from_settings(settings) -> tuple[str, dict]:
     """The backend name and create_detector() options that settings (DETECTOR_*) ask for."""
     from detection.backends import input_size_options
+    from detection.backends.defaults import score_defaults
 
+    confidence = settings.DETECTOR_CONFIDENCE
+    if confidence is None:
+        confidence = score_defaults(settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.MODELS_DIR).min_score
     options = {
         "device": settings.DETECTOR_DEVICE,
-        "confidence": settings.DETECTOR_CONFIDENCE,
+        "confidence": confidence,
         "max_batch": settings.DETECTOR_BATCH,
         "models_dir": settings.MODELS_DIR,
     }
@@ -64,6 +68,10 @@ def run_inference_process(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
+    from functools import partial
+
+    from detection.backends.bytetrack import ByteTracker
+
     backend, options = detector_options_from_settings(settings)
     detector = create_detector(backend, **options)
     try:
@@ -107,6 +115,9 @@ def run_inference_process(
         lost_after=lost_after,
         update_every=update_every,
         crop_to_motion=settings.DETECTOR_MOTION_CROP,
+        # A box at the detector's floor may start a track: it is a candidate until its
+        # scores say it is real (detection.tracking).
+        tracker_factory=partial(ByteTracker, high=options["confidence"], new=options["confidence"]),
     )
     status = None
     if settings.REDIS_URL:

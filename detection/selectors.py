@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Q
 
 from cameras.models import Camera
+from detection.backends.defaults import ScoreDefaults, score_defaults
+from detection.filters import ClassFilter
 from detection.models import ObjectEvent, Source
 
 
@@ -19,13 +22,31 @@ class CameraAI:
     slug: str
     enabled: bool
     classes: frozenset[str]
-    confidence: float
+    threshold: float  # a track is a real object when the median of its scores reaches this
     motion_gating: bool
+    min_frames: int = 1  # and when it was seen in at least this many frames
+    filters: tuple[ClassFilter, ...] = ()  # per-class rules (cameras.ObjectFilter)
+
+    def filter_for(self, label: str) -> ClassFilter | None:
+        return next((f for f in self.filters if f.label == label), None)
+
+
+def model_score_defaults() -> ScoreDefaults:
+    """The calibrated score defaults of the model the DETECTOR_* settings select."""
+    return score_defaults(settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.MODELS_DIR)
+
+
+def camera_threshold(camera: Camera) -> float:
+    """The camera's event threshold: its own, or the model's calibrated one."""
+    if camera.ai_confidence is not None:
+        return float(camera.ai_confidence)
+    return model_score_defaults().threshold
 
 
 def camera_ai_settings(camera_ids=None) -> dict[int, CameraAI]:
     """The AI settings of the enabled cameras (of `camera_ids` when given), by id. A camera
     disabled or with AI off is present with enabled=False, so its frames are skipped."""
+    model_threshold = model_score_defaults().threshold
     cameras = Camera.objects.all()
     if camera_ids is not None:
         cameras = cameras.filter(pk__in=list(camera_ids))
@@ -35,10 +56,25 @@ def camera_ai_settings(camera_ids=None) -> dict[int, CameraAI]:
             slug=c.slug,
             enabled=c.enabled and c.ai_enabled,
             classes=frozenset(c.ai_classes or ()),
-            confidence=float(c.ai_confidence),
+            threshold=model_threshold if c.ai_confidence is None else float(c.ai_confidence),
             motion_gating=c.motion_gating,
+            min_frames=settings.DETECTOR_MIN_FRAMES,
+            filters=tuple(
+                ClassFilter(
+                    label=f.label,
+                    threshold=f.threshold,
+                    min_frames=f.min_frames,
+                    min_area=f.min_area / 100,
+                    max_area=f.max_area / 100,
+                    min_ratio=f.min_ratio,
+                    max_ratio=f.max_ratio,
+                )
+                for f in c.object_filters.all()
+            ),
         )
-        for c in cameras.only("pk", "slug", "enabled", "ai_enabled", "ai_classes", "ai_confidence", "motion_gating")
+        for c in cameras.only(
+            "pk", "slug", "enabled", "ai_enabled", "ai_classes", "ai_confidence", "motion_gating"
+        ).prefetch_related("object_filters")
     }
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ainvr.realtime import broadcast_on_commit, camera_group
 from detection.models import AnalysisJob, JobStatus, ObjectEvent, Source
-from detection.selectors import recent_live_events
+from detection.selectors import camera_threshold, recent_live_events
 
 log = logging.getLogger("detection")
 
@@ -39,6 +39,8 @@ def create_analysis_job(*, requested_by, camera, start, end, **options) -> Analy
     from detection.analysis.services import check_recordings_exist, enqueue_analysis_job
 
     check_recordings_exist(camera, start, end)
+    if options.get("confidence") is None:
+        options["confidence"] = camera_threshold(camera)  # what the camera's live events count
     job = AnalysisJob(requested_by=requested_by, camera=camera, start=start, end=end, **options)
     job.full_clean()
     job.save()

@@ -82,6 +82,12 @@ class _Look:
         ]
 
 
+def _fits(ai: CameraAI, detection: Detection, width: int, height: int) -> bool:
+    """Whether a box has a size and shape its class may have on this camera."""
+    rule = ai.filter_for(detection.label)
+    return rule is None or rule.keeps(detection.box, width, height)
+
+
 @dataclass
 class _Camera:
     """What the stage keeps per camera (owned by the stage, never shared)."""
@@ -195,7 +201,8 @@ class InferenceStage:
                 state.gate = None
             state.ai = ai
             if state.events is not None:
-                state.events.min_confidence = ai.confidence
+                state.events.threshold, state.events.min_frames = ai.threshold, ai.min_frames
+                state.events.per_label = {f.label: f for f in ai.filters}
 
     def _forget(self, camera_id: int) -> None:
         state = self.cameras.pop(camera_id)
@@ -333,7 +340,8 @@ class InferenceStage:
     def _after_detect(self, state: _Camera, frame: Frame, found, inference_ms: float) -> None:
         ai = state.ai
         state.last_detect = self.clock()
-        wanted = [d for d in found if d.label in ai.classes]
+        height, width = frame.image.shape[:2]
+        wanted = [d for d in found if d.label in ai.classes and _fits(ai, d, width, height)]
         prometheus.frames_out(ai.slug)
         for d in wanted:
             prometheus.detection(ai.slug, d.label)
@@ -341,19 +349,20 @@ class InferenceStage:
             state.tracker = self.tracker_factory()
         if state.events is None:
             state.events = self._new_events(ai)
-        height, width = frame.image.shape[:2]
         tracked = state.tracker.update(wanted, width, height)
         new_track_score = getattr(state.tracker, "new", 0.0)
-        state.confirming = len(tracked) < sum(d.confidence >= new_track_score for d in wanted)
         state.events.observe(frame.captured_at, tracked, frame.image)
+        # Look at the next frame even if nothing moves while a box waits for its track or a
+        # candidate for the frames that decide whether it is real.
+        state.confirming = len(tracked) < sum(d.confidence >= new_track_score for d in wanted) or any(
+            c.frames < state.events.rule_for(c.label)[1] for c in state.events.candidates.values()
+        )
         tracked_boxes = {o.box for o in tracked}
-        objects = [o.as_dict() for o in tracked if o.confidence >= ai.confidence]
-        # Boxes not (yet) in a confirmed track are still drawn, without an id.
-        objects += [
-            {**d.as_dict(), "track_id": None}
-            for d in wanted
-            if d.box not in tracked_boxes and d.confidence >= ai.confidence
+        # Real objects are drawn; candidates go along marked, for the live page's debug view.
+        objects = [
+            o.as_dict() if state.events.is_real(o.track_id) else {**o.as_dict(), "candidate": True} for o in tracked
         ]
+        objects += [{**d.as_dict(), "track_id": None, "candidate": True} for d in wanted if d.box not in tracked_boxes]
         self._publish(state, frame, objects, inference_ms)
 
     def _new_events(self, ai: CameraAI) -> TrackEvents:
@@ -368,14 +377,17 @@ class InferenceStage:
             except Exception:  # the database is away: new events then, as before
                 self.metrics.errors += 1
                 log.warning("camera %s: could not load its open events", ai.slug, exc_info=True)
-        return TrackEvents(
+        events = TrackEvents(
             ai.id,
             self.store,
             lost_after=self.lost_after,
             update_every=self.update_every,
-            min_confidence=ai.confidence,
+            threshold=ai.threshold,
+            min_frames=ai.min_frames,
             resumable=resumable,
         )
+        events.per_label = {f.label: f for f in ai.filters}
+        return events
 
     def _gated_overlay(self, state: _Camera, frame: Frame) -> None:
         """Nothing moved. Objects still tracked are still there: keep their boxes in step

@@ -1,10 +1,17 @@
-"""From tracked objects to ObjectEvents: one event per track, with rate control.
+"""From tracked objects to ObjectEvents: one event per real object, with rate control.
 
-A track's event is created the first time the track is confirmed, its end and best
-sighting are saved at most every ``update_every`` while the object stays in view, and
-it is closed once the track has not been seen for ``lost_after``. A person standing
-still for an hour is therefore one row, written about 720 times at a 5 s interval,
-not 18,000 times at 5 fps.
+A track starts as a candidate. It becomes a real object, and its event is created, once it
+was seen in ``min_frames`` frames and the median of its scores (its last ``SCORE_WINDOW``
+at most) reaches the camera's ``threshold``; the event starts at the candidate's first
+sighting. One frame that scores high on a flash or a poster is thus no event, and a person
+the model scores 0.3-0.45 frame after frame is one. Once real, the object stays real while
+tracked, whatever its scores (they dip as people turn). Per-class rules of the camera
+(``per_label``) may set another threshold and frame count.
+
+A real object's end and best sighting are saved at most every ``update_every`` while it
+stays in view, and its event is closed once the track has not been seen for ``lost_after``.
+A person standing still for an hour is therefore one row, written about 720 times at a
+5 s interval, not 18,000 times at 5 fps.
 
 After a restart of the inference process its tracker starts afresh, but a person still
 in view is the same person: the events the previous process left open (or saw lately) are
@@ -20,6 +27,8 @@ this module holds state only and tests can drive it frame by frame with any cloc
 from __future__ import annotations
 
 import logging
+import statistics
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -28,6 +37,7 @@ import cv2
 import numpy as np
 
 from detection.backends.bytetrack import TrackedObject
+from detection.filters import ClassFilter
 
 log = logging.getLogger("detection.tracking")
 
@@ -35,6 +45,35 @@ SNAPSHOT_QUALITY = 85
 # A better sighting replaces the snapshot only when clearly better: re-encoding and
 # rewriting a JPEG for +0.01 of confidence is waste.
 SNAPSHOT_MARGIN = 0.05
+# How many of a candidate's latest scores its median is taken over: a person who walks in
+# from afar and scores higher as they come closer becomes real once the recent frames say so.
+SCORE_WINDOW = 10
+
+
+@dataclass
+class Candidate:
+    """A track not (yet) judged a real object."""
+
+    track_id: int
+    label: str
+    first_seen: datetime
+    last_seen: datetime
+    scores: deque = field(default_factory=lambda: deque(maxlen=SCORE_WINDOW))
+    frames: int = 0
+    best_confidence: float = 0.0
+    box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    best_image: np.ndarray | None = field(default=None, repr=False)
+
+    def see(self, obj: TrackedObject, now: datetime, image: np.ndarray | None) -> None:
+        self.last_seen = now
+        self.frames += 1
+        self.scores.append(obj.confidence)
+        if obj.confidence > self.best_confidence:
+            self.best_confidence, self.box, self.label = obj.confidence, obj.box, obj.label
+            self.best_image = image
+
+    def is_real(self, threshold: float, min_frames: int) -> bool:
+        return self.frames >= min_frames and statistics.median(self.scores) >= threshold
 
 
 @dataclass
@@ -105,7 +144,8 @@ class TrackEvents:
         lost_after: timedelta = timedelta(seconds=5),
         update_every: timedelta = timedelta(seconds=5),
         classes: set[str] | None = None,
-        min_confidence: float = 0.0,
+        threshold: float = 0.0,
+        min_frames: int = 1,
         resumable: list[OpenEvent] = (),
         resume_iou: float = 0.3,
     ):
@@ -114,9 +154,11 @@ class TrackEvents:
         self.lost_after = lost_after
         self.update_every = update_every
         self.classes = classes
-        # A track becomes an event once it is seen at this confidence; after that, weaker
-        # sightings still keep it alive (the detector's score dips as people turn).
-        self.min_confidence = min_confidence
+        self.threshold = threshold
+        self.min_frames = max(1, int(min_frames))
+        # Per-class thresholds and frame counts (detection.filters.ClassFilter), by label.
+        self.per_label: dict[str, ClassFilter] = {}
+        self.candidates: dict[int, Candidate] = {}
         self.active: dict[int, ActiveTrack] = {}
         # Events a previous process left going, until a new track takes one up or it expires.
         self.resumable: dict[int, OpenEvent] = {e.id: e for e in resumable}
@@ -140,15 +182,12 @@ class TrackEvents:
                 if track is not None:
                     continue
             if track is None:
-                if obj.confidence < self.min_confidence:
-                    continue
-                track = ActiveTrack(obj.track_id, obj.label, now, now, obj.confidence, obj.box)
-                # Active only once stored: if the write fails, the next sighting tries again.
-                track.event_id = self.store.start(self.camera_id, track, encode_snapshot(image))
-                track.snapshot_confidence = obj.confidence
-                track.saved_at, track.saved_confidence = now, obj.confidence
-                self.active[obj.track_id] = track
-                self.writes += 1
+                candidate = self.candidates.get(obj.track_id)
+                if candidate is None:
+                    candidate = self.candidates[obj.track_id] = Candidate(obj.track_id, obj.label, now, now)
+                candidate.see(obj, now, image)
+                if candidate.is_real(*self.rule_for(candidate.label)):
+                    self._start(candidate, now)
                 continue
             track.last_seen = now
             if obj.confidence > track.confidence:
@@ -158,6 +197,31 @@ class TrackEvents:
             if now - track.saved_at >= self.update_every:
                 self._save(track, now)
         self.expire(now)
+
+    def rule_for(self, label: str) -> tuple[float, int]:
+        """The event threshold and minimum frames of a class on this camera."""
+        rule = self.per_label.get(label)
+        if rule is None:
+            return self.threshold, self.min_frames
+        return (
+            self.threshold if rule.threshold is None else rule.threshold,
+            self.min_frames if rule.min_frames is None else rule.min_frames,
+        )
+
+    def is_real(self, track_id: int) -> bool:
+        return track_id in self.active
+
+    def _start(self, candidate: Candidate, now: datetime) -> None:
+        track = ActiveTrack(
+            candidate.track_id, candidate.label, candidate.first_seen, now, candidate.best_confidence, candidate.box
+        )
+        # Real only once stored: if the write fails, the candidate's next sighting tries again.
+        track.event_id = self.store.start(self.camera_id, track, encode_snapshot(candidate.best_image))
+        del self.candidates[candidate.track_id]
+        track.snapshot_confidence = candidate.best_confidence
+        track.saved_at, track.saved_confidence = now, candidate.best_confidence
+        self.active[candidate.track_id] = track
+        self.writes += 1
 
     def _resume(self, obj: TrackedObject, now: datetime, image) -> ActiveTrack | None:
         """Continue the open event that `obj` (a new track) most overlaps, if any."""
@@ -207,6 +271,8 @@ class TrackEvents:
 
     def expire(self, now: datetime) -> list[int]:
         """Close the events of tracks unseen for ``lost_after``; their ids."""
+        for track_id in [c.track_id for c in self.candidates.values() if now - c.last_seen >= self.lost_after]:
+            del self.candidates[track_id]
         closed = [t for t in self.active.values() if now - t.last_seen >= self.lost_after]
         for track in closed:
             self._close(track)
@@ -217,6 +283,7 @@ class TrackEvents:
 
     def close_all(self) -> None:
         """Close every open event at its last sighting (the stage is stopping)."""
+        self.candidates.clear()
         for track in list(self.active.values()):
             self._close(track)
         for event in list(self.resumable.values()):

@@ -144,7 +144,11 @@ class Rule(models.Model):
         "tell when it is fixed", default=True,
         help_text="Health alerts: one 'back' notification after each 'down' one that was sent.",
     )  # fmt: skip
-    min_confidence = models.FloatField(default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    min_confidence = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Objects are real already (the camera's event threshold decides); above 0, only the surest "
+        "ones notify. Scores differ between models.",
+    )  # fmt: skip
     weekdays = models.JSONField(default=all_weekdays, validators=[validate_weekdays], help_text="0 = Monday.")
     active_from = models.TimeField(null=True, blank=True, help_text="Empty with 'until' empty: all day.")
     active_until = models.TimeField(

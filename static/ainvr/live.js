@@ -27,6 +27,7 @@
     if (!el.dataset[name]) el.dataset[name] = String(Math.round(performance.now() - pageStart));
   }
   let overlayOn = true;
+  let candidatesOn = false; // the debug view: candidates drawn dimmed
 
   function colorFor(label) {
     const fixed = { person: "#e53935", car: "#1e88e5", truck: "#3949ab", bicycle: "#43a047", bus: "#8e24aa" };
@@ -297,6 +298,9 @@
         ctx.font = Math.round(12 * dpr) + "px system-ui, sans-serif";
         ctx.textBaseline = "top";
         for (const o of d.objects) {
+          // A candidate is a box not judged a real object (yet): drawn only in the debug view.
+          if (o.candidate && !candidatesOn) continue;
+          ctx.globalAlpha = o.candidate ? 0.45 : 1;
           const [x1, y1, x2, y2] = o.box;
           const x = ox + x1 * dw, y = oy + y1 * dh, bw = (x2 - x1) * dw, bh = (y2 - y1) * dh;
           const color = colorFor(o.label);
@@ -314,9 +318,11 @@
           ctx.fillRect(x, ty, tw, th);
           ctx.fillStyle = "#fff";
           ctx.fillText(text, x + 3 * dpr, ty + 2 * dpr);
+          if (o.candidate) continue;
           drawn += 1;
           labels.push(o.label);
         }
+        ctx.globalAlpha = 1;
       }
       this.el.dataset.boxes = String(drawn);
       this.el.dataset.labels = labels.join(" ");
@@ -372,6 +378,12 @@
   toggle.addEventListener("click", () => {
     overlayOn = !overlayOn;
     toggle.setAttribute("aria-pressed", String(overlayOn));
+  });
+
+  const candidatesToggle = document.querySelector("[data-candidates-toggle]");
+  candidatesToggle.addEventListener("click", () => {
+    candidatesOn = !candidatesOn;
+    candidatesToggle.setAttribute("aria-pressed", String(candidatesOn));
   });
 
   const choice = document.querySelector("[data-layout-choice]");

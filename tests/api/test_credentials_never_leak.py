@@ -101,9 +101,11 @@ def _admin_form(camera: Camera, **changes) -> dict:
         "retention_days": camera.retention_days,
         "ai_enabled": "on",
         "ai_classes": camera.ai_classes,
-        "ai_confidence": camera.ai_confidence,
+        "ai_confidence": "" if camera.ai_confidence is None else camera.ai_confidence,
         "detect_fps": camera.detect_fps,
         "motion_gating": "on",
+        "object_filters-TOTAL_FORMS": "0",
+        "object_filters-INITIAL_FORMS": "0",
     }
     form.update(changes)
     return form

@@ -28,9 +28,12 @@ def camera_form(**overrides) -> dict:
         "retention_days": "7",
         "ai_enabled": "on",
         "ai_classes": ["person", "car"],
-        "ai_confidence": "0.5",
+        "ai_confidence": "",
         "detect_fps": "5",
         "motion_gating": "on",
+        # The object filters inline, empty.
+        "object_filters-TOTAL_FORMS": "0",
+        "object_filters-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}
@@ -211,6 +214,32 @@ def test_ai_confidence_is_0_to_1(admin_client, confidence, accepted):
     else:
         assert form_errors(response)["ai_confidence"]
         assert not Camera.objects.exists()
+
+
+def test_an_empty_threshold_is_the_models_and_the_form_says_what_it_is(admin_client):
+    from detection.backends.defaults import BUNDLED
+    from detection.selectors import camera_ai_settings
+
+    page = admin_client.get(ADD_URL).content.decode()
+    assert f"the model's calibrated value, {BUNDLED.threshold:.2f}" in page
+    assert admin_client.post(ADD_URL, camera_form(ai_confidence="")).status_code == 302
+    camera = Camera.objects.get(slug="yard")
+    assert camera.ai_confidence is None
+    assert camera_ai_settings()[camera.pk].threshold == BUNDLED.threshold
+
+
+def test_object_filters_are_saved_with_the_camera_and_checked(admin_client):
+    rule = {
+        "object_filters-TOTAL_FORMS": "1", "object_filters-0-label": "person", "object_filters-0-threshold": "0.4",
+        "object_filters-0-min_frames": "5", "object_filters-0-min_area": "0.1", "object_filters-0-max_area": "20",
+        "object_filters-0-min_ratio": "0.2", "object_filters-0-max_ratio": "1.2",
+    }  # fmt: skip
+    response = admin_client.post(ADD_URL, camera_form(**{**rule, "object_filters-0-max_area": "0.05"}))
+    assert response.status_code == 200 and not Camera.objects.exists()
+    assert "Must be at least the minimum area." in response.content.decode()
+    assert admin_client.post(ADD_URL, camera_form(**rule)).status_code == 302
+    saved = Camera.objects.get(slug="yard").object_filters.get()
+    assert (saved.label, saved.threshold, saved.min_frames, saved.max_area) == ("person", 0.4, 5, 20.0)
 
 
 def test_an_operator_cannot_add_a_camera(operator_client):

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from cameras.frames import Frame
@@ -79,7 +80,7 @@ def ai(camera_id=1, slug="gate", **overrides):
         slug=slug,
         enabled=True,
         classes=frozenset({"person", "car"}),
-        confidence=0.5,
+        threshold=0.5,
         motion_gating=True,
     )
     values.update(overrides)
@@ -226,7 +227,7 @@ def test_classes_and_confidence_of_the_camera_filter_events_and_overlays(make_st
     assert ObjectEvent.objects.count() == 0
     assert all(p["objects"] == [] for _, p in published.messages)
 
-    weak = {camera.pk: ai(camera.pk, camera.slug, confidence=0.95, motion_gating=False)}
+    weak = {camera.pk: ai(camera.pk, camera.slug, threshold=0.95, motion_gating=False)}
     stage = make_stage(YellowBoxDetector(confidence_of_box=0.9), settings=lambda: weak)
     for i in range(5):
         put(frames, camera.pk, with_box(background(), 20 + 5 * i), t0 + timedelta(seconds=i))
@@ -280,7 +281,10 @@ def test_camera_settings_come_from_the_admin(camera):
     camera.motion_gating = False
     camera.save()
     settings = camera_ai_settings()
-    assert settings[camera.pk] == CameraAI(camera.pk, "gate", True, frozenset({"person"}), 0.7, False)
+    expected = CameraAI(
+        camera.pk, "gate", True, frozenset({"person"}), 0.7, False, min_frames=django_settings.DETECTOR_MIN_FRAMES
+    )
+    assert settings[camera.pk] == expected
     camera.ai_enabled = False
     camera.save()
     assert not camera_ai_settings([camera.pk])[camera.pk].enabled

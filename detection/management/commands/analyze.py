@@ -12,6 +12,7 @@ from detection.analysis.runner import Progress
 from detection.backends import DetectorError
 from detection.labels import validate_labels
 from detection.models import AnalysisJob, JobStatus
+from detection.selectors import camera_threshold
 
 
 def moment(text: str, name: str):
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--start", required=True, help="e.g. '2025-05-12 10:00:00' (server time zone) or ISO 8601.")
         parser.add_argument("--end", required=True)
         parser.add_argument("--classes", help="Comma-separated COCO names, e.g. person,car (default: the camera's).")
-        parser.add_argument("--confidence", type=float, help="0..1 (default: the camera's).")
+        parser.add_argument("--confidence", type=float, help="0..1 (default: the camera's event threshold).")
         parser.add_argument("--sample-fps", "--fps", dest="sample_fps", type=float, help="Frames analysed per second.")
         parser.add_argument("--annotate", action=BooleanOptionalAction, default=True, help="Make an annotated MP4.")
         parser.add_argument("--backend", help="Detector backend (default: DETECTOR_BACKEND).")
@@ -63,7 +64,7 @@ class Command(BaseCommand):
             )
         except ValueError as e:
             raise CommandError(str(e)) from None
-        confidence = cam.ai_confidence if confidence is None else confidence
+        confidence = camera_threshold(cam) if confidence is None else confidence
         if not 0.0 <= confidence <= 1.0:
             raise CommandError("--confidence must be between 0 and 1")
         job_options = {"classes": labels, "confidence": confidence, "annotate": annotate}

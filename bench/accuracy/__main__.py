@@ -1,0 +1,151 @@
+"""How well the detectors find what a security camera is for, on labelled photos.
+
+    python -m bench.accuracy                       # the bundled model, its configurations
+    python -m bench.accuracy --calibrate           # + the threshold sweep on the calibration split
+    python -m bench.accuracy --model yolo11n.onnx  # + a model of MODELS_DIR, side by side
+
+Per configuration (backend, model, input size, precision): mAP50 over the labelled classes,
+and recall / precision of people and cars, per photo, at the model's calibrated event
+threshold (detection/backends/defaults.py) and at 0.5, every camera's threshold before
+models declared theirs. Calibration uses the calibration split only; every figure printed
+for the defaults is on the evaluation split, which tuning never sees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from bench.accuracy import dataset, scoring
+
+FLOOR = 0.05  # the detector keeps nearly everything; thresholds are applied afterwards
+OLD_DEFAULT = 0.5
+PRECISION_TARGET = 0.92  # calibration aims above the 0.90 the evaluation must show
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__.splitlines()[0])
+    parser.add_argument("--calibrate", action="store_true", help="sweep thresholds on the calibration split")
+    parser.add_argument(
+        "--sizes", default="384,512,640", help="input sizes of the bundled model (default: %(default)s)"
+    )
+    parser.add_argument("--model", action="append", default=[], help="another model (MODELS_DIR name or path)")
+    parser.add_argument("--backend", default="onnx", help="backend of --model (onnx or ultralytics)")
+    parser.add_argument("--threads", type=int, default=0)
+    return parser.parse_args()
+
+
+def configurations(args) -> list[dict]:
+    configs = []
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        configs.append({"name": f"bundled int8 {size}", "backend": "onnx", "precision": "int8", "input_size": size})
+    configs.append({"name": "bundled fp32 512", "backend": "onnx", "precision": "fp32", "input_size": 512})
+    for model in args.model:
+        configs.append({"name": os.path.basename(model), "backend": args.backend, "model": model})
+    return configs
+
+
+def detect_all(config: dict, photos, threads: int):
+    import cv2
+
+    from detection.backends import create_detector
+
+    options = {k: v for k, v in config.items() if k not in ("name", "backend")}
+    if config["backend"] == "onnx":
+        options["threads"] = threads
+    models_dir = os.environ.get("MODELS_DIR")
+    if models_dir:
+        options["models_dir"] = models_dir
+    detector = create_detector(config["backend"], confidence=FLOOR, **options)
+    detector.load()
+    started = time.perf_counter()
+    found = [detector.detect([cv2.imread(str(p.file))])[0] for p in photos]
+    return found, (time.perf_counter() - started) * 1000 / max(1, len(photos))
+
+
+def fmt(value: float) -> str:
+    return "  -  " if value != value else f"{value:.2f}"
+
+
+def main() -> int:
+    args = parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
+    from detection.backends.defaults import score_defaults
+    from detection.labels import COCO_CLASSES
+
+    splits = {name: dataset.load(name) for name in dataset.SPLITS}
+    every = splits["calibration"] + splits["evaluation"]
+    class_ids = dataset.classes_in(every)
+    matter = [COCO_CLASSES.index("person"), COCO_CLASSES.index("car")]
+    evaluation = splits["evaluation"]
+    targets = {name: [scoring.targets_for(p) for p in photos] for name, photos in splits.items()}
+    print(
+        f"labelled set: {len(splits['calibration'])} calibration + {len(evaluation)} evaluation photos; "
+        f"classes {', '.join(COCO_CLASSES[c] for c in class_ids)}"
+    )
+    rows = []
+    for config in configurations(args):
+        defaults = score_defaults(config["backend"], config.get("model", ""), os.environ.get("MODELS_DIR"))
+        found, ms = detect_all(config, every, args.threads)
+        preds = [scoring.predictions_for(p, f, class_ids) for p, f in zip(every, found, strict=True)]
+        by_split = {
+            "calibration": preds[: len(splits["calibration"])],
+            "evaluation": preds[len(splits["calibration"]) :],
+        }
+        ev, ev_targets = by_split["evaluation"], targets["evaluation"]
+        at_default = scoring.counts_at(ev, ev_targets, class_ids, defaults.threshold)
+        at_old = scoring.counts_at(ev, ev_targets, class_ids, OLD_DEFAULT)
+        rows.append((config, defaults, ms, scoring.map50(ev, ev_targets), at_default, at_old))
+        if args.calibrate:
+            chosen, sweep = scoring.calibrate(
+                by_split["calibration"],
+                targets["calibration"],
+                class_ids,
+                precision=PRECISION_TARGET,
+                classes_that_matter=matter,
+            )
+            held_out = scoring.pooled(scoring.counts_at(ev, ev_targets, class_ids, chosen), matter)
+            print(f"\n{config['name']}: calibration sweep (people and cars pooled, calibration split)")
+            print("threshold  recall  precision")
+            for t, r, p in sweep[::5]:
+                print(f"  {t:.2f}      {fmt(r)}    {fmt(p)}")
+            print(
+                f"  -> threshold {chosen:.2f} (lowest with precision >= {PRECISION_TARGET}); on the evaluation split: "
+                f"recall {fmt(held_out.recall)}, precision {fmt(held_out.precision)}"
+            )
+
+    person, car = matter
+    print("\nEvaluation split (held out), per photo, IoU 0.5; R/P = recall/precision")
+    header = (
+        f"{'configuration':<22} {'ms/photo':>8} {'mAP50':>6} {'thr':>5} | {'person R/P':>11} {'car R/P':>11} "
+        f"{'both R/P':>11} | {'at 0.5: both R/P':>16}"
+    )
+    print(header)
+    print("-" * len(header))
+    for config, defaults, ms, m50, at_default, at_old in rows:
+        both, old = scoring.pooled(at_default, matter), scoring.pooled(at_old, matter)
+        print(
+            f"{config['name']:<22} {ms:>8.0f} {m50:>6.3f} {defaults.threshold:>5.2f} | "
+            f"{fmt(at_default[person].recall)}/{fmt(at_default[person].precision):<6} "
+            f"{fmt(at_default[car].recall)}/{fmt(at_default[car].precision):<6} "
+            f"{fmt(both.recall)}/{fmt(both.precision):<6} | {fmt(old.recall):>9}/{fmt(old.precision)}"
+        )
+    print("\nPeople by kind of scene (evaluation split, first configuration, at its threshold):")
+    config, defaults, *_ = rows[0]
+    found, _ = detect_all(config, evaluation, args.threads)
+    tags = sorted({t for p in evaluation for t in p.tags})
+    for tag in tags:
+        picked = [i for i, p in enumerate(evaluation) if tag in p.tags]
+        preds = [scoring.predictions_for(evaluation[i], found[i], class_ids) for i in picked]
+        c = scoring.counts_at(preds, [targets["evaluation"][i] for i in picked], class_ids, defaults.threshold)
+        people = c[person]
+        print(
+            f"  {tag:<12} {len(picked):>3} photos, {people.labelled:>3} people: recall {fmt(people.recall)}, "
+            f"precision {fmt(people.precision)}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
