@@ -66,7 +66,7 @@ class CameraAdmin(admin.ModelAdmin):
             },
         ),
         ("Recording", {"fields": ("recording_enabled", "segment_seconds", "retention_days")}),
-        ("AI", {"fields": ("ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating")}),
+        ("AI", {"fields": ("ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating", "rotation")}),
         ("Attendance", {"fields": ("attendance_enabled",)}),
         (
             "Status (written by the workers)",

@@ -41,7 +41,7 @@ class CameraAdminForm(forms.ModelForm):
         fields = (
             "name", "slug", "enabled", "stream_url", "detect_url", "username_key", "password_key",
             "recording_enabled", "segment_seconds", "retention_days", "ai_enabled", "ai_classes", "ai_confidence",
-            "detect_fps", "motion_gating", "attendance_enabled",
+            "detect_fps", "motion_gating", "rotation", "attendance_enabled",
         )  # fmt: skip
 
     def __init__(self, *args, **kwargs):

@@ -103,6 +103,14 @@ class Camera(models.Model):
         "detection fps", default=5.0, validators=[MinValueValidator(0.1), MaxValueValidator(30.0)]
     )
     motion_gating = models.BooleanField(default=True, help_text="Run the detector only on frames with motion.")
+    rotation = models.PositiveSmallIntegerField(
+        "rotation",
+        default=0,
+        choices=[(0, "None"), (90, "90° clockwise"), (180, "180°"), (270, "90° counter-clockwise")],
+        help_text="How far the picture must be turned to stand upright (a camera mounted on its side for a "
+        "corridor). Detection and face recognition look at the turned picture; the video stays as the camera "
+        "sends it, with the boxes in place.",
+    )
     attendance_enabled = models.BooleanField("attendance", default=False, help_text="Recognise employees' faces.")
     alert_classes = models.JSONField(
         "alert on",

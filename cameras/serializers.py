@@ -5,7 +5,7 @@ from cameras.services import UNCHANGED, save_camera
 
 PUBLIC_FIELDS = (
     "id", "name", "slug", "enabled", "recording_enabled", "segment_seconds", "retention_days",
-    "ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating", "attendance_enabled",
+    "ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating", "rotation", "attendance_enabled",
     "status",
 )  # fmt: skip
 

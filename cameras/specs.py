@@ -34,6 +34,7 @@ class CameraSpec:
     ai_enabled: bool = False
     detect_fps: float = 5.0
     motion_gating: bool = True
+    rotation: int = 0  # degrees clockwise that make the picture upright, for AI
     attendance_enabled: bool = False
     credentials_error: str = ""
 
@@ -60,5 +61,6 @@ class CameraSpec:
             ai_enabled=camera.ai_enabled,
             detect_fps=camera.detect_fps,
             motion_gating=camera.motion_gating,
+            rotation=camera.rotation,
             attendance_enabled=camera.attendance_enabled,
         )

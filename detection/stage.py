@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from cameras.frames import Frame
+from cameras.frames import Frame, box_from_upright
 from detection.backends import Detection, Detector
 from detection.backends.bytetrack import ByteTracker
 from detection.motion import FULL_FRAME, Box, MotionGate, motion_crop, region_pixels
@@ -53,14 +53,17 @@ class _Look:
     region: Box = FULL_FRAME
 
     def image(self):
+        """What the detector is given: the region, turned upright (the camera's rotation)."""
         if self.region == FULL_FRAME:
-            return self.frame.image
+            return self.frame.upright()
         height, width = self.frame.image.shape[:2]
         x1, y1, x2, y2 = region_pixels(self.region, width, height)
-        return self.frame.image[y1:y2, x1:x2]
+        return self.frame.upright(self.frame.image[y1:y2, x1:x2])
 
     def to_frame(self, found: list[Detection]) -> list[Detection]:
-        """Boxes found in the crop, as boxes of the whole frame."""
+        """Boxes found in the upright crop, as boxes of the whole frame as the camera sends it."""
+        if self.frame.rotation:
+            found = [Detection(d.label, d.confidence, box_from_upright(d.box, self.frame.rotation)) for d in found]
         if self.region == FULL_FRAME:
             return found
         height, width = self.frame.image.shape[:2]
@@ -82,10 +85,16 @@ class _Look:
         ]
 
 
-def _fits(ai: CameraAI, detection: Detection, width: int, height: int) -> bool:
-    """Whether a box has a size and shape its class may have on this camera."""
+def _fits(ai: CameraAI, detection: Detection, width: int, height: int, rotation: int) -> bool:
+    """Whether a box has a size and shape its class may have on this camera (its shape as
+    seen upright: a standing person on a camera turned 90 degrees is a lying box)."""
     rule = ai.filter_for(detection.label)
-    return rule is None or rule.keeps(detection.box, width, height)
+    if rule is None:
+        return True
+    if rotation in (90, 270):
+        x1, y1, x2, y2 = detection.box
+        return rule.keeps((y1, x1, y2, x2), height, width)
+    return rule.keeps(detection.box, width, height)
 
 
 @dataclass
@@ -341,7 +350,7 @@ class InferenceStage:
         ai = state.ai
         state.last_detect = self.clock()
         height, width = frame.image.shape[:2]
-        wanted = [d for d in found if d.label in ai.classes and _fits(ai, d, width, height)]
+        wanted = [d for d in found if d.label in ai.classes and _fits(ai, d, width, height, frame.rotation)]
         prometheus.frames_out(ai.slug)
         for d in wanted:
             prometheus.detection(ai.slug, d.label)

@@ -152,7 +152,7 @@ class RecognitionStage:
 
     def process(self, frame) -> list[FaceResult]:
         self.frames += 1
-        image = frame.image
+        image = frame.upright()  # faces of a camera mounted on its side are found upright
         faces = self.backend.detect(image)
         self.faces += len(faces)
         refusals = [self.config.gates.check(image, face.box)[0] for face in faces]
@@ -166,7 +166,7 @@ class RecognitionStage:
         tracker = self._tracker(frame.camera_id)
         tracks = tracker.update(frame.captured_at, observations)
         for track in tracks:
-            self._after_observation(track, frame)
+            self._after_observation(track, frame, image)
         gone = [k for k in self._last_sighting if k[:2] == (frame.camera_id, "track") and k[2] not in tracker.tracks]
         for key in gone:
             del self._last_sighting[key]
@@ -186,7 +186,7 @@ class RecognitionStage:
             )
         return tracker
 
-    def _after_observation(self, track: FaceTrack, frame) -> None:
+    def _after_observation(self, track: FaceTrack, frame, image) -> None:
         if not track.decided:
             return
         at, camera_id = frame.captured_at, frame.camera_id
@@ -216,7 +216,7 @@ class RecognitionStage:
                 at=at,
                 similarity=similarity,
                 # Strangers are what security wants to see; known faces need no picture.
-                snapshot=face_snapshot(frame.image, track.box) if employee_id is None else None,
+                snapshot=face_snapshot(image, track.box) if employee_id is None else None,
             )
 
     def _unknown_allowed(self, camera_id: int, at: datetime) -> bool:

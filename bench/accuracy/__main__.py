@@ -28,6 +28,9 @@ def parse_args():
     parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__.splitlines()[0])
     parser.add_argument("--calibrate", action="store_true", help="sweep thresholds on the calibration split")
     parser.add_argument(
+        "--write", action="store_true", help="with --calibrate: save each --model's values beside it (.scores.json)"
+    )
+    parser.add_argument(
         "--sizes", default="384,512,640", help="input sizes of the bundled model (default: %(default)s)"
     )
     parser.add_argument("--model", action="append", default=[], help="another model (MODELS_DIR name or path)")
@@ -46,6 +49,11 @@ def configurations(args) -> list[dict]:
     return configs
 
 
+def models_dir() -> str:
+    """MODELS_DIR as AINVR's settings default it (DATA_DIR/models, DATA_DIR ./data)."""
+    return os.environ.get("MODELS_DIR") or os.path.join(os.environ.get("DATA_DIR") or "data", "models")
+
+
 def detect_all(config: dict, photos, threads: int):
     import cv2
 
@@ -54,14 +62,29 @@ def detect_all(config: dict, photos, threads: int):
     options = {k: v for k, v in config.items() if k not in ("name", "backend")}
     if config["backend"] == "onnx":
         options["threads"] = threads
-    models_dir = os.environ.get("MODELS_DIR")
-    if models_dir:
-        options["models_dir"] = models_dir
+    options["models_dir"] = models_dir()
     detector = create_detector(config["backend"], confidence=FLOOR, **options)
     detector.load()
     started = time.perf_counter()
     found = [detector.detect([cv2.imread(str(p.file))])[0] for p in photos]
     return found, (time.perf_counter() - started) * 1000 / max(1, len(photos))
+
+
+def write_scores(model: str, threshold: float) -> str:
+    """Save a model's calibrated values where detection/backends/defaults.py reads them."""
+    import json
+    from pathlib import Path
+
+    from detection.backends.defaults import sidecar_path
+
+    path = Path(model).expanduser()
+    if not path.is_absolute():
+        path = Path(models_dir()) / model
+    # Tracks start a third under the threshold: weak sightings keep an id, the median decides.
+    values = {"min_score": round(max(0.1, threshold * 2 / 3), 2), "threshold": threshold}
+    values["basis"] = f"calibrated on bench/accuracy's calibration split, precision >= {PRECISION_TARGET}"
+    sidecar_path(path).write_text(json.dumps(values, indent=2) + "\n")
+    return str(sidecar_path(path))
 
 
 def fmt(value: float) -> str:
@@ -70,7 +93,6 @@ def fmt(value: float) -> str:
 
 def main() -> int:
     args = parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
     from detection.backends.defaults import score_defaults
     from detection.labels import COCO_CLASSES
 
@@ -86,7 +108,7 @@ def main() -> int:
     )
     rows = []
     for config in configurations(args):
-        defaults = score_defaults(config["backend"], config.get("model", ""), os.environ.get("MODELS_DIR"))
+        defaults = score_defaults(config["backend"], config.get("model", ""), models_dir())
         found, ms = detect_all(config, every, args.threads)
         preds = [scoring.predictions_for(p, f, class_ids) for p, f in zip(every, found, strict=True)]
         by_split = {
@@ -114,6 +136,8 @@ def main() -> int:
                 f"  -> threshold {chosen:.2f} (lowest with precision >= {PRECISION_TARGET}); on the evaluation split: "
                 f"recall {fmt(held_out.recall)}, precision {fmt(held_out.precision)}"
             )
+            if args.write and config.get("model"):
+                print(f"  wrote {write_scores(config['model'], chosen)}")
 
     person, car = matter
     print("\nEvaluation split (held out), per photo, IoU 0.5; R/P = recall/precision")
@@ -131,8 +155,9 @@ def main() -> int:
             f"{fmt(at_default[car].recall)}/{fmt(at_default[car].precision):<6} "
             f"{fmt(both.recall)}/{fmt(both.precision):<6} | {fmt(old.recall):>9}/{fmt(old.precision)}"
         )
-    print("\nPeople by kind of scene (evaluation split, first configuration, at its threshold):")
-    config, defaults, *_ = rows[0]
+    # The live default (int8 at 512 on a CPU) when it was measured.
+    config, defaults, *_ = next((r for r in rows if r[0]["name"] == "bundled int8 512"), rows[0])
+    print(f"\nPeople by kind of scene (evaluation split, {config['name']}, at its threshold):")
     found, _ = detect_all(config, evaluation, args.threads)
     tags = sorted({t for p in evaluation for t in p.tags})
     for tag in tags:

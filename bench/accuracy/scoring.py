@@ -110,15 +110,18 @@ def pooled(counts: dict[int, ClassCounts], class_ids) -> ClassCounts:
 
 
 def calibrate(predictions, targets, class_ids, *, precision: float, classes_that_matter) -> tuple[float, list]:
-    """The lowest threshold (0.10-0.80, by 0.01) where the pooled precision of
-    `classes_that_matter` reaches `precision`: the most found for the false alarms allowed.
-    Also the sweep, (threshold, recall, precision) per step."""
+    """The lowest threshold (0.10-0.80, by 0.01) from which on the pooled precision of
+    `classes_that_matter` stays at `precision` or above: the most found for the false alarms
+    allowed, and not a lucky dip between two false alarms. Also the sweep, (threshold,
+    recall, precision) per step."""
     sweep = []
-    chosen = None
     for step in range(10, 81):
         t = step / 100
         c = pooled(counts_at(predictions, targets, class_ids, t), classes_that_matter)
         sweep.append((t, c.recall, c.precision))
-        if chosen is None and c.predicted and c.precision >= precision:
-            chosen = t
-    return (chosen if chosen is not None else 0.8), sweep
+    chosen = 0.8
+    for t, _, p in reversed(sweep):
+        if p == p and p < precision:  # nan: nothing predicted from there on, no false alarm either
+            break
+        chosen = t
+    return chosen, sweep

@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from cameras.frames import box_from_upright, rotate
 from detection.analysis.annotate import AnnotatedVideo, draw_detections
 from detection.analysis.footage import FootageSampler, Sample, SegmentFile, expected_samples, overlap_seconds
 from detection.analysis.gate import ChangeGate
@@ -150,9 +151,10 @@ class AnalysisRun:
                 if self.gate is not None:
                     self.gate.keep(sample.image)
             fresh.append(is_fresh)
-        wanted = [s.image for s, f in zip(batch, fresh, strict=True) if f]
+        rotation = self.job.camera.rotation
+        wanted = [rotate(s.image, rotation) for s, f in zip(batch, fresh, strict=True) if f]
         began = time.perf_counter()
-        found = iter(self.detector.detect(wanted)) if wanted else iter(())
+        found = iter([self._from_upright(boxes) for boxes in self.detector.detect(wanted)] if wanted else [])
         self.inference_seconds += time.perf_counter() - began
         self.frames_detected += len(wanted)
         for sample, is_fresh in zip(batch, fresh, strict=True):
@@ -166,6 +168,13 @@ class AnalysisRun:
                 self._video.add(image)
             self.frames += 1
             self._save_events(self.tracker.pop_ended(sample.at))
+
+    def _from_upright(self, found: list[Detection]) -> list[Detection]:
+        """Boxes the detector found in the upright picture, as boxes of the recorded one."""
+        rotation = self.job.camera.rotation
+        if not rotation:
+            return found
+        return [Detection(d.label, d.confidence, box_from_upright(d.box, rotation)) for d in found]
 
     def _save_events(self, tracks: list[Track]) -> None:
         for track in sorted(tracks, key=lambda t: t.first_seen):

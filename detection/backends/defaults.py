@@ -37,11 +37,13 @@ class ScoreDefaults:
             raise ValueError(f"need 0 <= min_score <= threshold <= 1, got {self.min_score}, {self.threshold}")
 
 
-# The bundled CenterNet (int8 on the CPU, fp32 on a GPU: same calibration within 0.01 of recall).
+# The bundled CenterNet. Its calibration split's point of stable precision is 0.16, but a camera
+# timestamp banner already scores 0.16 as a person there, and a still false object on a live
+# camera is a permanent event: the threshold keeps a margin above that (bench/README.md).
 BUNDLED = ScoreDefaults(
-    min_score=0.2,
-    threshold=0.3,
-    basis="bundled CenterNet, first measured on the photos of issue 16",
+    min_score=0.15,
+    threshold=0.25,
+    basis="the bundled CenterNet, calibrated with bench/accuracy",
 )
 # A model nobody calibrated: ultralytics' own defaults for YOLO (predict conf 0.25; 0.5 is
 # where its models' precision on COCO passes 0.9).

@@ -88,11 +88,27 @@ def resolve_model(model: str, models_dir: Path | None) -> tuple[Path, str | None
             return candidate, None
         raise DetectorError(f"ONNX model {str(candidate)!r} does not exist")
     if models_dir is not None and (Path(models_dir) / name).is_file():
-        return Path(models_dir) / name, None
+        path = Path(models_dir) / name
+        return path, imported_checksum(path)
     if (WEIGHTS_DIR / name).is_file():
         return WEIGHTS_DIR / name, BUNDLED_SHA256.get(name)
     where = f"{models_dir} (MODELS_DIR)" if models_dir is not None else "the models folder (MODELS_DIR)"
     raise DetectorError(f"ONNX model {name!r} not found: put it in {where}, or use the bundled {DEFAULT_MODEL!r}")
+
+
+def checksum_path(model: Path) -> Path:
+    """Where manage.py import_model records a model's sha256: <model>.sha256 beside it."""
+    return model.with_name(model.name + ".sha256")
+
+
+def imported_checksum(path: Path) -> str | None:
+    """The sha256 recorded beside a user's model, if any."""
+    try:
+        text = checksum_path(path).read_text()
+    except OSError:
+        return None
+    digest = text.split()[0] if text.split() else ""
+    return digest.lower() if len(digest) == 64 else None
 
 
 def _cuda_device_count() -> int:
@@ -135,7 +151,7 @@ class OnnxDetector(Detector):
         tensorrt: bool = False,
         threads: int = 0,
         spinning: bool = False,
-        labels: tuple[str, ...] | list[str] = COCO_CLASSES,
+        labels: tuple[str, ...] | list[str] | None = None,
         nms_iou: float = NMS_IOU,
         **options,
     ):
@@ -152,7 +168,9 @@ class OnnxDetector(Detector):
         self.tensorrt = bool(tensorrt)
         self.threads = int(threads)
         self.spinning = bool(spinning)
-        self.labels = tuple(labels)
+        # None: the class names the model file carries (ultralytics exports write them), else COCO-80.
+        self.requested_labels = tuple(labels) if labels else None
+        self.labels = self.requested_labels or COCO_CLASSES
         self.nms_iou = float(nms_iou)
         self.device = "cpu"
         self.model_path: Path | None = None
@@ -170,9 +188,8 @@ class OnnxDetector(Detector):
         name = self.model or bundled_model(self.precision, self.device)
         path, expected = resolve_model(name, self.models_dir)
         if expected is not None and sha256_of(path) != expected:
-            raise DetectorError(
-                f"{path} is damaged (sha256 differs from the shipped file); restore it with git checkout"
-            )
+            fix = "restore it with git checkout" if path.parent == WEIGHTS_DIR else "import it again"
+            raise DetectorError(f"{path} is damaged (its sha256 differs from the one recorded); {fix}")
         providers: list = []
         if self.device.startswith("cuda"):
             index = int(self.device.split(":")[1])
@@ -218,7 +235,8 @@ class OnnxDetector(Detector):
             self.input_size = (_fixed(shape[2], side), _fixed(shape[1], side))  # width, height
         elif shape[1] == 3:
             self.channels_last = False
-            side = self.requested_input_size or 640
+            # A dynamic input: the size the model was exported for (ultralytics records it), else 640.
+            side = self.requested_input_size or model_input_size(session) or 640
             self.input_size = (_fixed(shape[3], side), _fixed(shape[2], side))
         else:
             raise DetectorError(f"{self.model_path.name}: cannot tell the channel axis of input shape {shape}")
@@ -244,6 +262,15 @@ class OnnxDetector(Detector):
                 self.output_name, self.output_layout = first.name, "yolo"
         if self.output_name is None:
             raise DetectorError(f"{self.model_path.name}: no output in a known layout (see detection/backends/onnx.py)")
+        if self.requested_labels is None:
+            self.labels = model_labels(session) or COCO_CLASSES
+        if self.output_layout == "yolo":
+            classes = _yolo_class_count(oshape)
+            if classes is not None and classes != len(self.labels):
+                raise DetectorError(
+                    f"{self.model_path.name}: its output has {classes} classes, but {len(self.labels)} class names "
+                    "are known for it (an ultralytics export carries its names)"
+                )
 
     def describe(self) -> str:
         if self.model_path is None:
@@ -305,6 +332,47 @@ def decode_detections(raw: np.ndarray, min_score: float):
     raw = np.asarray(raw, dtype=np.float32).reshape(-1, 6)
     rows = raw[raw[:, 4] >= min_score]
     return rows[:, :4], rows[:, 4], rows[:, 5].astype(np.int64)
+
+
+def model_labels(session) -> tuple[str, ...] | None:
+    """The class names an ONNX file carries in its metadata ("names": "{0: 'person', ...}", as
+    ultralytics writes them), in class order; None when it carries none readable."""
+    import ast
+
+    text = session.get_modelmeta().custom_metadata_map.get("names")
+    if not text:
+        return None
+    try:
+        names = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(names, dict) and sorted(names) == list(range(len(names))):
+        return tuple(str(names[i]) for i in range(len(names)))
+    if isinstance(names, list | tuple) and all(isinstance(n, str) for n in names):
+        return tuple(names)
+    return None
+
+
+def model_input_size(session) -> int | None:
+    """The square input size an ONNX file's metadata records ("imgsz": "[640, 640]")."""
+    import ast
+
+    text = session.get_modelmeta().custom_metadata_map.get("imgsz")
+    try:
+        size = ast.literal_eval(text) if text else None
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(size, list | tuple) and len(size) == 2 and size[0] == size[1] and size[0] in INPUT_SIZES:
+        return int(size[0])
+    return None
+
+
+def _yolo_class_count(shape: list) -> int | None:
+    """Classes of a (batch, 4 + C, anchors) output, when its sizes are fixed."""
+    sizes = [s for s in shape[1:] if isinstance(s, int)]
+    if len(sizes) != 2:
+        return None
+    return min(sizes) - 4
 
 
 def decode_yolo(raw: np.ndarray, min_score: float):

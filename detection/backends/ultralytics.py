@@ -97,12 +97,21 @@ def import_yolo():
     """ultralytics' YOLO class, imported offline; DetectorError (one line) when the extra is
     not installed."""
     prepare_offline_environment()
+    from PIL import Image
+
+    pil_open = Image.open
     try:
         from ultralytics import YOLO
     except ImportError as e:
         if (e.name or "").split(".")[0] in ("ultralytics", "torch", "torchvision"):
             raise DetectorError(MISSING) from None
         raise
+    finally:
+        # ultralytics replaces PIL's Image.open process-wide with one that, on a file Pillow
+        # cannot read, imports pi-heif (not installed: ModuleNotFoundError instead of
+        # UnidentifiedImageError), which broke the face-photo checks in the same process.
+        # Frames reach ultralytics as arrays, so it needs none of that.
+        Image.open = pil_open
     return YOLO
 
 
@@ -213,3 +222,23 @@ class UltralyticsDetector(Detector):
     def describe(self) -> str:
         model = self.model_path.name if self.model_path else self.model_name
         return f"ultralytics {model} on {self.device}{' fp16' if self.half else ''}"
+
+
+def export_onnx(weights: Path, folder: Path, *, imgsz: int = 640) -> Path:
+    """An ultralytics model file (.pt) exported to ONNX in `folder` (NCHW input of imgsz,
+    dynamic batch, class names in its metadata); DetectorError (one line) when it cannot be."""
+    YOLO = import_yolo()
+    try:
+        model = YOLO(str(weights), task="detect")
+    except Exception as e:  # ultralytics and torch raise many kinds for a bad file
+        raise DetectorError(f"{weights.name} is not a model ultralytics can open: {e}".splitlines()[0]) from e
+    if model.task != "detect":
+        raise DetectorError(f"{weights.name} is a {model.task} model; give a detection model")
+    try:
+        exported = model.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=False, project=str(folder))
+    except Exception as e:
+        raise DetectorError(f"{weights.name} could not be exported to ONNX: {e}".splitlines()[0]) from e
+    path = Path(exported)
+    if not path.is_file():
+        raise DetectorError(f"{weights.name}: ultralytics reported {exported} but wrote no ONNX file")
+    return path

@@ -381,10 +381,12 @@
   });
 
   const candidatesToggle = document.querySelector("[data-candidates-toggle]");
-  candidatesToggle.addEventListener("click", () => {
-    candidatesOn = !candidatesOn;
-    candidatesToggle.setAttribute("aria-pressed", String(candidatesOn));
-  });
+  if (candidatesToggle) {
+    candidatesToggle.addEventListener("click", () => {
+      candidatesOn = !candidatesOn;
+      candidatesToggle.setAttribute("aria-pressed", String(candidatesOn));
+    });
+  }
 
   const choice = document.querySelector("[data-layout-choice]");
   if (choice) choice.addEventListener("change", () => { location.href = choice.value; });

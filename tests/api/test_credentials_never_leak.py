@@ -104,6 +104,7 @@ def _admin_form(camera: Camera, **changes) -> dict:
         "ai_confidence": "" if camera.ai_confidence is None else camera.ai_confidence,
         "detect_fps": camera.detect_fps,
         "motion_gating": "on",
+        "rotation": camera.rotation,
         "object_filters-TOTAL_FORMS": "0",
         "object_filters-INITIAL_FORMS": "0",
     }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from attendance.models import AttendanceEvent, EventKind
 from attendance.recognition.matcher import Match
 from attendance.recognition.stage import RecognitionConfig, RecognitionStage
+from cameras.frames import Frame
 
 IMAGE = np.full((480, 640, 3), 128, np.uint8)
 
@@ -53,7 +53,7 @@ PASSING = (400, 200, 500, 320)  # a passer-by every minute, in view for 10 s
 def simulate_hour(stage, scene, clock, camera_id: int, *, fps: float = 1.0) -> None:
     for second in range(3600):
         scene.boxes = [STANDING] + ([PASSING] if second % 60 < 10 else [])
-        stage.process(SimpleNamespace(camera_id=camera_id, captured_at=clock(), image=IMAGE))
+        stage.process(Frame(camera_id, clock(), IMAGE, 640, 480))
         stage.tick()
         clock.advance(1 / fps)
 
@@ -88,7 +88,7 @@ def test_one_event_per_stranger_however_long_they_stay(scene, clock, camera, med
     stage = make_stage(scene, clock, unknown_max=100, unknown_window_seconds=600)
     scene.boxes = [STANDING]
     for _ in range(1800):
-        stage.process(SimpleNamespace(camera_id=camera.pk, captured_at=clock(), image=IMAGE))
+        stage.process(Frame(camera.pk, clock(), IMAGE, 640, 480))
         clock.advance(1)
     assert unknown_events(camera.pk).count() == 1
 
@@ -103,7 +103,7 @@ def test_the_limit_is_per_camera(scene, clock, camera, media_root):
         scene.boxes = [box]
         for camera_id in (camera.pk, other.pk):
             for _ in range(4):
-                stage.process(SimpleNamespace(camera_id=camera_id, captured_at=clock(), image=IMAGE))
+                stage.process(Frame(camera_id, clock(), IMAGE, 640, 480))
             clock.advance(0.5)
         clock.advance(5)  # each track expires before the next stranger comes
     assert unknown_events(camera.pk).count() == 2 and unknown_events(other.pk).count() == 2
@@ -113,7 +113,7 @@ def test_none_at_all_when_the_limit_is_zero(scene, clock, camera, media_root):
     stage = make_stage(scene, clock, unknown_max=0, unknown_window_seconds=600)
     scene.boxes = [STANDING]
     for _ in range(10):
-        stage.process(SimpleNamespace(camera_id=camera.pk, captured_at=clock(), image=IMAGE))
+        stage.process(Frame(camera.pk, clock(), IMAGE, 640, 480))
         clock.advance(1)
     assert unknown_events(camera.pk).count() == 0
 

@@ -31,6 +31,7 @@ def camera_form(**overrides) -> dict:
         "ai_confidence": "",
         "detect_fps": "5",
         "motion_gating": "on",
+        "rotation": "0",
         # The object filters inline, empty.
         "object_filters-TOTAL_FORMS": "0",
         "object_filters-INITIAL_FORMS": "0",

@@ -191,3 +191,17 @@ def test_without_the_ultralytics_extra_the_backend_is_one_line_naming_the_extra(
     message = str(e.value)
     assert "\n" not in message and "requirements/ultralytics.txt" in message
     assert not detector.loaded
+
+
+def test_loading_ultralytics_leaves_pillow_as_it_was(tmp_path):
+    """ultralytics patches PIL.Image.open when imported; a face photo that is no image must
+    still be PIL's UnidentifiedImageError in a process that loaded it, not a missing pi_heif."""
+    from PIL import Image, UnidentifiedImageError
+
+    from detection.backends.ultralytics import import_yolo
+
+    import_yolo()
+    bad = tmp_path / "face.jpg"
+    bad.write_bytes(b"not a picture")
+    with pytest.raises(UnidentifiedImageError):
+        Image.open(bad)

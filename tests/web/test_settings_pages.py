@@ -41,7 +41,7 @@ def camera_form(**overrides):
         "name": "Yard", "slug": "yard", "enabled": "on", "stream_url": "rtsp://192.0.2.20:554/main",
         "detect_url": "", "username_key": "user", "password_key": "password", "new_username": "",
         "new_password": "", "recording_enabled": "on", "segment_seconds": "60", "retention_days": "30",
-        "ai_enabled": "on", "ai_confidence": "", "detect_fps": "5", "motion_gating": "on",
+        "ai_enabled": "on", "ai_confidence": "", "detect_fps": "5", "motion_gating": "on", "rotation": "0",
         "object_filters-TOTAL_FORMS": "0", "object_filters-INITIAL_FORMS": "0",
     }  # fmt: skip
     data.update(overrides)
