@@ -478,8 +478,13 @@ DETECTOR_THREADS = env_int("DETECTOR_THREADS", 0, minimum=0, maximum=256)  # 0: 
 DETECTOR_BATCH = env_int("DETECTOR_BATCH", 4, minimum=1, maximum=64)  # frames per inference call
 DETECTOR_BATCH_MS = env_int("DETECTOR_BATCH_MS", 50, minimum=0, maximum=5000)  # wait at most this to fill one
 DETECTOR_QUEUE = env_int("DETECTOR_QUEUE", 32, minimum=1, maximum=10000)  # frames waiting; more are dropped
-# While nothing is tracked on a camera, send only the moving part of a frame to the detector.
+# Send square crops around what moves (at the detector's input size) instead of the whole frame,
+# which is still looked at every 2 s while objects are tracked. Crops only pay when the frames
+# are much larger than the detector's input: raise DETECTOR_FRAME_SIDE with it (bench/README.md).
 DETECTOR_MOTION_CROP = env_bool("DETECTOR_MOTION_CROP", False)
+# AI frames are scaled down to this longer side in the capture process. Larger frames let motion
+# crops see far objects at full resolution, at the cost of copying them to the inference process.
+DETECTOR_FRAME_SIDE = env_int("DETECTOR_FRAME_SIDE", 640, minimum=160, maximum=3840)
 
 
 # The detector's per-frame floor: boxes from here on are candidates for the tracker. Empty: the

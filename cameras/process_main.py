@@ -131,7 +131,9 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
     if sink is not None:
         from cameras.frames import FrameSampler
 
-        sampler = FrameSampler(spec.id, fps=spec.detect_fps, sink=sink, rotation=spec.rotation)
+        sampler = FrameSampler(
+            spec.id, fps=spec.detect_fps, sink=sink, rotation=spec.rotation, max_side=spec.frame_side
+        )
     if has_sub_stream and (sampler is not None or sub_live is not None):
         from cameras.capture import open_stream
         from cameras.frames import DetectStreamReader

@@ -35,11 +35,14 @@ class CameraSpec:
     detect_fps: float = 5.0
     motion_gating: bool = True
     rotation: int = 0  # degrees clockwise that make the picture upright, for AI
+    frame_side: int = 640  # AI frames are scaled down to this longer side (DETECTOR_FRAME_SIDE)
     attendance_enabled: bool = False
     credentials_error: str = ""
 
     @classmethod
     def from_camera(cls, camera) -> CameraSpec:
+        from django.conf import settings
+
         from cameras.secrets import CredentialsUnreadable
         from cameras.selectors import stream_url_for_worker
 
@@ -62,5 +65,6 @@ class CameraSpec:
             detect_fps=camera.detect_fps,
             motion_gating=camera.motion_gating,
             rotation=camera.rotation,
+            frame_side=settings.DETECTOR_FRAME_SIDE,
             attendance_enabled=camera.attendance_enabled,
         )

@@ -158,3 +158,56 @@ def region_pixels(region: Box, width: int, height: int) -> tuple[int, int, int, 
     x1, y1, x2, y2 = region
     px1, py1 = int(x1 * width), int(y1 * height)
     return px1, py1, max(px1 + 1, round(x2 * width)), max(py1 + 1, round(y2 * height))
+
+
+def motion_crops(
+    motion: Motion, width: int, height: int, *, side: int = 512, max_crops: int = 2, max_cover: float = 0.5
+) -> tuple[Box, ...]:
+    """Square crops of a width x height frame around what moves, for a detector whose input
+    is `side` pixels square: a person 60 px tall in a 1920 px wide frame is 16 px once the
+    whole frame is squeezed to 512, and 60 px or more in a crop. Each moving region gets a
+    square of `side` pixels (more when the region is larger, never more than the frame)
+    centred on it; crops that overlap become one around both. The whole frame instead when
+    something other than local motion happened, or when the crops would be more than
+    `max_crops` or cover more than `max_cover` of the frame (one whole-frame call is then
+    cheaper and sees as much)."""
+    if motion.reason != "motion" or not motion.regions:
+        return (FULL_FRAME,)
+    groups = [[r] for r in motion.regions]
+    while True:
+        crops = [_square_around(group, width, height, side) for group in groups]
+        pair = next(
+            ((i, j) for i in range(len(crops)) for j in range(i + 1, len(crops)) if _overlap(crops[i], crops[j])),
+            None,
+        )
+        if pair is None:
+            break
+        i, j = pair
+        groups[i] += groups.pop(j)
+    cover = sum((c[2] - c[0]) * (c[3] - c[1]) for c in crops)
+    if len(crops) > max_crops or cover > max_cover:
+        return (FULL_FRAME,)
+    return tuple(crops)
+
+
+def _square_around(regions: list[Box], width: int, height: int, side: int) -> Box:
+    """A crop holding every region with a margin of a quarter of their size, square where the
+    frame allows, at least `side` pixels (normalised to the frame)."""
+    x1 = min(r[0] for r in regions) * width
+    y1 = min(r[1] for r in regions) * height
+    x2 = max(r[2] for r in regions) * width
+    y2 = max(r[3] for r in regions) * height
+    pad_x, pad_y = (x2 - x1) / 4, (y2 - y1) / 4
+    want = max(side, x2 - x1 + 2 * pad_x, y2 - y1 + 2 * pad_y)
+    bounds = []
+    for lo, hi, limit in ((x1, x2, width), (y1, y2, height)):
+        size = min(want, limit)
+        centre = (lo + hi) / 2
+        start = min(max(0.0, centre - size / 2), limit - size)  # slid back inside the frame
+        bounds.append((start / limit, (start + size) / limit))
+    (cx1, cx2), (cy1, cy2) = bounds
+    return (cx1, cy1, cx2, cy2)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])

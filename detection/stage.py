@@ -31,12 +31,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import numpy as np
 from django.utils import timezone
 
 from cameras.frames import Frame, box_from_upright
-from detection.backends import Detection, Detector
+from detection.backends import Detection, Detector, class_wise_nms
 from detection.backends.bytetrack import ByteTracker
-from detection.motion import FULL_FRAME, Box, MotionGate, motion_crop, region_pixels
+from detection.motion import FULL_FRAME, Box, MotionGate, motion_crops, region_pixels
 from detection.selectors import CameraAI
 from detection.status import StageMetrics
 from detection.tracking import EventStore, TrackEvents
@@ -44,30 +45,55 @@ from ops import metrics as prometheus
 
 log = logging.getLogger("detection.stage")
 
+# Two crops that both hold a person give two boxes of it: one is kept.
+CROP_NMS_IOU = 0.5
+
 
 @dataclass(frozen=True)
-class _Look:
-    """A frame waiting for the detector, and the part of it to look at (normalised)."""
+class Look:
+    """A frame waiting for the detector, and the parts of it to look at (normalised): the
+    whole frame, or crops around what moves."""
 
     frame: Frame
-    region: Box = FULL_FRAME
+    regions: tuple[Box, ...] = (FULL_FRAME,)
 
-    def image(self):
-        """What the detector is given: the region, turned upright (the camera's rotation)."""
-        if self.region == FULL_FRAME:
-            return self.frame.upright()
+    @property
+    def whole(self) -> bool:
+        return self.regions == (FULL_FRAME,)
+
+    def images(self) -> list:
+        """What the detector is given: each region, turned upright (the camera's rotation)."""
+        if self.whole:
+            return [self.frame.upright()]
         height, width = self.frame.image.shape[:2]
-        x1, y1, x2, y2 = region_pixels(self.region, width, height)
-        return self.frame.upright(self.frame.image[y1:y2, x1:x2])
+        crops = []
+        for region in self.regions:
+            x1, y1, x2, y2 = region_pixels(region, width, height)
+            crops.append(self.frame.upright(self.frame.image[y1:y2, x1:x2]))
+        return crops
 
-    def to_frame(self, found: list[Detection]) -> list[Detection]:
-        """Boxes found in the upright crop, as boxes of the whole frame as the camera sends it."""
+    def to_frame(self, found: list[list[Detection]]) -> list[Detection]:
+        """The boxes found in each upright region, as boxes of the whole frame as the camera
+        sends it; an object seen in two overlapping crops is kept once."""
+        merged = [d for region, boxes in zip(self.regions, found, strict=True) for d in self._place(region, boxes)]
+        if len(self.regions) == 1:
+            return merged
+        labels = {label: i for i, label in enumerate(sorted({d.label for d in merged}))}
+        keep = class_wise_nms(
+            np.array([d.box for d in merged], np.float32).reshape(-1, 4),
+            np.array([d.confidence for d in merged], np.float32),
+            np.array([labels[d.label] for d in merged], np.int64),
+            CROP_NMS_IOU,
+        )
+        return [merged[i] for i in keep]
+
+    def _place(self, region: Box, found: list[Detection]) -> list[Detection]:
         if self.frame.rotation:
             found = [Detection(d.label, d.confidence, box_from_upright(d.box, self.frame.rotation)) for d in found]
-        if self.region == FULL_FRAME:
+        if region == FULL_FRAME:
             return found
         height, width = self.frame.image.shape[:2]
-        px1, py1, px2, py2 = region_pixels(self.region, width, height)
+        px1, py1, px2, py2 = region_pixels(region, width, height)
         sx, sy = (px2 - px1) / width, (py2 - py1) / height
         ox, oy = px1 / width, py1 / height
         return [
@@ -83,6 +109,12 @@ class _Look:
             )
             for d in found
         ]
+
+
+def _inside(box, region: Box) -> bool:
+    """Whether a box's centre lies in a region (both normalised)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
 
 
 def _fits(ai: CameraAI, detection: Detection, width: int, height: int, rotation: int) -> bool:
@@ -107,6 +139,7 @@ class _Camera:
     tracker: ByteTracker | None = None
     events: TrackEvents | None = None
     last_detect: float | None = None
+    whole_at: float | None = None  # the last look at the whole frame (not crops)
     # The last look found a box the tracker has not confirmed yet (it needs a second
     # sighting): the next frame is looked at even if nothing moves.
     confirming: bool = False
@@ -223,7 +256,7 @@ class InferenceStage:
         if state.events is not None:
             state.events.close_all()
         state.gate = state.tracker = state.events = None
-        state.last_detect = None
+        state.last_detect = state.whole_at = None
 
     # --- the loop ---------------------------------------------------------------------
     def step(self) -> bool:
@@ -258,20 +291,20 @@ class InferenceStage:
         # Gate on arrival: every frame teaches the camera's background, in order, and only
         # frames worth a look take a place in the batch.
         state.frame_at, state.handled_at = frame.captured_at, self.now()
-        region = self._region_to_look_at(state, frame)
-        if region is None:
+        regions = self._regions_to_look_at(state, frame)
+        if regions is None:
             self.metrics.frames_gated += 1
             self._gated_overlay(state, frame)
             return True
         if len(state.pending) == state.pending.maxlen:
             self.metrics.frames_dropped += 1
-        state.pending.append(_Look(frame, region))
+        state.pending.append(Look(frame, regions))
         return True
 
     def _pending(self) -> int:
         return sum(len(s.pending) for s in self.cameras.values())
 
-    def _collect(self) -> list[_Look]:
+    def _collect(self) -> list[Look]:
         while self._take(None):  # whatever is already there
             pass
         if self._pending() == 0 and not self._take(self.batch_s or 0.05):
@@ -292,8 +325,8 @@ class InferenceStage:
             return
         prometheus.queue_depth("inference", self.metrics.queue_depth)
 
-    def _round_robin(self) -> list[_Look]:
-        batch: list[_Look] = []
+    def _round_robin(self) -> list[Look]:
+        batch: list[Look] = []
         while len(batch) < self.batch_size and self._pending():
             camera_id = self._order[0]
             self._order.rotate(-1)
@@ -302,7 +335,7 @@ class InferenceStage:
                 batch.append(state.pending.popleft())
         return batch
 
-    def _process(self, batch: list[_Look]) -> None:
+    def _process(self, batch: list[Look]) -> None:
         # A camera switched off or removed while its frames waited: drop them.
         to_detect = [
             look
@@ -313,7 +346,9 @@ class InferenceStage:
         if not to_detect:
             return
         started = time.perf_counter()
-        results = self.detector.detect([look.image() for look in to_detect])
+        images = [look.images() for look in to_detect]
+        flat = iter(self.detector.detect([image for per_look in images for image in per_look]))
+        results = [[next(flat) for _ in per_look] for per_look in images]
         per_frame = (time.perf_counter() - started) * 1000 / len(to_detect)
         m = self.metrics
         m.batches += 1
@@ -323,31 +358,41 @@ class InferenceStage:
             per_frame if m.inference_ms_avg is None else 0.9 * m.inference_ms_avg + 0.1 * per_frame, 2
         )
         prometheus.inference(per_frame * len(to_detect), len(to_detect))
+        m.crops += sum(len(look.regions) for look in to_detect if not look.whole)
         for look, found in zip(to_detect, results, strict=True):
-            self._after_detect(self.cameras[look.frame.camera_id], look.frame, look.to_frame(found), per_frame)
+            state = self.cameras[look.frame.camera_id]
+            if look.whole:
+                state.whole_at = self.clock()
+            self._after_detect(state, look, look.to_frame(found), per_frame)
 
-    def _region_to_look_at(self, state: _Camera, frame: Frame) -> Box | None:
-        """The part of the frame worth a detector call, or None (nothing to see)."""
+    def _regions_to_look_at(self, state: _Camera, frame: Frame) -> tuple[Box, ...] | None:
+        """The parts of the frame worth a detector call (the whole frame, or crops around
+        what moves), or None (nothing to see)."""
+        whole = (FULL_FRAME,)
         if not state.ai.motion_gating:
-            return FULL_FRAME
+            return whole
         if state.gate is None:
             state.gate = self.gate_factory()
         motion = state.gate.check(frame.image)
         # Events a previous process left going count as tracks: a person standing still
-        # must be looked at to be recognised as still there.
+        # must be looked at to be recognised as still there. Crops may leave a still object
+        # out: the whole frame is looked at again at least every recheck_s while tracks live.
         has_tracks = state.events is not None and bool(state.events.active or state.events.resumable)
+        refresh_due = has_tracks and (state.whole_at is None or self.clock() - state.whole_at >= self.recheck_s)
         if motion.moving or state.confirming:
-            if self.crop_to_motion and not has_tracks and motion.reason == "motion":
-                return motion_crop(motion)
-            return FULL_FRAME
-        # Nothing moves, but tracked objects are there: look again now and then so a
-        # person standing still keeps its track (and its event stays open).
-        if has_tracks and (state.last_detect is None or self.clock() - state.last_detect >= self.recheck_s):
-            return FULL_FRAME
-        return None
+            if self.crop_to_motion and not refresh_due:
+                height, width = frame.image.shape[:2]
+                return motion_crops(motion, width, height, side=self._crop_side())
+            return whole
+        return whole if refresh_due else None
 
-    def _after_detect(self, state: _Camera, frame: Frame, found, inference_ms: float) -> None:
-        ai = state.ai
+    def _crop_side(self) -> int:
+        """The detector's input side in pixels: crops at that size are never squeezed."""
+        size = getattr(self.detector, "input_size", None)
+        return min(size) if size else 512
+
+    def _after_detect(self, state: _Camera, look: Look, found, inference_ms: float) -> None:
+        ai, frame = state.ai, look.frame
         state.last_detect = self.clock()
         height, width = frame.image.shape[:2]
         wanted = [d for d in found if d.label in ai.classes and _fits(ai, d, width, height, frame.rotation)]
@@ -372,6 +417,16 @@ class InferenceStage:
             o.as_dict() if state.events.is_real(o.track_id) else {**o.as_dict(), "candidate": True} for o in tracked
         ]
         objects += [{**d.as_dict(), "track_id": None, "candidate": True} for d in wanted if d.box not in tracked_boxes]
+        if not look.whole:
+            # Real objects outside the crops were not looked at: they are still there.
+            seen = {o.track_id for o in tracked}
+            objects += [
+                o
+                for o in state.overlay
+                if o.get("track_id") not in seen
+                and state.events.is_real(o.get("track_id"))
+                and not any(_inside(o["box"], region) for region in look.regions)
+            ]
         self._publish(state, frame, objects, inference_ms)
 
     def _new_events(self, ai: CameraAI) -> TrackEvents:

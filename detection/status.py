@@ -22,6 +22,7 @@ class StageMetrics:
     frames_gated: int = 0  # no motion: no inference
     frames_skipped: int = 0  # AI off or unknown camera
     frames_detected: int = 0
+    crops: int = 0  # motion crops looked at instead of whole frames
     batches: int = 0
     inference_ms: float | None = None  # last batch, per frame
     inference_ms_avg: float | None = None  # moving average, per frame

@@ -22,7 +22,7 @@ from bench.detect.common import (
     table,
 )
 
-PARTS = ("live", "offline", "backends")
+PARTS = ("live", "offline", "backends", "crops")
 
 
 def live_part(detector, scratch: Path, seconds: float) -> str:
@@ -156,7 +156,9 @@ def main(argv=None) -> int:
     parser.add_argument("--footage-seconds", type=float, default=60, help="footage analysed offline (default 60)")
     parser.add_argument("--repeats", type=int, default=30, help="inference calls per backend row (default 30)")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (default: its choice)")
-    parser.add_argument("--only", default=",".join(PARTS), help="parts to run, comma separated: live,offline,backends")
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help="parts to run, comma separated: live,offline,backends,crops"
+    )
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     if not parts or any(p not in PARTS for p in parts):
@@ -199,6 +201,10 @@ def main(argv=None) -> int:
         print(offline_part(detectors, work, args.footage_seconds) + "\n")
     if "backends" in parts:
         print(backends_part(args.repeats) + "\n")
+    if "crops" in parts:
+        from bench.detect.crops import crops_part
+
+        print(crops_part(detector) + "\n")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -303,28 +303,54 @@ def test_the_real_detector_finds_the_people_of_bus_jpg(make_stage, frames, publi
     assert stage.metrics.inference_ms > 0
 
 
-def test_with_crop_to_motion_only_the_moving_part_is_sent_until_something_is_tracked(
+def test_with_crop_to_motion_the_moving_part_is_sent_and_the_whole_frame_now_and_then(
     make_stage, frames, published, camera
 ):
     detector = YellowBoxDetector()
-    stage = make_stage(detector, crop_to_motion=True, batch_size=1)
+    detector.input_size = (64, 64)  # crops are squares of the detector's input size
+    clock = Clock()
+    stage = make_stage(detector, crop_to_motion=True, batch_size=1, clock=clock)
     t0 = timezone.now()
     put(frames, camera.pk, background(), t0)
     stage.step()
-    for i in range(1, 8):
+    for i in range(1, 16):
+        clock.t += 0.2
         x = 200 + 4 * i
         put(frames, camera.pk, with_box(background(), x, y=20, w=12, h=24), t0 + timedelta(seconds=i / 5))
         stage.step()
         payload = published.messages[-1][1]
-        if payload["objects"]:
+        real = [o for o in payload["objects"] if not o.get("candidate")]
+        if real:
             # Found in a crop or not, the box is where the object is in the whole frame.
-            assert payload["objects"][0]["box"] == pytest.approx([x / W, 20 / H, (x + 12) / W, 44 / H], abs=1e-3)
+            assert real[0]["box"] == pytest.approx([x / W, 20 / H, (x + 12) / W, 44 / H], abs=1e-3)
     assert detector.shapes[0] == (H, W)  # the first frame, whole
-    crops = [s for s in detector.shapes[1:] if s != (H, W)]
-    assert crops and all(h < H and w < W for h, w in crops)
-    # Once the object is tracked, whole frames again: still objects elsewhere stay in view.
-    assert stage.cameras[camera.pk].events.active
-    assert detector.shapes[-1] == (H, W)
+    assert detector.shapes[1] == (64, 64)  # then a crop around what moves, at the detector's size
+    assert stage.cameras[camera.pk].events.active  # tracked from crops
+    # While something is tracked, the whole frame again at least every recheck_s (2 s = 10
+    # frames here), so still objects elsewhere keep their tracks; crops in between.
+    wholes = [i for i, shape in enumerate(detector.shapes) if shape == (H, W)]
+    assert len(wholes) >= 2 and all(b - a <= 11 for a, b in zip(wholes, wholes[1:], strict=False))
+    assert detector.shapes.count((64, 64)) >= 10
+    assert stage.metrics.crops == detector.shapes.count((64, 64))
+
+
+def test_crops_are_squares_around_what_moves_or_the_whole_frame():
+    from detection.motion import Motion, motion_crops
+
+    moving = Motion(True, [(0.50, 0.40, 0.52, 0.47)], 0.001, "motion")  # a far person in 1920x1080
+    (crop,) = motion_crops(moving, 1920, 1080, side=512)
+    assert (crop[2] - crop[0]) * 1920 == pytest.approx(512) and (crop[3] - crop[1]) * 1080 == pytest.approx(512)
+    assert crop[0] < 0.50 and crop[2] > 0.52 and crop[1] < 0.40 and crop[3] > 0.47
+    # Two moving places far apart: two crops; close together: one around both.
+    apart = Motion(True, [(0.05, 0.1, 0.07, 0.2), (0.9, 0.7, 0.92, 0.8)], 0.002, "motion")
+    assert len(motion_crops(apart, 1920, 1080, side=512)) == 2
+    close = Motion(True, [(0.40, 0.4, 0.42, 0.5), (0.50, 0.4, 0.52, 0.5)], 0.002, "motion")
+    assert len(motion_crops(close, 1920, 1080, side=512)) == 1
+    # Motion everywhere, a new scene, or a frame not much larger than the detector: whole frame.
+    everywhere = Motion(True, [(0.05, 0.1, 0.07, 0.2), (0.5, 0.5, 0.52, 0.6), (0.9, 0.1, 0.92, 0.2)], 0.01, "motion")
+    assert motion_crops(everywhere, 1920, 1080, side=512) == ((0.0, 0.0, 1.0, 1.0),)
+    assert motion_crops(Motion(True, [(0, 0, 1, 1)], 1.0, "first frame"), 1920, 1080) == ((0.0, 0.0, 1.0, 1.0),)
+    assert motion_crops(moving, 640, 360, side=512) == ((0.0, 0.0, 1.0, 1.0),)
 
 
 def test_still_objects_are_rechecked_before_their_events_would_expire(make_stage):

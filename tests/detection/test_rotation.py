@@ -61,3 +61,13 @@ def test_a_person_lying_in_the_picture_of_a_sideways_camera_is_found_standing(ca
     assert event.box == pytest.approx(
         [(40 + 10) / W, 60 / H, (160 + 10) / W, 100 / H], abs=0.01
     )  # its first tracked sighting
+
+
+def test_the_capture_process_is_told_the_rotation_and_the_frame_size(camera, settings):
+    from cameras.specs import CameraSpec
+
+    settings.DETECTOR_FRAME_SIDE = 1920
+    camera.rotation = 270
+    camera.save()
+    spec = CameraSpec.from_camera(camera)
+    assert (spec.rotation, spec.frame_side) == (270, 1920)
