@@ -53,13 +53,14 @@ def test_the_live_grid_plays_for_the_operator(operator_page, screenshot, site):
     assert tile.get_attribute("data-stream") == "sub"
     tile.locator("[data-fullscreen]").click()
     wait_for(lambda: page.evaluate("document.fullscreenElement?.dataset.camera") == "gate", 5, "full screen")
-    assert tile.get_attribute("data-stream") == "main"
+    # The switch follows the fullscreenchange event, a moment after the element is full screen.
+    wait_for(lambda: tile.get_attribute("data-stream") == "main", 5, "the main stream full screen")
     wait_for(lambda: tile.get_attribute("data-state") == "playing", 20, "the main stream plays full screen")
     first = video_time(page, '[data-camera="gate"] video')
     wait_for(lambda: video_time(page, '[data-camera="gate"] video') > first + 1.0, 10, "main stream advances")
     tile.locator("[data-fullscreen]").click()
     wait_for(lambda: page.evaluate("document.fullscreenElement") is None, 5, "back from full screen")
-    assert tile.get_attribute("data-stream") == "sub"
+    wait_for(lambda: tile.get_attribute("data-stream") == "sub", 5, "the sub-stream again")
     wait_for(lambda: tile.get_attribute("data-state") == "playing", 20, "the sub-stream plays again")
     record_latency(page, 1, "live-1-tile.json", site)
 

@@ -69,7 +69,8 @@ def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_p
                 # The first sighting's boxes come without ids (the tracker confirms a track on
                 # its second): wait for a frame whose people all have one.
                 objects = message["payload"]["objects"] if message["type"] == "live.detections" else []
-                if objects and all(isinstance(o["track_id"], int) for o in objects if o["label"] == "person"):
+                real = [o for o in objects if o["label"] == "person" and not o.get("candidate")]
+                if len(real) >= 3 and all(isinstance(o["track_id"], int) for o in real):
                     return message["payload"]
 
         async def overlay_within(seconds):
@@ -77,7 +78,8 @@ def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_p
             return await asyncio.wait_for(overlay(), seconds)
 
         payload = async_to_sync(overlay_within)(30)
-        people = [o for o in payload["objects"] if o["label"] == "person"]
+        # Real objects; a fourth, weak person at the photo's edge may come along as a candidate.
+        people = [o for o in payload["objects"] if o["label"] == "person" and not o.get("candidate")]
         assert len(people) == 3 and all(isinstance(o["track_id"], int) for o in people)
         assert payload["captured_at"] >= start.timestamp() - 1
         assert (payload["width"], payload["height"]) == (810, 1080)
