@@ -16,6 +16,9 @@ import numpy as np
 
 Box = tuple[float, float, float, float]
 FULL_FRAME: Box = (0.0, 0.0, 1.0, 1.0)
+# A gate that sees a far person move (56 px tall in 1080p; the default gate does not), at about
+# 3x the default's cost per frame (bench/README.md). Used with motion crops.
+FAR_GATE = {"width": 480, "min_area": 0.0003}
 
 
 @dataclass(frozen=True)
@@ -163,10 +166,10 @@ def region_pixels(region: Box, width: int, height: int) -> tuple[int, int, int, 
 def motion_crops(
     motion: Motion, width: int, height: int, *, side: int = 512, max_crops: int = 2, max_cover: float = 0.5
 ) -> tuple[Box, ...]:
-    """Square crops of a width x height frame around what moves, for a detector whose input
-    is `side` pixels square: a person 60 px tall in a 1920 px wide frame is 16 px once the
-    whole frame is squeezed to 512, and 60 px or more in a crop. Each moving region gets a
-    square of `side` pixels (more when the region is larger, never more than the frame)
+    """Square crops of a width x height frame around what moves, at least `side` pixels: a
+    person 60 px tall in a 1920 px wide frame is 16 px once the whole frame is squeezed to a
+    512 px detector input, and 120 px in a 256 px crop scaled up to it. Each moving region
+    gets a square of `side` pixels (more when the region is larger, never more than the frame)
     centred on it; crops that overlap become one around both. The whole frame instead when
     something other than local motion happened, or when the crops would be more than
     `max_crops` or cover more than `max_cover` of the frame (one whole-frame call is then

@@ -71,6 +71,7 @@ def run_inference_process(
     from functools import partial
 
     from detection.backends.bytetrack import ByteTracker
+    from detection.motion import FAR_GATE, MotionGate
 
     backend, options = detector_options_from_settings(settings)
     detector = create_detector(backend, **options)
@@ -115,6 +116,8 @@ def run_inference_process(
         lost_after=lost_after,
         update_every=update_every,
         crop_to_motion=settings.DETECTOR_MOTION_CROP,
+        # Crops are for far objects, which the default gate (160 px wide) does not see move.
+        gate_factory=partial(MotionGate, **FAR_GATE) if settings.DETECTOR_MOTION_CROP else MotionGate,
         # A box at the detector's floor may start a track: it is a candidate until its
         # scores say it is real (detection.tracking).
         tracker_factory=partial(ByteTracker, high=options["confidence"], new=options["confidence"]),

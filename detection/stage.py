@@ -387,9 +387,11 @@ class InferenceStage:
         return whole if refresh_due else None
 
     def _crop_side(self) -> int:
-        """The detector's input side in pixels: crops at that size are never squeezed."""
+        """The smallest crop: half the detector's input side, so what moves is shown to the
+        detector at least twice as large as the camera sends it (bench/README.md: a 56 px
+        person in 1080p is found in 98 % of frames with 256 px crops, 52 % with 512 px ones)."""
         size = getattr(self.detector, "input_size", None)
-        return min(size) if size else 512
+        return (min(size) if size else 512) // 2
 
     def _after_detect(self, state: _Camera, look: Look, found, inference_ms: float) -> None:
         ai, frame = state.ai, look.frame

@@ -51,7 +51,7 @@ def run(detector, frames, boxes=None, *, crops: bool, threshold: float, gate: di
     gate = MotionGate(**(gate or {}))
     moving = found = calls = 0
     cpu = 0.0
-    side = min(detector.input_size)
+    side = min(detector.input_size) // 2  # as the live stage crops
     now = datetime.now(UTC)
     for i, image in enumerate(frames):
         motion = gate.check(image)
@@ -83,7 +83,9 @@ def crops_part(detector, fps: int = 5, seconds: float = 12) -> str:
     rows = []
     # The default gate (160 px wide, blobs >= 0.2 % of the frame) does not see a 56 px person in
     # 1080p at all; the finer gate does, most of the time.
-    fine = {"width": 480, "min_area": 0.0003}
+    from detection.motion import FAR_GATE
+
+    fine = FAR_GATE
     clips = (
         ("far person, 1080p, default gate", far, boxes, None),
         ("far person, 1080p, gate 480 px", far, boxes, fine),

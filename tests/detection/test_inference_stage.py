@@ -307,7 +307,7 @@ def test_with_crop_to_motion_the_moving_part_is_sent_and_the_whole_frame_now_and
     make_stage, frames, published, camera
 ):
     detector = YellowBoxDetector()
-    detector.input_size = (64, 64)  # crops are squares of the detector's input size
+    detector.input_size = (128, 128)  # crops are squares of half the detector's input size
     clock = Clock()
     stage = make_stage(detector, crop_to_motion=True, batch_size=1, clock=clock)
     t0 = timezone.now()
