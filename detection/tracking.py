@@ -50,17 +50,6 @@ SNAPSHOT_MARGIN = 0.05
 SCORE_WINDOW = 10
 
 
-def median_reaches(scores, threshold: float, min_frames: int = 1, window: int = SCORE_WINDOW) -> bool:
-    """Whether, at some point of a track with these scores (in order), it had been seen in
-    `min_frames` frames and the median of its latest `window` scores reached `threshold`:
-    the moment the live stage makes an object real."""
-    scores = list(scores)
-    for end in range(max(1, min_frames), len(scores) + 1):
-        if statistics.median(scores[max(0, end - window) : end]) >= threshold:
-            return True
-    return False
-
-
 @dataclass
 class Candidate:
     """A track not (yet) judged a real object."""

@@ -29,7 +29,6 @@ from detection.analysis.report import build_report, save_event, write_report_fil
 from detection.analysis.tracking import SampleTracker, Track
 from detection.backends.base import Detection, Detector
 from detection.models import AnalysisJob, JobStatus, ObjectEvent
-from detection.tracking import median_reaches
 
 log = logging.getLogger("detection.analysis")
 
@@ -94,7 +93,6 @@ class AnalysisRun:
         self.clock = clock
         self.on_progress = on_progress
         self.tracker = SampleTracker(max_gap=timedelta(seconds=max(3.0, 3.0 / job.sample_fps)))
-        self.threshold = job.confidence
         self.events: list[ObjectEvent] = []
         self.frames = 0
         self.frames_detected = 0
@@ -164,12 +162,8 @@ class AnalysisRun:
                 self._last, self._last_detected_at = next(found), sample.at
             tracks = self.tracker.update(sample.at, self._last, sample.image)
             if self._video is not None:
-                # Boxes at the job's threshold; weaker ones only feed the tracks' medians.
-                drawn = [
-                    (d, t.track_id) for d, t in zip(self._last, tracks, strict=True) if d.confidence >= self.threshold
-                ]
                 image = draw_detections(
-                    sample.image.copy(), [d for d, _ in drawn], [i for _, i in drawn], timezone.localtime(sample.at)
+                    sample.image.copy(), self._last, [t.track_id for t in tracks], timezone.localtime(sample.at)
                 )
                 self._video.add(image)
             self.frames += 1
@@ -183,12 +177,8 @@ class AnalysisRun:
         return [Detection(d.label, d.confidence, box_from_upright(d.box, rotation)) for d in found]
 
     def _save_events(self, tracks: list[Track]) -> None:
-        """An event for each track that was a real object: the median of its scores reached
-        the job's threshold, as live decides (one bright sample on a poster is no event). A
-        track of one or two samples (sparse sampling, a quick passer) is judged on those."""
         for track in sorted(tracks, key=lambda t: t.first_seen):
-            if median_reaches(track.scores, self.threshold, min_frames=min(3, len(track.scores))):
-                self.events.append(save_event(self.job, track))
+            self.events.append(save_event(self.job, track))
 
     # --- progress and cancellation ----------------------------------------------------
     def progress(self) -> Progress:

@@ -150,20 +150,17 @@ def detector_for(
     *, classes, confidence: float, backend: str | None = None, model: str | None = None, device: str | None = None
 ):
     """The configured detector (DETECTOR_* settings), or the one asked for, keeping only
-    `classes` from the model's min_score (tracks are then judged at `confidence`, as live
-    does), never above `confidence`; not loaded yet. Raises DetectorError."""
+    `classes` at `confidence` or above; not loaded yet. Raises DetectorError."""
     from detection.backends import create_detector, input_size_options
-    from detection.backends.defaults import score_defaults
 
     name = backend or getattr(settings, "DETECTOR_BACKEND", "onnx")
-    chosen = model or getattr(settings, "DETECTOR_MODEL", "")
-    floor = score_defaults(name, chosen, getattr(settings, "MODELS_DIR", None)).min_score
     options = {
         "device": device or getattr(settings, "DETECTOR_DEVICE", "cpu"),
-        "confidence": min(confidence, floor),
+        "confidence": confidence,
         "classes": list(classes),
         "max_batch": getattr(settings, "DETECTOR_BATCH", 4),
     }
+    chosen = model or getattr(settings, "DETECTOR_MODEL", "")
     if chosen:
         options["model"] = chosen
     options.update(input_size_options(name, analysis_input_size(name, chosen)))

@@ -61,13 +61,11 @@ class Track:
     best_at: datetime
     hits: int = 1
     best_image: np.ndarray | None = field(default=None, repr=False)
-    scores: list[float] = field(default_factory=list)  # every sighting's, in order
 
     def see(self, detection: Detection, at: datetime, image: np.ndarray | None) -> bool:
         """Add a sighting; True when it is the best so far (the caller keeps its image)."""
         self.last_seen, self.box, self.confidence = at, detection.box, detection.confidence
         self.hits += 1
-        self.scores.append(detection.confidence)
         if detection.confidence > self.best_confidence:
             self.best_confidence, self.best_box, self.best_at = detection.confidence, detection.box, at
             self.best_image = image
@@ -127,7 +125,6 @@ class SampleTracker:
             best_confidence=detection.confidence,
             best_at=at,
             best_image=image,
-            scores=[detection.confidence],
         )
         self._next_id += 1
         self.active[track.track_id] = track

@@ -171,14 +171,3 @@ def test_an_object_filter_with_a_minimum_over_its_maximum_is_refused(admin_clien
     with pytest.raises(ValidationError) as refused:
         bad.full_clean()
     assert set(refused.value.message_dict) == {"max_area", "max_ratio"}
-
-
-def test_offline_tracks_are_judged_as_live_ones():
-    from detection.tracking import median_reaches
-
-    assert not median_reaches([0.92], 0.25, min_frames=3)  # one bright frame, too short
-    assert not median_reaches([0.92] + [0.22] * 20, 0.25, min_frames=3)  # a poster: one lucky frame
-    assert median_reaches([0.32, 0.41, 0.30, 0.45, 0.36], 0.25, min_frames=3)
-    # Weak while far, then closer: real once its latest scores say so.
-    assert median_reaches([0.2] * 15 + [0.5] * 6, 0.25, min_frames=3)
-    assert not median_reaches([0.2] * 15 + [0.5] * 4, 0.25, min_frames=3)  # 4 of the latest 10: not yet
