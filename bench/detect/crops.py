@@ -45,8 +45,8 @@ def run(detector, frames, boxes=None, *, crops: bool, threshold: float, gate: di
     """Frames with motion, frames where the person was found (when `boxes` are known), CPU
     seconds spent detecting, and detector calls."""
     from cameras.frames import Frame
+    from detection.look import Look
     from detection.motion import FULL_FRAME, MotionGate, motion_crops
-    from detection.stage import Look
 
     gate = MotionGate(**(gate or {}))
     moving = found = calls = 0

@@ -1,0 +1,97 @@
+"""What the inference stage gives the detector for one frame (the whole frame, or crops
+around what moves, turned upright), and how the boxes found come back into the frame as
+the camera sends it; the per-class size and shape rules applied to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cameras.frames import Frame, box_from_upright
+from detection.backends import Detection, class_wise_nms
+from detection.motion import FULL_FRAME, Box, region_pixels
+from detection.selectors import CameraAI
+
+# Two crops that both hold a person give two boxes of it: one is kept.
+CROP_NMS_IOU = 0.5
+
+
+@dataclass(frozen=True)
+class Look:
+    """A frame waiting for the detector, and the parts of it to look at (normalised): the
+    whole frame, or crops around what moves."""
+
+    frame: Frame
+    regions: tuple[Box, ...] = (FULL_FRAME,)
+
+    @property
+    def whole(self) -> bool:
+        return self.regions == (FULL_FRAME,)
+
+    def images(self) -> list:
+        """What the detector is given: each region, turned upright (the camera's rotation)."""
+        if self.whole:
+            return [self.frame.upright()]
+        height, width = self.frame.image.shape[:2]
+        crops = []
+        for region in self.regions:
+            x1, y1, x2, y2 = region_pixels(region, width, height)
+            crops.append(self.frame.upright(self.frame.image[y1:y2, x1:x2]))
+        return crops
+
+    def to_frame(self, found: list[list[Detection]]) -> list[Detection]:
+        """The boxes found in each upright region, as boxes of the whole frame as the camera
+        sends it; an object seen in two overlapping crops is kept once."""
+        merged = [d for region, boxes in zip(self.regions, found, strict=True) for d in self._place(region, boxes)]
+        if len(self.regions) == 1:
+            return merged
+        labels = {label: i for i, label in enumerate(sorted({d.label for d in merged}))}
+        keep = class_wise_nms(
+            np.array([d.box for d in merged], np.float32).reshape(-1, 4),
+            np.array([d.confidence for d in merged], np.float32),
+            np.array([labels[d.label] for d in merged], np.int64),
+            CROP_NMS_IOU,
+        )
+        return [merged[i] for i in keep]
+
+    def _place(self, region: Box, found: list[Detection]) -> list[Detection]:
+        if self.frame.rotation:
+            found = [Detection(d.label, d.confidence, box_from_upright(d.box, self.frame.rotation)) for d in found]
+        if region == FULL_FRAME:
+            return found
+        height, width = self.frame.image.shape[:2]
+        px1, py1, px2, py2 = region_pixels(region, width, height)
+        sx, sy = (px2 - px1) / width, (py2 - py1) / height
+        ox, oy = px1 / width, py1 / height
+        return [
+            Detection(
+                d.label,
+                d.confidence,
+                (
+                    round(ox + d.box[0] * sx, 5),
+                    round(oy + d.box[1] * sy, 5),
+                    round(ox + d.box[2] * sx, 5),
+                    round(oy + d.box[3] * sy, 5),
+                ),
+            )
+            for d in found
+        ]
+
+
+def inside(box, region: Box) -> bool:
+    """Whether a box's centre lies in a region (both normalised)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return region[0] <= cx <= region[2] and region[1] <= cy <= region[3]
+
+
+def fits(ai: CameraAI, detection: Detection, width: int, height: int, rotation: int) -> bool:
+    """Whether a box has a size and shape its class may have on this camera (its shape as
+    seen upright: a standing person on a camera turned 90 degrees is a lying box)."""
+    rule = ai.filter_for(detection.label)
+    if rule is None:
+        return True
+    if rotation in (90, 270):
+        x1, y1, x2, y2 = detection.box
+        return rule.keeps((y1, x1, y2, x2), height, width)
+    return rule.keeps(detection.box, width, height)
