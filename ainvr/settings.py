@@ -481,6 +481,7 @@ DETECTOR_QUEUE = env_int("DETECTOR_QUEUE", 32, minimum=1, maximum=10000)  # fram
 # Send square crops around what moves (at the detector's input size) instead of the whole frame,
 # which is still looked at every 2 s while objects are tracked. Crops only pay when the frames
 # are much larger than the detector's input: raise DETECTOR_FRAME_SIDE with it (bench/README.md).
+# Offline analysis follows it: crops around what changed since the detector's last look.
 DETECTOR_MOTION_CROP = env_bool("DETECTOR_MOTION_CROP", False)
 # AI frames are scaled down to this longer side in the capture process. Larger frames let motion
 # crops see far objects at full resolution, at the cost of copying them to the inference process.

@@ -15,6 +15,8 @@ from detection.selectors import CameraAI
 
 # Two crops that both hold a person give two boxes of it: one is kept.
 CROP_NMS_IOU = 0.5
+# A box within this share of a crop's side from its edge touches that edge.
+CUT_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,7 @@ class Look:
         merged = [d for region, boxes in zip(self.regions, found, strict=True) for d in self._place(region, boxes)]
         if len(self.regions) == 1:
             return merged
-        labels = {label: i for i, label in enumerate(sorted({d.label for d in merged}))}
-        keep = class_wise_nms(
-            np.array([d.box for d in merged], np.float32).reshape(-1, 4),
-            np.array([d.confidence for d in merged], np.float32),
-            np.array([labels[d.label] for d in merged], np.int64),
-            CROP_NMS_IOU,
-        )
-        return [merged[i] for i in keep]
+        return merge_duplicates(merged)
 
     def _place(self, region: Box, found: list[Detection]) -> list[Detection]:
         if self.frame.rotation:
@@ -64,6 +59,11 @@ class Look:
         px1, py1, px2, py2 = region_pixels(region, width, height)
         sx, sy = (px2 - px1) / width, (py2 - py1) / height
         ox, oy = px1 / width, py1 / height
+        # A box on a side where the crop cuts into the frame is a piece of something larger
+        # (a crop across a standing man finds a "person" the size of the crop): the whole
+        # frame, or a crop that holds all of it, judges that object.
+        cut = (px1 > 0, py1 > 0, px2 < width, py2 < height)
+        found = [d for d in found if not _touches_cut(d.box, cut)]
         return [
             Detection(
                 d.label,
@@ -77,6 +77,41 @@ class Look:
             )
             for d in found
         ]
+
+
+def _touches_cut(box, cut: tuple[bool, bool, bool, bool]) -> bool:
+    near = (box[0] <= CUT_MARGIN, box[1] <= CUT_MARGIN, box[2] >= 1 - CUT_MARGIN, box[3] >= 1 - CUT_MARGIN)
+    return any(c and n for c, n in zip(cut, near, strict=True))
+
+
+def merge_duplicates(found: list[Detection]) -> list[Detection]:
+    """One box per object where looks overlapped (two crops, or a crop and a box kept from
+    before): the higher-scored of boxes of one class that overlap by CROP_NMS_IOU."""
+    if len(found) < 2:
+        return found
+    labels = {label: i for i, label in enumerate(sorted({d.label for d in found}))}
+    keep = class_wise_nms(
+        np.array([d.box for d in found], np.float32).reshape(-1, 4),
+        np.array([d.confidence for d in found], np.float32),
+        np.array([labels[d.label] for d in found], np.int64),
+        CROP_NMS_IOU,
+    )
+    return [found[i] for i in keep]
+
+
+def share_inside(box, region: Box) -> float:
+    """The share of a box's area that lies in a region (both normalised)."""
+    w = min(box[2], region[2]) - max(box[0], region[0])
+    h = min(box[3], region[3]) - max(box[1], region[1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return max(0.0, w) * max(0.0, h) / area if area > 0 else 0.0
+
+
+def crop_side(detector) -> int:
+    """The smallest motion crop for a detector: half its input side, so what moves is shown to
+    it at least twice as large as the camera sends it (bench/README.md, motion crops)."""
+    size = getattr(detector, "input_size", None)
+    return (min(size) if size else 512) // 2
 
 
 def inside(box, region: Box) -> bool:

@@ -19,6 +19,7 @@ FULL_FRAME: Box = (0.0, 0.0, 1.0, 1.0)
 # A gate that sees a far person move (56 px tall in 1080p; the default gate does not), at about
 # 3x the default's cost per frame (bench/README.md). Used with motion crops.
 FAR_GATE = {"width": 480, "min_area": 0.0003}
+_DILATE = np.ones((3, 3), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,6 @@ class MotionGate:
         self.blur = int(blur) | 1  # Gaussian kernels are odd
         self.max_changed = float(max_changed)
         self._background: np.ndarray | None = None
-        self._kernel = np.ones((3, 3), np.uint8)
         self.frames = 0
         self.moving_frames = 0
 
@@ -116,21 +116,29 @@ class MotionGate:
         if changed * mask.size < max(1.0, self.min_area * mask.size):
             return Motion(False, [], changed)
 
-        mask = cv2.dilate(mask, self._kernel, iterations=2)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        small_h, small_w = mask.shape
-        min_pixels = self.min_area * mask.size
-        regions: list[Box] = []
-        for contour in contours:
-            if cv2.contourArea(contour) < min_pixels:
-                continue
-            x, y, w, h = cv2.boundingRect(contour)
-            regions.append((x / small_w, y / small_h, (x + w) / small_w, (y + h) / small_h))
+        regions = moving_regions(mask, self.min_area)
         if not regions:
             return Motion(False, [], changed)
         self.moving_frames += 1
-        regions.sort(key=lambda r: (r[2] - r[0]) * (r[3] - r[1]), reverse=True)
         return Motion(True, regions, changed, "motion")
+
+
+def moving_regions(mask: np.ndarray, min_area: float) -> list[Box]:
+    """Normalised boxes around the blobs of a binary change mask that cover at least
+    `min_area` of it (dilated first, so the parts of one walking person make one blob), the
+    largest first."""
+    mask = cv2.dilate(mask, _DILATE, iterations=2)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    small_h, small_w = mask.shape
+    min_pixels = min_area * mask.size
+    regions: list[Box] = []
+    for contour in contours:
+        if cv2.contourArea(contour) < min_pixels:
+            continue
+        x, y, w, h = cv2.boundingRect(contour)
+        regions.append((x / small_w, y / small_h, (x + w) / small_w, (y + h) / small_h))
+    regions.sort(key=lambda r: (r[2] - r[0]) * (r[3] - r[1]), reverse=True)
+    return regions
 
 
 def motion_crop(motion: Motion, *, min_side: float = 0.4, max_area: float = 0.5) -> Box:

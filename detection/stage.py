@@ -36,7 +36,7 @@ from django.utils import timezone
 from cameras.frames import Frame
 from detection.backends import Detector
 from detection.backends.bytetrack import ByteTracker
-from detection.look import Look, fits, inside
+from detection.look import Look, crop_side, fits, inside
 from detection.motion import FULL_FRAME, Box, MotionGate, motion_crops
 from detection.selectors import CameraAI
 from detection.status import StageMetrics
@@ -298,16 +298,9 @@ class InferenceStage:
         if motion.moving or state.confirming:
             if self.crop_to_motion and not refresh_due:
                 height, width = frame.image.shape[:2]
-                return motion_crops(motion, width, height, side=self._crop_side())
+                return motion_crops(motion, width, height, side=crop_side(self.detector))
             return whole
         return whole if refresh_due else None
-
-    def _crop_side(self) -> int:
-        """The smallest crop: half the detector's input side, so what moves is shown to the
-        detector at least twice as large as the camera sends it (bench/README.md: a 56 px
-        person in 1080p is found in 98 % of frames with 256 px crops, 52 % with 512 px ones)."""
-        size = getattr(self.detector, "input_size", None)
-        return (min(size) if size else 512) // 2
 
     def _after_detect(self, state: _Camera, look: Look, found, inference_ms: float) -> None:
         ai, frame = state.ai, look.frame

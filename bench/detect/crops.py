@@ -45,13 +45,13 @@ def run(detector, frames, boxes=None, *, crops: bool, threshold: float, gate: di
     """Frames with motion, frames where the person was found (when `boxes` are known), CPU
     seconds spent detecting, and detector calls."""
     from cameras.frames import Frame
-    from detection.look import Look
+    from detection.look import Look, crop_side
     from detection.motion import FULL_FRAME, MotionGate, motion_crops
 
     gate = MotionGate(**(gate or {}))
     moving = found = calls = 0
     cpu = 0.0
-    side = min(detector.input_size) // 2  # as the live stage crops
+    side = crop_side(detector)
     now = datetime.now(UTC)
     for i, image in enumerate(frames):
         motion = gate.check(image)

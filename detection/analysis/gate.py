@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from detection.motion import FULL_FRAME, Motion, moving_regions
+
 
 class ChangeGate:
     """`changed(image)`: does the frame differ from the reference by more than `min_area`
@@ -30,13 +32,23 @@ class ChangeGate:
         return cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (self.blur, self.blur), 0)
 
     def changed(self, image: np.ndarray) -> bool:
+        return self.check(image).moving
+
+    def check(self, image: np.ndarray) -> Motion:
+        """What changed since the reference: "motion" with the changed regions when a part of
+        the frame did (crops can look there), otherwise a whole-frame reason or no change."""
         if self._reference is None:
-            return True
+            return Motion(True, [FULL_FRAME], 1.0, "first frame")
         grey = self._small_grey(image)
         if grey.shape != self._reference.shape:
-            return True  # the resolution changed between recordings
-        moved = np.count_nonzero(cv2.absdiff(grey, self._reference) > self.threshold)
-        return moved > max(1.0, self.min_area * grey.size)
+            return Motion(True, [FULL_FRAME], 1.0, "scene changed")  # the resolution changed between recordings
+        mask = (cv2.absdiff(grey, self._reference) > self.threshold).astype(np.uint8) * 255
+        moved = np.count_nonzero(mask)
+        if moved <= max(1.0, self.min_area * grey.size):
+            return Motion(False, [], moved / grey.size)
+        # Scattered changes with no blob of min_area still count (as before crops): the whole frame.
+        regions = moving_regions(mask, self.min_area)
+        return Motion(True, regions or [FULL_FRAME], moved / grey.size, "motion" if regions else "scattered")
 
     def keep(self, image: np.ndarray) -> None:
         self._reference = self._small_grey(image)

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from cameras.frames import box_from_upright, rotate
+from cameras.frames import Frame
 from detection.analysis.annotate import AnnotatedVideo, draw_detections
 from detection.analysis.footage import FootageSampler, Sample, SegmentFile, expected_samples, overlap_seconds
 from detection.analysis.gate import ChangeGate
@@ -28,7 +28,9 @@ from detection.analysis.prefetch import PrefetchedSamples
 from detection.analysis.report import build_report, save_event, write_report_file
 from detection.analysis.tracking import SampleTracker, Track
 from detection.backends.base import Detection, Detector
+from detection.look import Look, crop_side, merge_duplicates, share_inside
 from detection.models import AnalysisJob, JobStatus, ObjectEvent
+from detection.motion import FULL_FRAME, Box, motion_crops
 
 log = logging.getLogger("detection.analysis")
 
@@ -58,11 +60,13 @@ def output_folder(job: AnalysisJob) -> str:
 
 class AnalysisRun:
     """Runs `job` over `segments` with `detector` (loaded or not). `annotate` overrides the
-    job's own flag; `gate` is a ChangeGate or None to run the detector on every sample; `clock` is monotonic
-    seconds. Up to `decode_ahead` samples (default: two batches) are decoded in a thread while
-    the detector runs; 0 decodes in the caller's thread, between detector calls. Cancellation
-    is checked at most every `check_every` seconds, progress saved at most every `save_every`
-    seconds (and `on_progress` called then)."""
+    job's own flag; `gate` is a ChangeGate or None to run the detector on every sample;
+    `crop_to_motion` looks only at crops around what changed when the change is local (far
+    objects are larger there); `clock` is monotonic seconds. Up to `decode_ahead` samples
+    (default: two batches) are decoded in a thread while the detector runs; 0 decodes in the
+    caller's thread, between detector calls. Cancellation is checked at most every
+    `check_every` seconds, progress saved at most every `save_every` seconds (and
+    `on_progress` called then)."""
 
     def __init__(
         self,
@@ -74,6 +78,7 @@ class AnalysisRun:
         decode_ahead: int | None = None,
         annotate: bool | None = None,
         gate: ChangeGate | None = None,
+        crop_to_motion: bool = False,
         refresh_seconds: float = 10.0,
         check_every: float = 0.5,
         save_every: float = 1.0,
@@ -88,6 +93,7 @@ class AnalysisRun:
         self.decode_ahead = 2 * self.batch if decode_ahead is None else max(0, decode_ahead)
         self.annotate = job.annotate if annotate is None else annotate
         self.gate = gate
+        self.crop_to_motion = crop_to_motion
         self.refresh = timedelta(seconds=refresh_seconds)
         self.check_every, self.save_every = check_every, save_every
         self.clock = clock
@@ -96,6 +102,7 @@ class AnalysisRun:
         self.events: list[ObjectEvent] = []
         self.frames = 0
         self.frames_detected = 0
+        self.frames_cropped = 0  # of frames_detected, those looked at in crops only
         self.inference_seconds = 0.0
         self.status = JobStatus.RUNNING
         self._samples: Iterator[Sample] | PrefetchedSamples | None = None
@@ -141,25 +148,25 @@ class AnalysisRun:
     def _analyse(self, batch: list[Sample]) -> None:
         # Within a batch, frames are compared with the last frame sent to the detector, or
         # the last one picked for this batch.
-        fresh = []
+        looks: list[Look | None] = []
         last_at = self._last_detected_at
         for sample in batch:
-            stale = last_at is None or sample.at - last_at >= self.refresh
-            is_fresh = self.gate is None or stale or self.gate.changed(sample.image)
-            if is_fresh:
+            regions = self._regions_to_look_at(sample, stale=last_at is None or sample.at - last_at >= self.refresh)
+            if regions is not None:
                 last_at = sample.at
                 if self.gate is not None:
                     self.gate.keep(sample.image)
-            fresh.append(is_fresh)
-        rotation = self.job.camera.rotation
-        wanted = [rotate(s.image, rotation) for s, f in zip(batch, fresh, strict=True) if f]
+            looks.append(None if regions is None else Look(self._frame(sample), regions))
+        images = [image for look in looks if look is not None for image in look.images()]
         began = time.perf_counter()
-        found = iter([self._from_upright(boxes) for boxes in self.detector.detect(wanted)] if wanted else [])
+        found = iter(self.detector.detect(images) if images else [])
         self.inference_seconds += time.perf_counter() - began
-        self.frames_detected += len(wanted)
-        for sample, is_fresh in zip(batch, fresh, strict=True):
-            if is_fresh:
-                self._last, self._last_detected_at = next(found), sample.at
+        self.frames_detected += sum(look is not None for look in looks)
+        self.frames_cropped += sum(look is not None and not look.whole for look in looks)
+        for sample, look in zip(batch, looks, strict=True):
+            if look is not None:
+                self._last = self._detections_after(look, look.to_frame([next(found) for _ in look.regions]))
+                self._last_detected_at = sample.at
             tracks = self.tracker.update(sample.at, self._last, sample.image)
             if self._video is not None:
                 image = draw_detections(
@@ -169,12 +176,33 @@ class AnalysisRun:
             self.frames += 1
             self._save_events(self.tracker.pop_ended(sample.at))
 
-    def _from_upright(self, found: list[Detection]) -> list[Detection]:
-        """Boxes the detector found in the upright picture, as boxes of the recorded one."""
-        rotation = self.job.camera.rotation
-        if not rotation:
+    def _regions_to_look_at(self, sample: Sample, *, stale: bool) -> tuple[Box, ...] | None:
+        """The parts of a sample to run the detector on: the whole frame, crops around what
+        changed (with crop_to_motion), or None when nothing changed since the detector's last
+        look (its detections still hold)."""
+        whole = (FULL_FRAME,)
+        if self.gate is None or stale:
+            return whole
+        change = self.gate.check(sample.image)
+        if not change.moving:
+            return None
+        if not self.crop_to_motion:
+            return whole
+        height, width = sample.image.shape[:2]
+        return motion_crops(change, width, height, side=crop_side(self.detector))
+
+    def _detections_after(self, look: Look, found: list[Detection]) -> list[Detection]:
+        """The frame's detections once the detector looked at `look`: what it found, and
+        where it looked only at crops, the previous detections not mostly inside them (nothing
+        changed there; a large object that a crop only cuts into cannot be judged from it)."""
+        if look.whole:
             return found
-        return [Detection(d.label, d.confidence, box_from_upright(d.box, rotation)) for d in found]
+        kept = [d for d in self._last if not any(share_inside(d.box, region) >= 0.5 for region in look.regions)]
+        return merge_duplicates(kept + found)
+
+    def _frame(self, sample: Sample) -> Frame:
+        height, width = sample.image.shape[:2]
+        return Frame(self.job.camera_id, sample.at, sample.image, width, height, self.job.camera.rotation)
 
     def _save_events(self, tracks: list[Track]) -> None:
         for track in sorted(tracks, key=lambda t: t.first_seen):

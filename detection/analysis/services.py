@@ -184,6 +184,7 @@ def run_claimed_job(
     """Run a job that is already `running` (see claim_job) to its end. Any error marks it
     failed with a one-line reason; it is also raised again for the caller to report."""
     from detection.analysis.gate import ChangeGate
+    from detection.motion import FAR_GATE
 
     run = None
     try:
@@ -200,7 +201,9 @@ def run_claimed_job(
             detector=detector,
             segments=segments,
             batch=getattr(settings, "DETECTOR_BATCH", 4),
-            gate=ChangeGate(),
+            # Crops are for far objects, which the default gate does not see change (as live).
+            gate=ChangeGate(**FAR_GATE) if settings.DETECTOR_MOTION_CROP else ChangeGate(),
+            crop_to_motion=settings.DETECTOR_MOTION_CROP,
             on_progress=on_progress,
             **run_options,
         )
