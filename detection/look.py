@@ -5,13 +5,16 @@ the camera sends it; the per-class size and shape rules applied to them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cameras.frames import Frame, box_from_upright
 from detection.backends import Detection, class_wise_nms
 from detection.motion import FULL_FRAME, Box, region_pixels
-from detection.selectors import CameraAI
+
+if TYPE_CHECKING:  # the type only: this module runs without Django's models (bench.accuracy)
+    from detection.selectors import CameraAI
 
 # Two crops that both hold a person give two boxes of it: one is kept.
 CROP_NMS_IOU = 0.5
