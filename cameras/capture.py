@@ -200,6 +200,10 @@ class CaptureWorker:
             return False
         url = self.spec.main_url
         self.open_attempts += 1
+        # The recording's clock: when the stream was asked for. Its first packet arrives a
+        # handshake later, and opening returns only after probing has read about half a
+        # second more: timed from then, every segment was stamped that much late.
+        asked_at = self.wall_clock()
         try:
             container = self.open_source(url, open_timeout=self.open_timeout, read_timeout=self.read_timeout)
         except Exception as e:
@@ -222,7 +226,7 @@ class CaptureWorker:
                 on_closed=self._closed,
             )
             try:
-                self.writer.begin(video, audio, wall_clock=self.wall_clock())
+                self.writer.begin(video, audio, wall_clock=asked_at)
             except RecordingWriteError as e:
                 self._disconnect(reason=str(e))
                 self.status.error(str(e))

@@ -98,6 +98,11 @@ class ObjectEvent(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.LIVE)
     job = models.ForeignKey(AnalysisJob, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     zones = models.JSONField(default=list, blank=True, help_text="Names of the camera's zones the object entered.")
+    path = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Where it went: [[seconds from start, x1, y1, x2, y2], ...], normalised boxes (live events).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ObjectEventQuerySet.as_manager()

@@ -88,6 +88,7 @@ class OpenEvent:
     last_seen: datetime  # the last saved sighting (its start when none was saved)
     confidence: float
     box: tuple[float, float, float, float]
+    path: list  # detection.tracking.extend_path
 
 
 def recent_live_events(camera_id: int, since: datetime) -> list[OpenEvent]:
@@ -97,6 +98,6 @@ def recent_live_events(camera_id: int, since: datetime) -> list[OpenEvent]:
         Q(end__isnull=True, start__gte=since) | Q(end__gte=since)
     )
     return [
-        OpenEvent(e.pk, e.label, e.start, e.end or e.start, e.confidence, tuple(e.box))
-        for e in events.only("pk", "label", "start", "end", "confidence", "box")
+        OpenEvent(e.pk, e.label, e.start, e.end or e.start, e.confidence, tuple(e.box), e.path)
+        for e in events.only("pk", "label", "start", "end", "confidence", "box", "path")
     ]

@@ -89,7 +89,15 @@ def _replace_snapshot(event: ObjectEvent, jpeg: bytes) -> None:
 
 @transaction.atomic
 def start_object_event(
-    *, camera, label: str, confidence: float, box, track_id: int | None, at, snapshot: bytes | None = None
+    *,
+    camera,
+    label: str,
+    confidence: float,
+    box,
+    track_id: int | None,
+    at,
+    snapshot: bytes | None = None,
+    path: list | None = None,
 ) -> ObjectEvent:
     """Store a new tracked object (end empty: just seen) with its first snapshot, tell the
     camera's dashboards, and call on_event_started() once committed."""
@@ -102,6 +110,7 @@ def start_object_event(
         start=at,
         end=None,
         source=Source.LIVE,
+        path=path or [],
     )
     event.full_clean(exclude=["snapshot", "job"])
     event.save()
@@ -115,11 +124,20 @@ def start_object_event(
 
 @transaction.atomic
 def update_object_event(
-    event_id: int, *, label: str, confidence: float, box, end, snapshot: bytes | None = None, closed: bool = False
+    event_id: int,
+    *,
+    label: str,
+    confidence: float,
+    box,
+    end,
+    snapshot: bytes | None = None,
+    closed: bool = False,
+    path: list | None = None,
 ) -> ObjectEvent | None:
     """Save a tracked object's last sighting (``end``) and best one (label, confidence,
-    box, snapshot when given). ``closed`` marks the object gone: the dashboards are told.
-    None when the event was deleted meanwhile (retention, an admin)."""
+    box, snapshot when given), and where it went (``path``, when given). ``closed`` marks the
+    object gone: the dashboards are told. None when the event was deleted meanwhile
+    (retention, an admin)."""
     event = ObjectEvent.objects.select_for_update().select_related("camera").filter(pk=event_id).first()
     if event is None:
         return None
@@ -128,6 +146,9 @@ def update_object_event(
     event.box = [float(v) for v in box]
     event.end = max(end, event.start)
     fields = ["label", "confidence", "box", "end"]
+    if path is not None:
+        event.path = path
+        fields.append("path")
     if snapshot:
         _replace_snapshot(event, snapshot)
         fields.append("snapshot")
@@ -182,6 +203,7 @@ class ObjectEventStore:
             track_id=track.track_id,
             at=track.start,
             snapshot=snapshot,
+            path=track.path,
         )
         return event.pk
 
@@ -194,6 +216,7 @@ class ObjectEventStore:
             end=track.last_seen,
             snapshot=snapshot,
             closed=closed,
+            path=track.path,
         )
 
     def close(self, event_id: int, track, snapshot: bytes | None) -> None:

@@ -48,6 +48,26 @@ SNAPSHOT_MARGIN = 0.05
 # How many of a candidate's latest scores its median is taken over: a person who walks in
 # from afar and scores higher as they come closer becomes real once the recent frames say so.
 SCORE_WINDOW = 10
+# Where an object went, for its boxes on recorded video: a point when its box moved by more
+# than PATH_MOVE of the frame, or PATH_EVERY_S after the last one; past PATH_POINTS every
+# other point is dropped (a person standing for hours stays a small row).
+PATH_MOVE = 0.02
+PATH_EVERY_S = 2.0
+PATH_POINTS = 600
+
+
+def extend_path(path: list, start: datetime, now: datetime, box) -> None:
+    """Add `box` seen at `now` to `path` ([[seconds from start, x1, y1, x2, y2], ...]) when it
+    tells something new."""
+    t = round((now - start).total_seconds(), 2)
+    if path:
+        last = path[-1]
+        moved = max(abs(a - b) for a, b in zip(last[1:], box, strict=True))
+        if moved < PATH_MOVE and t - last[0] < PATH_EVERY_S - 0.005:  # seconds are rounded to 0.01
+            return
+    path.append([t, *(round(float(v), 4) for v in box)])
+    if len(path) > PATH_POINTS:
+        del path[1:-1:2]  # the first and last points stay
 
 
 @dataclass
@@ -63,11 +83,13 @@ class Candidate:
     best_confidence: float = 0.0
     box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     best_image: np.ndarray | None = field(default=None, repr=False)
+    path: list = field(default_factory=list, repr=False)
 
     def see(self, obj: TrackedObject, now: datetime, image: np.ndarray | None) -> None:
         self.last_seen = now
         self.frames += 1
         self.scores.append(obj.confidence)
+        extend_path(self.path, self.first_seen, now, obj.box)
         if obj.confidence > self.best_confidence:
             self.best_confidence, self.box, self.label = obj.confidence, obj.box, obj.label
             self.best_image = image
@@ -90,6 +112,8 @@ class ActiveTrack:
     saved_confidence: float = 0.0
     best_image: np.ndarray | None = field(default=None, repr=False)
     snapshot_confidence: float = 0.0
+    path: list = field(default_factory=list, repr=False)  # see extend_path
+    saved_points: int = 0
 
 
 class OpenEvent(Protocol):
@@ -101,6 +125,7 @@ class OpenEvent(Protocol):
     last_seen: datetime
     confidence: float
     box: tuple[float, float, float, float]
+    path: list
 
 
 def box_iou(a, b) -> float:
@@ -190,6 +215,7 @@ class TrackEvents:
                     self._start(candidate, now)
                 continue
             track.last_seen = now
+            extend_path(track.path, track.start, now, obj.box)
             if obj.confidence > track.confidence:
                 track.confidence, track.box, track.label = obj.confidence, obj.box, obj.label
                 if image is not None and obj.confidence >= track.snapshot_confidence + SNAPSHOT_MARGIN:
@@ -213,13 +239,20 @@ class TrackEvents:
 
     def _start(self, candidate: Candidate, now: datetime) -> None:
         track = ActiveTrack(
-            candidate.track_id, candidate.label, candidate.first_seen, now, candidate.best_confidence, candidate.box
+            candidate.track_id,
+            candidate.label,
+            candidate.first_seen,
+            now,
+            candidate.best_confidence,
+            candidate.box,
+            path=candidate.path,
         )
         # Real only once stored: if the write fails, the candidate's next sighting tries again.
         track.event_id = self.store.start(self.camera_id, track, encode_snapshot(candidate.best_image))
         del self.candidates[candidate.track_id]
         track.snapshot_confidence = candidate.best_confidence
         track.saved_at, track.saved_confidence = now, candidate.best_confidence
+        track.saved_points = len(track.path)
         self.active[candidate.track_id] = track
         self.writes += 1
 
@@ -247,7 +280,9 @@ class TrackEvents:
             saved_end=best.last_seen,
             saved_confidence=best.confidence,
             snapshot_confidence=best.confidence,
+            path=list(best.path),
         )
+        extend_path(track.path, track.start, now, obj.box)
         if obj.confidence > track.confidence:
             track.confidence, track.box = obj.confidence, obj.box
             if image is not None and obj.confidence >= track.snapshot_confidence + SNAPSHOT_MARGIN:
@@ -262,11 +297,13 @@ class TrackEvents:
         if snapshot is not None:
             track.snapshot_confidence = track.confidence
         track.best_image = None
-        if track.last_seen == track.saved_end and track.confidence == track.saved_confidence and snapshot is None:
+        unchanged = track.last_seen == track.saved_end and track.confidence == track.saved_confidence
+        if unchanged and snapshot is None and len(track.path) == track.saved_points:
             track.saved_at = now  # nothing new to write
             return
         self.store.update(track.event_id, track, snapshot)
         track.saved_at, track.saved_end, track.saved_confidence = now, track.last_seen, track.confidence
+        track.saved_points = len(track.path)
         self.writes += 1
 
     def expire(self, now: datetime) -> list[int]:
@@ -292,7 +329,9 @@ class TrackEvents:
     def _close_resumable(self, event: OpenEvent) -> None:
         """Nobody took the event up: it ends at its last saved sighting."""
         self.resumable.pop(event.id, None)
-        track = ActiveTrack(0, event.label, event.start, event.last_seen, event.confidence, tuple(event.box))
+        track = ActiveTrack(
+            0, event.label, event.start, event.last_seen, event.confidence, tuple(event.box), path=list(event.path)
+        )
         self.store.close(event.id, track, None)
         self.writes += 1
 

@@ -6,4 +6,5 @@ app_name = "playback"
 urlpatterns = [
     path("", views.playback_page, name="page"),
     path("timeline/", views.timeline, name="timeline"),
+    path("boxes/", views.boxes, name="boxes"),
 ]

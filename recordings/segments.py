@@ -113,7 +113,7 @@ class _StreamClock:
 class SegmentWriter:
     """Writes one camera's packets into consecutive MP4 segments.
 
-    Call `begin(video, audio, wall_clock_at_first_packet)` for each new connection, then
+    Call `begin(video, audio, wall_clock=when_asked)` for each new connection, then
     `write(packet)` for every demuxed packet, and `close()` when the connection ends or the
     worker stops. Each finished file is passed to `on_closed`. A segment begins at a video
     keyframe once `segment_seconds` have passed, so lengths vary by up to one GOP.
@@ -144,7 +144,8 @@ class SegmentWriter:
 
     # --- connection ---------------------------------------------------------------
     def begin(self, video, audio=None, *, wall_clock: datetime) -> None:
-        """Start a new connection. `wall_clock` is when its first packet arrived."""
+        """Start a new connection. `wall_clock` is when its first packet was sent: when the
+        stream was asked for (the camera sends the frame it is making once asked)."""
         self.close()
         if video.codec_context.name not in MP4_VIDEO_CODECS:
             raise RecordingWriteError(f"{video.codec_context.name} video cannot go into MP4")

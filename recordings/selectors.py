@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ainvr.api.fields import check_day, check_moment
 from cameras.models import Camera
-from detection.models import ObjectEvent
+from detection.models import ObjectEvent, Source
 from recordings.models import Segment
 
 log = logging.getLogger("ainvr.playback")
@@ -23,6 +23,9 @@ log = logging.getLogger("ainvr.playback")
 # Two segments closer than this are one recorded span on the timeline (cuts at keyframes
 # leave a few milliseconds between files).
 SPAN_JOIN_S = 2.0
+# The most the player asks boxes for at once (it asks again as it plays on).
+BOXES_WINDOW_MAX = timedelta(minutes=10)
+BOXES_EVENTS_MAX = 500
 _LOST_PLUS = re.compile(r"^(\S+\d)\s(\d{2}:?\d{2})$")
 
 
@@ -143,9 +146,11 @@ def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
             spans[-1][1] = max(spans[-1][1], seg.end)
         else:
             spans.append([seg.start, seg.end])
+    # What the camera's live AI saw; an analysis job's events of the same people are on its own
+    # page (shown here too, they made every object twice).
     events = [
         event_row(e, start)
-        for e in ObjectEvent.objects.filter(camera=camera)
+        for e in ObjectEvent.objects.filter(camera=camera, source=Source.LIVE)
         .select_related("camera")
         .between(start, end)
         .order_by("start", "id")[:5000]
@@ -168,6 +173,33 @@ def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
         "events": events,
         "export_url": reverse("recordings:export"),
     }
+
+
+def boxes_between(camera: Camera, start: datetime, end: datetime) -> list[dict]:
+    """Where the camera's live objects were between `start` and `end`, to draw their boxes
+    on the recording: each event overlapping the range with its path (detection.tracking)."""
+    if end <= start:
+        raise ValidationError({"end": "The end must come after the start."})
+    if end - start > BOXES_WINDOW_MAX:
+        raise ValidationError({"end": f"Ask for at most {BOXES_WINDOW_MAX.seconds // 60} minutes of boxes at once."})
+    events = (
+        ObjectEvent.objects.filter(camera=camera, source=Source.LIVE)
+        .between(start, end)
+        .exclude(path=[])
+        .order_by("start", "id")
+        .only("id", "label", "start", "end", "path")[:BOXES_EVENTS_MAX]
+    )
+    return [
+        {
+            "id": e.id,
+            "label": e.label,
+            "color": label_color(e.label),
+            "start": _iso(e.start),
+            "end": _iso(e.end),
+            "path": e.path,
+        }
+        for e in events
+    ]
 
 
 def event_row(event: ObjectEvent, origin: datetime | None = None) -> dict:

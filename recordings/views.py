@@ -166,3 +166,18 @@ def timeline(request):
         return _bad_request(e)
     start, end = selectors.day_window(day)
     return JsonResponse(selectors.timeline(camera, start, end))
+
+
+@require_GET
+@role_required
+def boxes(request):
+    """?camera=<slug>&start=<ISO>&end=<ISO> (at most 10 minutes): the stored boxes of the
+    camera's objects in that range, for drawing them on the recording."""
+    try:
+        camera = selectors.camera_by_slug(request.GET.get("camera"))
+        start = selectors.parse_moment(request.GET.get("start"), "start")
+        end = selectors.parse_moment(request.GET.get("end"), "end")
+        events = selectors.boxes_between(camera, start, end)
+    except ValidationError as e:
+        return _bad_request(e)
+    return JsonResponse({"camera": camera.slug, "start": start.isoformat(), "end": end.isoformat(), "events": events})

@@ -28,6 +28,9 @@
   let next = 0;            // index of the next segment to append
   let generation = 0;      // bumped on every seek that reloads: stale loads stop
   let loading = false;
+  let target = null;       // the offset a seek is going to, until it is shown
+  let sent = false;        // whether that seek was handed to the video element yet
+  let autoplay = true;     // the page's first seek plays
 
   function say(text) { statusEl.textContent = text; }
 
@@ -57,6 +60,7 @@
       mediaSource = new MediaSource();
       video.src = URL.createObjectURL(mediaSource);
       mediaSource.addEventListener("sourceopen", () => {
+        mediaSource.duration = data.length;  // media time = seconds from the window's start
         sb = mediaSource.addSourceBuffer(firstMime);
         sb.mode = "segments";
         mime = firstMime;
@@ -85,7 +89,7 @@
     loading = true;
     try {
       while (gen === generation && next < data.segments.length &&
-             data.segments[next].offset - video.currentTime < AHEAD_S) {
+             data.segments[next].offset - head() < AHEAD_S) {
         const seg = data.segments[next];
         const response = await fetch(seg.url, { credentials: "same-origin" });
         if (!response.ok) throw new Error("segment " + seg.id + ": HTTP " + response.status);
@@ -99,9 +103,10 @@
         next += 1;
       }
       // Drop what is far behind, so a long session does not fill the browser's quota.
-      if (sb.buffered.length && video.currentTime - sb.buffered.start(0) > BEHIND_S * 2) {
+      const h = head();
+      if (gen === generation && sb.buffered.length && h - sb.buffered.start(0) > BEHIND_S * 2) {
         await waitUpdate();
-        sb.remove(0, video.currentTime - BEHIND_S);
+        sb.remove(0, h - BEHIND_S);
         await waitUpdate();
       }
     } catch (e) {
@@ -110,6 +115,10 @@
       loading = false;
     }
   }
+
+  // Where the play head is going: a seek's target until a frame there is shown. Loading and
+  // trimming measure from it, never from where the video was before the seek.
+  function head() { return target == null ? video.currentTime : target; }
 
   async function seekTo(offset) {
     if (!data || !data.segments.length) return;
@@ -123,28 +132,39 @@
       try { await openSource(data.segments[i].mime || 'video/mp4; codecs="avc1.42E01F"'); }
       catch (e) { say(e.message); return; }
     }
-    if (isBuffered(offset)) {
-      video.currentTime = offset;
-      fill(generation);
-      return;
-    }
+    // The first seek starts playing; later ones keep a paused player paused, on the frame.
+    const play = autoplay || !video.paused;
+    autoplay = false;
     generation += 1;
     const gen = generation;
-    await waitUpdate();
-    while (loading) await new Promise((r) => setTimeout(r, 20));
-    if (gen !== generation) return;
-    if (sb.buffered.length) { sb.remove(0, Infinity); await waitUpdate(); }
-    next = i;
+    target = offset;
+    sent = false;
+    if (!isBuffered(offset)) {
+      await waitUpdate();
+      while (loading) await new Promise((r) => setTimeout(r, 20));
+      if (gen !== generation) return;
+      if (sb.buffered.length) { sb.remove(0, Infinity); await waitUpdate(); }
+      next = i;
+    }
+    // The media's duration is the whole window (openSource), so the position is never
+    // clamped to what happens to be loaded: the seek completes when its segment arrives.
     video.currentTime = offset;
+    sent = true;
     await fill(gen);
     if (gen !== generation) return;
-    video.currentTime = offset;
-    video.play().catch(() => {});
+    if (!isBuffered(offset)) target = null;  // it could not be loaded (fill said why)
+    if (play) video.play().catch(() => {});
   }
+
+  // Done once the element finished the seek this player sent last (an earlier one may end
+  // while a new seek waits for its segment).
+  video.addEventListener("seeked", () => {
+    if (sent && !video.seeking) { target = null; sent = false; }
+  });
 
   // Over a gap (between segments, or in the recording): on to the next buffered range.
   function jumpGaps() {
-    if (!sb || video.paused) return;
+    if (!sb || video.paused || target != null) return;
     const t = video.currentTime;
     for (let i = 0; i < sb.buffered.length; i++) {
       const start = sb.buffered.start(i), end = sb.buffered.end(i);
@@ -197,8 +217,9 @@
       const img = document.createElement("img");
       img.src = e.snapshot;
       img.alt = e.label;
-      img.style.maxWidth = "100%";
-      li.append(img);
+      img.className = "thumb";
+      img.loading = "lazy";
+      li.prepend(img);
     }
     return li;
   }
@@ -218,6 +239,31 @@
     renderTimeline();
   }
 
+  // The detections in view as markers, those closer than a few pixels merged into one (its
+  // first detection's moment, all their labels), each at most a few pixels wide so a busy
+  // stretch stays clickable along its length: a busy day is a few hundred buttons.
+  const MARKER_GAP_PX = 6;
+  const MARKER_SPAN_PX = 24;
+
+  function markerGroups(inView) {
+    const perPixel = view.length / (timelineEl.getBoundingClientRect().width || 1000);
+    const seconds = MARKER_GAP_PX * perPixel, longest = MARKER_SPAN_PX * perPixel;
+    const groups = [];
+    for (const e of data.events) {  // in order of start
+      const end = e.end_offset == null ? e.offset : e.end_offset;
+      if (!inView(e.offset, end)) continue;
+      const start = Math.max(e.offset, view.start), stop = Math.min(end, view.start + view.length);
+      const last = groups[groups.length - 1];
+      if (last && start - last.end < seconds && start - last.start < longest) {
+        last.events.push(e);
+        last.end = Math.max(last.end, stop);
+      } else {
+        groups.push({ start, end: stop, events: [e] });
+      }
+    }
+    return groups;
+  }
+
   function renderTimeline() {
     timelineEl.querySelectorAll(".span, .marker").forEach((el) => el.remove());
     const inView = (a, b) => b >= view.start && a <= view.start + view.length;
@@ -230,20 +276,23 @@
       div.title = "Recorded " + fmt(s.offset) + " – " + fmt(s.offset + s.duration);
       timelineEl.insertBefore(div, cursor);
     }
-    for (const e of data.events) {
-      const end = e.end_offset == null ? e.offset : e.end_offset;
-      if (!inView(e.offset, end)) continue;
+    for (const group of markerGroups(inView)) {
+      const first = group.events[0];
+      const labels = [...new Set(group.events.map((e) => e.label))];
       const b = document.createElement("button");
       b.type = "button";
       b.className = "marker";
-      b.dataset.marker = e.id;
-      b.dataset.label = e.label;
-      b.style.left = pct(Math.max(e.offset, view.start));
-      b.style.background = e.color;
-      b.style.width = "max(4px, " + (100 * (end - e.offset) / view.length) + "%)";
-      b.title = e.label + " " + Math.round(e.confidence * 100) + "% at " + fmt(e.offset);
+      b.dataset.marker = first.id;
+      b.dataset.count = group.events.length;
+      b.dataset.label = labels.join(" ");
+      b.style.left = pct(group.start);
+      b.style.background = first.color;
+      b.style.width = "max(4px, " + (100 * (group.end - group.start) / view.length) + "%)";
+      b.title = group.events.length === 1
+        ? first.label + " " + Math.round(first.confidence * 100) + "% at " + fmt(first.offset)
+        : group.events.length + " detections (" + labels.join(", ") + ") from " + fmt(first.offset);
       b.setAttribute("aria-label", b.title);
-      b.addEventListener("click", (ev) => { ev.stopPropagation(); seekTo(e.offset); });
+      b.addEventListener("click", (ev) => { ev.stopPropagation(); seekTo(first.offset); });
       timelineEl.insertBefore(b, cursor);
     }
     hoursEl.replaceChildren();
@@ -268,8 +317,30 @@
       s.append(sw, label);
       legend.append(s);
     }
-    dayList.replaceChildren(...data.events.slice(0, 300).map((e) => eventItem(e, true)));
-    if (!data.events.length) dayList.innerHTML = '<li class="muted">No detections this day.</li>';
+    renderDayList();
+  }
+
+  // The day's detections a page at a time: a busy camera makes thousands, and the page stays light.
+  const DAY_PAGE = 20;
+  let dayPage = 0;
+  const pager = root.querySelector("[data-day-pager]");
+
+  function renderDayList() {
+    const events = data.events;
+    const pages = Math.max(1, Math.ceil(events.length / DAY_PAGE));
+    dayPage = Math.min(Math.max(0, dayPage), pages - 1);
+    const shown = events.slice(dayPage * DAY_PAGE, (dayPage + 1) * DAY_PAGE);
+    dayList.replaceChildren(...shown.map((e) => eventItem(e, true)));
+    if (!events.length) dayList.innerHTML = '<li class="muted">No detections this day.</li>';
+    pager.hidden = events.length <= DAY_PAGE;
+    pager.querySelector("[data-day-count]").textContent =
+      (dayPage * DAY_PAGE + 1) + "–" + (dayPage * DAY_PAGE + shown.length) + " of " + events.length;
+    pager.querySelector('[data-day-page="-1"]').disabled = dayPage === 0;
+    pager.querySelector('[data-day-page="1"]').disabled = dayPage >= pages - 1;
+  }
+
+  for (const b of pager.querySelectorAll("[data-day-page]")) {
+    b.addEventListener("click", () => { dayPage += Number(b.dataset.dayPage); renderDayList(); });
   }
 
   for (const b of document.querySelectorAll("[data-zoom]")) {
@@ -310,6 +381,15 @@
       if (!ok) { say(JSON.stringify(body.errors)); return; }
       data = body;
       windowStart = new Date(data.start).getTime();
+      window.ainvrRecordedBoxes({
+        video,
+        canvas: root.querySelector("[data-boxes]"),
+        toggle: root.querySelector("[data-boxes-toggle]"),
+        url: root.dataset.boxesUrl,
+        camera: root.dataset.cameraSlug,
+        origin: windowStart,
+        say,
+      });
       view = { start: 0, length: data.length };
       renderTimeline();
       renderLists();
@@ -319,5 +399,8 @@
       seekTo(at).then(() => { setZoom(3600); renderNow(); });
     });
 
-  window.ainvrPlayback = { seekTo, state: () => ({ next, generation, data }) };
+  window.ainvrPlayback = {
+    seekTo,
+    state: () => ({ next, generation, data, view, seeking: target != null, target, loading }),
+  };
 })();

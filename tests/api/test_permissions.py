@@ -94,6 +94,7 @@ SITE = [
     Row("GET", "/live/alerts.json", 200, 200, LOGIN),
     Row("GET", "/playback/", 200, 200, LOGIN),
     Row("GET", "/playback/timeline/", 400, 400, LOGIN),  # no camera or date given
+    Row("GET", "/playback/boxes/", 400, 400, LOGIN),  # no camera or range given
     Row("GET", "/recordings/segments/{segment}/", 404, 404, LOGIN),  # the world's segment has no file
     Row("GET", "/recordings/files/gate/no-such-file.mp4", 404, 404, LOGIN),
     Row("GET", "/recordings/media/snapshots/no-such-file.jpg", 404, 404, LOGIN),

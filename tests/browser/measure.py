@@ -14,7 +14,10 @@ from pathlib import Path
 from tests.browser.conftest import ARTIFACTS, CLOCK_SIZE
 from tests.support import frame_clock
 
-GLASS_TO_GLASS = """([n, size, place, grey, ambiguous]) => {
+# A JavaScript function reading the clock painted in a video's current frame (milliseconds, or
+# null where no clock reads): tests/support/frame_clock.py's read(), in the browser. The code
+# region is drawn at the video's own resolution, whatever size the page shows it at.
+CLOCK_READER = """(place, grey, ambiguous) => {
   const {origin, block, rows, columns} = place;
   const canvas = document.createElement('canvas');
   canvas.width = columns * block;
@@ -30,11 +33,8 @@ GLASS_TO_GLASS = """([n, size, place, grey, ambiguous]) => {
       }
     return sum / count;
   };
-  return [...document.querySelectorAll('[data-tile]')].slice(0, n).map(tile => {
-    const video = tile.querySelector('video');
-    if (video.videoWidth !== size[0] || video.videoHeight !== size[1]) return null;
+  return (video) => {
     ctx.drawImage(video, origin, origin, canvas.width, canvas.height, 0, 0, canvas.width, canvas.height);
-    const now = Date.now();
     const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
     let millis = 0;
     for (let row = 0; row < rows; row++) {
@@ -43,9 +43,20 @@ GLASS_TO_GLASS = """([n, size, place, grey, ambiguous]) => {
       if (values[0] < grey || values[columns - 1] > grey) return null;
       for (const v of values.slice(1, -1)) millis = millis * 2 + (v > grey ? 1 : 0);  // 48 bits: no bitwise ops
     }
-    return now - millis;
-  });
+    return millis;
+  };
 }"""
+
+GLASS_TO_GLASS = f"""([n, size, place, grey, ambiguous]) => {{
+  const read = ({CLOCK_READER})(place, grey, ambiguous);
+  return [...document.querySelectorAll('[data-tile]')].slice(0, n).map(tile => {{
+    const video = tile.querySelector('video');
+    if (video.videoWidth !== size[0] || video.videoHeight !== size[1]) return null;
+    const now = Date.now();
+    const millis = read(video);
+    return millis === null ? null : now - millis;
+  }});
+}}"""
 
 
 def glass_to_glass(page, n: int) -> list[int | None]:

@@ -97,6 +97,10 @@ def test_a_person_still_in_view_across_a_detector_restart_is_one_event(new_stage
     event = ObjectEvent.objects.get()  # one, not two
     assert event.start == started
     assert event.end > restarted_at  # seen by the new process, in the same event
+    # Its path goes on from where the first process left it.
+    seconds = [p[0] for p in event.path]
+    assert seconds == sorted(seconds)
+    assert seconds[0] < 4 and seconds[-1] > (restarted_at - started).total_seconds()
 
 
 def test_a_restarted_stage_continues_an_event_its_predecessor_had_saved_a_sighting_of(new_stage, frames, camera, clock):

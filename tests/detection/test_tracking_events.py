@@ -100,6 +100,40 @@ def test_a_person_standing_still_is_one_event_updated_every_few_seconds(camera, 
     assert sent[1][2]["end"] == last_seen.isoformat()
 
 
+def test_the_event_keeps_where_the_object_went_for_boxes_on_the_recording(camera, store, sent):
+    """A person walks right for 4 s, then stands for a minute: the path has a point at each
+    move and one every 2 s standing, from the first sighting (a candidate's frames too), and
+    it is what the store saved."""
+    events = TrackEvents(camera.pk, store, lost_after=timedelta(seconds=5), update_every=timedelta(seconds=5))
+    t0 = timezone.now() - timedelta(minutes=10)
+    for i in range(20):  # 5 fps, 0.025 of the frame a frame
+        x = 0.1 + 0.025 * i
+        events.observe(t0 + timedelta(seconds=i / 5), [_person(box=(x, 0.2, x + 0.2, 0.9))])
+    for i in range(20, 20 + 5 * 60):
+        events.observe(t0 + timedelta(seconds=i / 5), [_person(box=(0.575, 0.2, 0.775, 0.9))])
+    events.expire(t0 + timedelta(minutes=5))
+    path = ObjectEvent.objects.get().path
+    walking = [p for p in path if p[0] < 4]
+    assert [p[0] for p in walking] == pytest.approx([i / 5 for i in range(20)])
+    assert walking[0][1:] == [0.1, 0.2, 0.3, 0.9]
+    standing = [p for p in path if p[0] >= 4]
+    # It stopped at 3.8 s (the last walking point): then a point every 2 s until 63.8 s.
+    assert [p[0] for p in standing] == pytest.approx([5.8 + 2 * i for i in range(30)])
+
+
+def test_a_long_path_is_thinned_keeping_its_ends():
+    from detection.tracking import PATH_POINTS, extend_path
+
+    t0 = timezone.now()
+    path = []
+    for i in range(3 * PATH_POINTS):
+        x = (i % 2) * 0.5  # moves every time
+        extend_path(path, t0, t0 + timedelta(seconds=i), (x, 0.1, x + 0.1, 0.5))
+    assert PATH_POINTS // 2 <= len(path) <= PATH_POINTS
+    assert path[0][0] == 0 and path[-1][0] == 3 * PATH_POINTS - 1
+    assert [p[0] for p in path] == sorted(p[0] for p in path)
+
+
 def test_a_track_lost_for_n_seconds_closes_and_a_returning_id_starts_anew(camera, store, sent):
     events = TrackEvents(camera.pk, store, lost_after=timedelta(seconds=3), update_every=timedelta(seconds=2))
     t0 = timezone.now() - timedelta(minutes=5)

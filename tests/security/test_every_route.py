@@ -85,6 +85,7 @@ ROUTES: dict[str, Route] = {
     "live/layouts/<int:pk>/": Route("signed-in", "/live/layouts/{layout}/", f"/live/layouts/{MISSING}/"),
     "playback/": Route("signed-in"),
     "playback/timeline/": Route("signed-in"),
+    "playback/boxes/": Route("signed-in"),
     "recordings/export/": Route("signed-in"),
     "recordings/segments/<int:pk>/": Route(
         "signed-in", "/recordings/segments/{segment}/", f"/recordings/segments/{MISSING}/"

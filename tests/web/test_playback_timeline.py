@@ -77,3 +77,67 @@ def test_a_moment_whose_plus_sign_was_not_encoded_still_opens(operator_client, c
     assert 'data-at="2026-03-10T10:00:05+01:00"' in response.content.decode()
     response = operator_client.get("/playback/?camera=gate&at=2026-03-10 10:00:05")  # local time, no offset
     assert 'data-at="2026-03-10T10:00:05+01:00"' in response.content.decode()
+
+
+def test_the_day_shows_what_live_detection_saw_not_an_analysis_of_it_again(operator_client, camera):
+    from detection.models import AnalysisJob, Source
+
+    live = ObjectEvent.objects.create(
+        camera=camera, label="person", confidence=0.8, box=[0.1, 0.1, 0.4, 0.9], start=T0, end=T0 + timedelta(seconds=5)
+    )
+    job = AnalysisJob.objects.create(camera=camera, start=T0, end=T0 + timedelta(minutes=1))
+    ObjectEvent.objects.create(  # the same person, found again by an analysis job
+        camera=camera, label="person", confidence=0.7, box=[0.1, 0.1, 0.4, 0.9], start=T0,
+        end=T0 + timedelta(seconds=5), source=Source.ANALYSIS, job=job,
+    )  # fmt: skip
+    data = timeline(operator_client, camera="gate", date="2026-03-10").json()
+    assert [e["id"] for e in data["events"]] == [live.id]
+
+
+def boxes(client, **params):
+    return client.get("/playback/boxes/", params)
+
+
+def test_boxes_give_the_paths_of_the_objects_in_a_range(operator_client, camera):
+    path = [[0, 0.1, 0.2, 0.3, 0.8], [2.5, 0.4, 0.2, 0.6, 0.8]]
+    walker = ObjectEvent.objects.create(
+        camera=camera, label="person", confidence=0.9, box=path[0][1:], start=T0, end=T0 + timedelta(seconds=3),
+        path=path,
+    )  # fmt: skip
+    ObjectEvent.objects.create(  # saved before paths were: nothing to draw
+        camera=camera, label="car", confidence=0.9, box=[0, 0, 1, 1], start=T0, end=T0 + timedelta(seconds=3)
+    )
+    ObjectEvent.objects.create(  # outside the range
+        camera=camera, label="person", confidence=0.9, box=path[0][1:], start=T0 + timedelta(minutes=5),
+        end=T0 + timedelta(minutes=6), path=path,
+    )  # fmt: skip
+    body = boxes(
+        operator_client, camera="gate", start="2026-03-10T09:00:01+00:00", end="2026-03-10T09:01:00+00:00"
+    ).json()
+    assert body["events"] == [
+        {
+            "id": walker.id,
+            "label": "person",
+            "color": "#e53935",
+            "start": T0.isoformat(),
+            "end": (T0 + timedelta(seconds=3)).isoformat(),
+            "path": path,
+        }
+    ]
+
+
+def test_boxes_refuse_a_bad_range_naming_the_field(operator_client, camera):
+    def errors(**params):
+        response = boxes(operator_client, camera="gate", **params)
+        assert response.status_code == 400
+        return response.json()["errors"]
+
+    assert "start" in errors(end="2026-03-10T09:01:00+00:00")
+    assert "end" in errors(start="2026-03-10T09:01:00+00:00", end="2026-03-10T09:00:00+00:00")
+    assert "end" in errors(start="2026-03-10T09:00:00+00:00", end="2026-03-10T10:00:00+00:00")  # an hour
+    assert (
+        "camera"
+        in boxes(operator_client, camera="nope", start="2026-03-10T09:00:00", end="2026-03-10T09:01:00").json()[
+            "errors"
+        ]
+    )
