@@ -82,3 +82,27 @@ def duration_of(path: Path) -> float:
         tb = stream.time_base
         first, last = packets[0], packets[-1]
         return float((last.dts + (last.duration or 0) - first.dts) * tb)
+
+
+def make_clock_clip(path: Path, start, *, seconds: float = 2.0, fps: int = 15, width: int = 320, height: int = 180):
+    """A fragmented H.264 MP4 whose frames carry the wall clock they stand for (`start`, a
+    datetime, plus i/fps), painted as the RTSP test server paints it (tests/support/frame_clock.py):
+    a recording whose every frame says when it was, for checking where playback lands."""
+    from tests.support import frame_clock
+
+    options = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"}
+    start_ms = round(start.timestamp() * 1000)
+    with av.open(str(path), mode="w", options=options) as out:
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        video.codec_context.gop_size = fps
+        video.options = {"preset": "ultrafast", "bf": "0", "sc_threshold": "0", "keyint_min": str(fps)}
+        for i in range(int(seconds * fps)):
+            frame = frame_clock.blank_i420(width, height)
+            frame_clock.paint(frame, width, height, start_ms + round(i * 1000 / fps))
+            planes = np.frombuffer(bytes(frame), np.uint8).reshape(height * 3 // 2, width)
+            for packet in video.encode(av.VideoFrame.from_ndarray(planes, format="yuv420p")):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+    return path

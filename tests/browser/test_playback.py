@@ -150,6 +150,82 @@ def test_clicks_on_the_timeline_and_on_detections_land_on_their_moment(operator_
     assert root.get_attribute("data-media-time") is not None
 
 
+def test_clicks_far_outside_what_is_loaded_land_on_their_moment(operator_page, site, orm):
+    """Recordings a minute apart (the player loads 40 s ahead), each frame carrying its own
+    time: clicks and detections jumping forwards and backwards between them, playing and
+    paused, land within 0.5 s, and the video goes on playing from there."""
+    from django.utils import timezone
+
+    from cameras.models import Camera
+    from cameras.services import save_camera
+    from detection.models import ObjectEvent
+    from recordings.models import Segment
+    from tests.media import make_clock_clip
+
+    day = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()))
+    groups = [day + timedelta(hours=14, seconds=s) for s in (0, 75, 150)]  # three runs of 3 segments
+    with orm():
+        camera = save_camera(Camera(name="Clockwork", slug="clockwork", stream_url="rtsp://192.0.2.3/", enabled=False))
+        for first in groups:
+            for k in range(3):
+                seg_start = first + timedelta(seconds=2 * k)
+                rel = f"clockwork/{seg_start:%Y-%m-%d}/{seg_start:%H-%M-%S}.mp4"
+                path = site.data_dir / "recordings" / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                make_clock_clip(path, seg_start, seconds=2)
+                Segment.objects.create(
+                    camera=camera, start=seg_start, end=seg_start + timedelta(seconds=2), duration=2.0, path=rel,
+                    size_bytes=path.stat().st_size, codec="h264", width=320, height=180,
+                )  # fmt: skip
+    page = operator_page
+    open_playback(page, "clockwork", groups[0])
+    origin = window_start(page)
+    page.evaluate(WATCH_LANDINGS, [frame_clock.layout(320, 180), frame_clock.GREY, frame_clock.AMBIGUOUS])
+    page.click('[data-zoom="600"]')
+    # (group, seconds into its 6 s): forwards and backwards across minutes, and within a run.
+    points = [(2, 3.1), (0, 1.2), (1, 4.5), (2, 0.4), (0, 5.2), (1, 0.9), (1, 3.3), (0, 2.6), (2, 5.5), (0, 0.3)]
+    errors = []
+    for n, (group, into) in enumerate(points):
+        page.eval_on_selector("[data-video]", "v => v.pause()" if n % 2 else "v => v.play()")
+        wanted = groups[group].timestamp() + into - origin
+        clicked: list[float] = []
+
+        def click(wanted=wanted, clicked=clicked):
+            clicked.append(click_timeline_at(page, wanted))
+
+        landing = landing_after(page, click, f"click {n} into run {group}")
+        errors.append(landing["millis"] / 1000 - (origin + clicked[0]))
+        assert landing["paused"] == bool(n % 2)
+    # Playing on from the last landing, across the run's segments.
+    page.eval_on_selector("[data-video]", "v => v.play()")
+    root = page.locator("[data-playback]")
+    boundary = groups[0].timestamp() + 2 - origin
+    wait_for(lambda: float(root.get_attribute("data-media-time")) > boundary + 0.5, 10, "played on across a boundary")
+
+    with orm():
+        events = [
+            ObjectEvent.objects.create(
+                camera=camera,
+                label="person",
+                confidence=0.9,
+                box=[0.2, 0.2, 0.5, 0.9],
+                start=groups[group] + timedelta(seconds=into),
+                end=groups[group] + timedelta(seconds=into + 1),
+            )  # fmt: skip
+            for group, into in [(2, 4.0), (0, 1.5), (1, 2.2), (0, 4.4), (2, 0.7)]
+        ]
+    open_playback(page, "clockwork", groups[1])
+    page.evaluate(WATCH_LANDINGS, [frame_clock.layout(320, 180), frame_clock.GREY, frame_clock.AMBIGUOUS])
+    for event in events:
+        link = page.locator(f'[data-day-list] [data-event-id="{event.id}"] a')
+        landing = landing_after(page, link.click, f"detection {event.id}")
+        errors.append(landing["millis"] / 1000 - event.start.timestamp())
+
+    absolute = [abs(e) for e in errors]
+    print(f"\nplayback landing, far apart: error median {statistics.median(absolute):.3f} s, max {max(absolute):.3f} s")
+    assert max(absolute) <= 0.5, [round(e, 3) for e in errors]
+
+
 # The share of the rows of a vertical strip (x, y1..y2 in the video's picture, 0..1) where the
 # boxes canvas holds a red pixel: the left side of a person's box drawn there.
 RED_ROWS = """([x, y1, y2]) => {
