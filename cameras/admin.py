@@ -1,15 +1,20 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from cameras.forms import CameraAdminForm, DashboardLayoutAdminForm
-from cameras.models import Camera, DashboardLayout, ObjectFilter
+from cameras.models import Camera, DashboardLayout, ObjectFilter, ZoneKind
 from cameras.probe import ProbeResult, probe_stream
 from cameras.secrets import MISMATCH, CredentialsUnreadable
 from cameras.selectors import credentials_readable, stream_url_for_worker
+from cameras.serializers import ZoneSerializer
 from cameras.services import save_camera, set_layout_tiles
+from detection.labels import COCO_CLASSES
 
 
 class ObjectFilterInline(admin.TabularInline):
@@ -78,6 +83,31 @@ class CameraAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         save_camera(obj, **form.credential_changes())
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.zones_view)
+        return [path("<int:camera_id>/zones/", view, name="cameras_camera_zones"), *super().get_urls()]
+
+    def zones_view(self, request, camera_id: int):
+        """Draw the camera's zones and masks over a recent still of it; the page saves each one
+        through /api/zones/ (checked there: a bad outline is refused, the others stay)."""
+        camera = Camera.objects.filter(pk=camera_id).first()
+        if camera is None:
+            raise Http404("No such camera.")
+        if not self.has_change_permission(request, camera):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Zones and masks of {camera.name}",
+            "camera": camera,
+            "opts": Camera._meta,
+            "original": camera,
+            "zones": ZoneSerializer(camera.zones.order_by("kind", "name"), many=True).data,
+            "kinds": ZoneKind.choices,
+            "classes": COCO_CLASSES,
+            "back": reverse("admin:cameras_camera_change", args=[camera.pk]),
+        }
+        return TemplateResponse(request, "admin/cameras/camera/zones.html", context)
 
     def get_actions(self, request):
         # No bulk delete: a camera goes one at a time, its name typed (delete_view).

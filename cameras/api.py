@@ -1,12 +1,14 @@
+import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from cameras.models import Camera, DashboardLayout
+from cameras.models import Camera, DashboardLayout, Zone
 from cameras.serializers import (
     CameraAdminSerializer,
     CameraDocumentedSerializer,
     CameraSerializer,
     DashboardLayoutSerializer,
+    ZoneSerializer,
 )
 
 
@@ -42,3 +44,22 @@ class DashboardLayoutViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = DashboardLayout.objects.prefetch_related("slots__camera")
     serializer_class = DashboardLayoutSerializer
+
+
+class ZoneFilter(django_filters.FilterSet):
+    camera = django_filters.CharFilter(field_name="camera__slug", help_text="The camera's slug.")
+
+    class Meta:
+        model = Zone
+        fields = ("camera", "kind")
+
+
+class ZoneViewSet(viewsets.ModelViewSet):
+    """Zones and masks drawn over a camera's picture (?camera=<slug>, ?kind=). Operators
+    read; admins also create, change and delete. A bad outline is a 400 naming the problem,
+    and the camera's other zones are untouched."""
+
+    lookup_value_regex = "[0-9]+"
+    queryset = Zone.objects.select_related("camera").order_by("camera__name", "kind", "name")
+    serializer_class = ZoneSerializer
+    filterset_class = ZoneFilter

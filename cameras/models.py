@@ -248,6 +248,15 @@ class Zone(models.Model):
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()}) on {self.camera}"
 
+    def clean(self):
+        super().clean()
+        from cameras.zones import check_points
+
+        try:
+            self.points = check_points(self.points)
+        except ValidationError as e:
+            raise ValidationError({"points": e.messages}) from None
+
 
 class CameraState(models.TextChoices):
     ONLINE = "online", "Online"

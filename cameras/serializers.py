@@ -1,7 +1,9 @@
+from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-from cameras.models import Camera, CameraStatus, DashboardLayout, DashboardSlot
-from cameras.services import UNCHANGED, save_camera
+from cameras.models import Camera, CameraStatus, DashboardLayout, DashboardSlot, Zone
+from cameras.services import UNCHANGED, save_camera, save_zone
+from cameras.zones import check_points
 
 PUBLIC_FIELDS = (
     "id", "name", "slug", "enabled", "recording_enabled", "segment_seconds", "retention_days",
@@ -94,3 +96,28 @@ class DashboardLayoutSerializer(serializers.ModelSerializer):
         model = DashboardLayout
         fields = ("id", "name", "columns", "rows", "show_ai_overlay", "is_default", "slots")
         read_only_fields = fields
+
+
+class ZoneSerializer(serializers.ModelSerializer):
+    """A zone or mask of a camera: `points` [[x, y], ...] normalised to the picture (0..1),
+    3 to 100 of them, an outline that does not cross itself."""
+
+    camera = serializers.SlugRelatedField(slug_field="slug", queryset=Camera.objects.all())
+
+    class Meta:
+        model = Zone
+        fields = ("id", "camera", "name", "kind", "points", "classes", "min_frames", "loiter_seconds", "alert")
+
+    def validate_points(self, value):
+        try:
+            return check_points(value)
+        except ValidationError as e:
+            raise serializers.ValidationError(e.messages) from None
+
+    def create(self, validated_data):
+        return save_zone(Zone(**validated_data))
+
+    def update(self, instance, validated_data):
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return save_zone(instance)

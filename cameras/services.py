@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from ainvr.realtime import broadcast_on_commit, camera_group
 from cameras import secrets
-from cameras.models import Camera, CameraState, CameraStatus, DashboardLayout, DashboardSlot
+from cameras.models import Camera, CameraState, CameraStatus, DashboardLayout, DashboardSlot, Zone
 from cameras.streams import extract_credentials
 
 UNCHANGED = object()
@@ -122,6 +122,15 @@ def report_camera_status(camera_id: int, *, state: str, **fields) -> CameraStatu
 
 
 @transaction.atomic
+@transaction.atomic
+def save_zone(zone: Zone) -> Zone:
+    """Check and store a zone or mask; the camera's inference stage takes it up at its next
+    settings refresh."""
+    zone.full_clean()
+    zone.save()
+    return zone
+
+
 def set_layout_tiles(layout: DashboardLayout, cameras: dict[int, Camera]) -> None:
     """What each tile of a saved layout shows: {position: camera}; positions not given are
     emptied. Positions must be inside the layout (0 .. capacity - 1)."""

@@ -82,9 +82,28 @@ class MotionGate:
         self._background: np.ndarray | None = None
         self.frames = 0
         self.moving_frames = 0
+        self._ignored: tuple = ()
+        self._keep: np.ndarray | None = None
 
     def reset(self) -> None:
         self._background = None
+
+    def ignore(self, areas=()) -> None:
+        """Where motion is not looked for (motion masks, cameras.zones.Area: a timestamp, trees,
+        a road). The background still learns there."""
+        self._ignored = tuple(areas)
+        self._keep = None
+
+    def _keep_mask(self, shape) -> np.ndarray | None:
+        """255 where motion counts, 0 in the masks, at the grey copy's size."""
+        if not self._ignored:
+            return None
+        if self._keep is None or self._keep.shape != shape:
+            keep = np.full(shape, 255, np.uint8)
+            for area in self._ignored:
+                cv2.fillPoly(keep, [area.pixel_outline(shape[1], shape[0])], 0)
+            self._keep = keep
+        return self._keep
 
     def _small_grey(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
@@ -106,6 +125,9 @@ class MotionGate:
 
         diff = cv2.absdiff(grey, cv2.convertScaleAbs(self._background))
         _, mask = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
+        keep = self._keep_mask(mask.shape)
+        if keep is not None:
+            mask = cv2.bitwise_and(mask, keep)
         changed = float(np.count_nonzero(mask)) / mask.size
         if changed > self.max_changed:
             self._background = grey.astype(np.float32)

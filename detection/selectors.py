@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Q
 
-from cameras.models import Camera
+from cameras.models import Camera, ZoneKind
+from cameras.zones import Area, AreaMap, areas
 from detection.backends.defaults import ScoreDefaults, score_defaults
 from detection.filters import ClassFilter
 from detection.models import ObjectEvent, Source
@@ -26,9 +28,33 @@ class CameraAI:
     motion_gating: bool
     min_frames: int = 1  # and when it was seen in at least this many frames
     filters: tuple[ClassFilter, ...] = ()  # per-class rules (cameras.ObjectFilter)
+    areas: tuple[Area, ...] = ()  # zones and masks (cameras.Zone)
 
     def filter_for(self, label: str) -> ClassFilter | None:
         return next((f for f in self.filters if f.label == label), None)
+
+    @property
+    def zones(self) -> tuple[Area, ...]:
+        return tuple(a for a in self.areas if a.kind == ZoneKind.ZONE)
+
+    @cached_property
+    def zone_map(self) -> AreaMap:
+        return AreaMap(self.zones)
+
+    @cached_property
+    def _mask_map(self) -> AreaMap:
+        return AreaMap(tuple(a for a in self.areas if a.kind == ZoneKind.OBJECT_MASK))
+
+    @property
+    def motion_masks(self) -> tuple[Area, ...]:
+        return tuple(a for a in self.areas if a.kind == ZoneKind.MOTION_MASK)
+
+    def unmasked(self, found: list) -> list:
+        """The detections (with a .box) that do not stand in one of the camera's object masks."""
+        if not self._mask_map.areas or not found:
+            return found
+        rows = self._mask_map.inside([d.box for d in found])
+        return [d for d, row in zip(found, rows, strict=True) if not any(row)]
 
 
 def model_score_defaults() -> ScoreDefaults:
@@ -71,10 +97,11 @@ def camera_ai_settings(camera_ids=None) -> dict[int, CameraAI]:
                 )
                 for f in c.object_filters.all()
             ),
+            areas=areas(c.zones.all()),
         )
         for c in cameras.only(
             "pk", "slug", "enabled", "ai_enabled", "ai_classes", "ai_confidence", "motion_gating"
-        ).prefetch_related("object_filters")
+        ).prefetch_related("object_filters", "zones")
     }
 
 
@@ -89,6 +116,7 @@ class OpenEvent:
     confidence: float
     box: tuple[float, float, float, float]
     path: list  # detection.tracking.extend_path
+    zones: list  # the names of the zones it entered
 
 
 def recent_live_events(camera_id: int, since: datetime) -> list[OpenEvent]:
@@ -98,6 +126,6 @@ def recent_live_events(camera_id: int, since: datetime) -> list[OpenEvent]:
         Q(end__isnull=True, start__gte=since) | Q(end__gte=since)
     )
     return [
-        OpenEvent(e.pk, e.label, e.start, e.end or e.start, e.confidence, tuple(e.box), e.path)
-        for e in events.only("pk", "label", "start", "end", "confidence", "box", "path")
+        OpenEvent(e.pk, e.label, e.start, e.end or e.start, e.confidence, tuple(e.box), e.path, e.zones)
+        for e in events.only("pk", "label", "start", "end", "confidence", "box", "path", "zones")
     ]

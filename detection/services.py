@@ -98,6 +98,7 @@ def start_object_event(
     at,
     snapshot: bytes | None = None,
     path: list | None = None,
+    zones: list[str] | None = None,
 ) -> ObjectEvent:
     """Store a new tracked object (end empty: just seen) with its first snapshot, tell the
     camera's dashboards, and call on_event_started() once committed."""
@@ -111,6 +112,7 @@ def start_object_event(
         end=None,
         source=Source.LIVE,
         path=path or [],
+        zones=list(zones or []),
     )
     event.full_clean(exclude=["snapshot", "job"])
     event.save()
@@ -133,6 +135,7 @@ def update_object_event(
     snapshot: bytes | None = None,
     closed: bool = False,
     path: list | None = None,
+    zones: list[str] | None = None,
 ) -> ObjectEvent | None:
     """Save a tracked object's last sighting (``end``) and best one (label, confidence,
     box, snapshot when given), and where it went (``path``, when given). ``closed`` marks the
@@ -149,6 +152,9 @@ def update_object_event(
     if path is not None:
         event.path = path
         fields.append("path")
+    if zones is not None:
+        event.zones = list(zones)
+        fields.append("zones")
     if snapshot:
         _replace_snapshot(event, snapshot)
         fields.append("snapshot")
@@ -204,6 +210,7 @@ class ObjectEventStore:
             at=track.start,
             snapshot=snapshot,
             path=track.path,
+            zones=track.presence.entered,
         )
         return event.pk
 
@@ -217,6 +224,7 @@ class ObjectEventStore:
             snapshot=snapshot,
             closed=closed,
             path=track.path,
+            zones=track.presence.entered,
         )
 
     def close(self, event_id: int, track, snapshot: bytes | None) -> None:

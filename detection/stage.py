@@ -159,8 +159,9 @@ class InferenceStage:
                 state.gate = None
             state.ai = ai
             if state.events is not None:
-                state.events.threshold, state.events.min_frames = ai.threshold, ai.min_frames
-                state.events.per_label = {f.label: f for f in ai.filters}
+                self._configure(state.events, ai)
+            if state.gate is not None:
+                state.gate.ignore(ai.motion_masks)
 
     def _forget(self, camera_id: int) -> None:
         state = self.cameras.pop(camera_id)
@@ -289,6 +290,7 @@ class InferenceStage:
             return whole
         if state.gate is None:
             state.gate = self.gate_factory()
+            state.gate.ignore(state.ai.motion_masks)
         motion = state.gate.check(frame.image)
         # Events a previous process left going count as tracks: a person standing still
         # must be looked at to be recognised as still there. Crops may leave a still object
@@ -305,7 +307,7 @@ class InferenceStage:
     def _after_detect(self, state: _Camera, look: Look, found, inference_ms: float) -> None:
         ai, frame = state.ai, look.frame
         height, width = frame.image.shape[:2]
-        wanted = [d for d in found if d.label in ai.classes and fits(ai, d, width, height, frame.rotation)]
+        wanted = ai.unmasked([d for d in found if d.label in ai.classes and fits(ai, d, width, height, frame.rotation)])
         prometheus.frames_out(ai.slug)
         for d in wanted:
             prometheus.detection(ai.slug, d.label)
@@ -360,8 +362,15 @@ class InferenceStage:
             min_frames=ai.min_frames,
             resumable=resumable,
         )
-        events.per_label = {f.label: f for f in ai.filters}
+        self._configure(events, ai)
         return events
+
+    @staticmethod
+    def _configure(events: TrackEvents, ai: CameraAI) -> None:
+        """The camera's settings that a running TrackEvents follows."""
+        events.threshold, events.min_frames = ai.threshold, ai.min_frames
+        events.per_label = {f.label: f for f in ai.filters}
+        events.zone_map = ai.zone_map
 
     def _gated_overlay(self, state: _Camera, frame: Frame) -> None:
         """Nothing moved. Objects still tracked are still there: keep their boxes in step

@@ -36,8 +36,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from cameras.zones import AreaMap
 from detection.backends.bytetrack import TrackedObject
 from detection.filters import ClassFilter
+from detection.zone_presence import ZonePresence
 
 log = logging.getLogger("detection.tracking")
 
@@ -84,6 +86,7 @@ class Candidate:
     box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     best_image: np.ndarray | None = field(default=None, repr=False)
     path: list = field(default_factory=list, repr=False)
+    presence: ZonePresence = field(default_factory=ZonePresence, repr=False)
 
     def see(self, obj: TrackedObject, now: datetime, image: np.ndarray | None) -> None:
         self.last_seen = now
@@ -114,6 +117,8 @@ class ActiveTrack:
     snapshot_confidence: float = 0.0
     path: list = field(default_factory=list, repr=False)  # see extend_path
     saved_points: int = 0
+    presence: ZonePresence = field(default_factory=ZonePresence, repr=False)
+    saved_zones: int = 0
 
 
 class OpenEvent(Protocol):
@@ -126,6 +131,7 @@ class OpenEvent(Protocol):
     confidence: float
     box: tuple[float, float, float, float]
     path: list
+    zones: list
 
 
 def box_iou(a, b) -> float:
@@ -183,6 +189,8 @@ class TrackEvents:
         self.min_frames = max(1, int(min_frames))
         # Per-class thresholds and frame counts (detection.filters.ClassFilter), by label.
         self.per_label: dict[str, ClassFilter] = {}
+        # The camera's zones: each event records those its object entered.
+        self.zone_map = AreaMap(())
         self.candidates: dict[int, Candidate] = {}
         self.active: dict[int, ActiveTrack] = {}
         # Events a previous process left going, until a new track takes one up or it expires.
@@ -198,12 +206,14 @@ class TrackEvents:
         return self.lost_after + self.update_every
 
     def observe(self, now: datetime, objects: list[TrackedObject], image: np.ndarray | None = None) -> None:
-        for obj in objects:
+        zones = self.zone_map.areas
+        in_zones = self.zone_map.inside([o.box for o in objects], [o.label for o in objects])
+        for n, obj in enumerate(objects):
             if self.classes is not None and obj.label not in self.classes:
                 continue
             track = self.active.get(obj.track_id)
             if track is None and self.resumable:
-                track = self._resume(obj, now, image)
+                track = self._resume(obj, now, image, in_zones[n])
                 if track is not None:
                     continue
             if track is None:
@@ -211,17 +221,19 @@ class TrackEvents:
                 if candidate is None:
                     candidate = self.candidates[obj.track_id] = Candidate(obj.track_id, obj.label, now, now)
                 candidate.see(obj, now, image)
+                candidate.presence.see(zones, in_zones[n], now)
                 if candidate.is_real(*self.rule_for(candidate.label)):
                     self._start(candidate, now)
                 continue
             track.last_seen = now
             extend_path(track.path, track.start, now, obj.box)
+            entered = track.presence.see(zones, in_zones[n], now)
             if obj.confidence > track.confidence:
                 track.confidence, track.box, track.label = obj.confidence, obj.box, obj.label
                 if image is not None and obj.confidence >= track.snapshot_confidence + SNAPSHOT_MARGIN:
                     track.best_image = image
-            if now - track.saved_at >= self.update_every:
-                self._save(track, now)
+            if entered or now - track.saved_at >= self.update_every:
+                self._save(track, now)  # at once when it entered a zone: alerts may wait on that
         self.expire(now)
 
     def rule_for(self, label: str) -> tuple[float, int]:
@@ -246,6 +258,7 @@ class TrackEvents:
             candidate.best_confidence,
             candidate.box,
             path=candidate.path,
+            presence=candidate.presence,
         )
         # Real only once stored: if the write fails, the candidate's next sighting tries again.
         track.event_id = self.store.start(self.camera_id, track, encode_snapshot(candidate.best_image))
@@ -253,10 +266,11 @@ class TrackEvents:
         track.snapshot_confidence = candidate.best_confidence
         track.saved_at, track.saved_confidence = now, candidate.best_confidence
         track.saved_points = len(track.path)
+        track.saved_zones = len(track.presence.entered)
         self.active[candidate.track_id] = track
         self.writes += 1
 
-    def _resume(self, obj: TrackedObject, now: datetime, image) -> ActiveTrack | None:
+    def _resume(self, obj: TrackedObject, now: datetime, image, in_zones) -> ActiveTrack | None:
         """Continue the open event that `obj` (a new track) most overlaps, if any."""
         best, best_iou = None, self.resume_iou
         for event in self.resumable.values():
@@ -281,8 +295,11 @@ class TrackEvents:
             saved_confidence=best.confidence,
             snapshot_confidence=best.confidence,
             path=list(best.path),
+            presence=ZonePresence(entered=list(best.zones)),
         )
+        track.saved_zones = len(best.zones)
         extend_path(track.path, track.start, now, obj.box)
+        track.presence.see(self.zone_map.areas, in_zones, now)
         if obj.confidence > track.confidence:
             track.confidence, track.box = obj.confidence, obj.box
             if image is not None and obj.confidence >= track.snapshot_confidence + SNAPSHOT_MARGIN:
@@ -298,12 +315,13 @@ class TrackEvents:
             track.snapshot_confidence = track.confidence
         track.best_image = None
         unchanged = track.last_seen == track.saved_end and track.confidence == track.saved_confidence
-        if unchanged and snapshot is None and len(track.path) == track.saved_points:
+        news = len(track.path) != track.saved_points or len(track.presence.entered) != track.saved_zones
+        if unchanged and snapshot is None and not news:
             track.saved_at = now  # nothing new to write
             return
         self.store.update(track.event_id, track, snapshot)
         track.saved_at, track.saved_end, track.saved_confidence = now, track.last_seen, track.confidence
-        track.saved_points = len(track.path)
+        track.saved_points, track.saved_zones = len(track.path), len(track.presence.entered)
         self.writes += 1
 
     def expire(self, now: datetime) -> list[int]:
@@ -330,7 +348,14 @@ class TrackEvents:
         """Nobody took the event up: it ends at its last saved sighting."""
         self.resumable.pop(event.id, None)
         track = ActiveTrack(
-            0, event.label, event.start, event.last_seen, event.confidence, tuple(event.box), path=list(event.path)
+            0,
+            event.label,
+            event.start,
+            event.last_seen,
+            event.confidence,
+            tuple(event.box),
+            path=list(event.path),
+            presence=ZonePresence(entered=list(event.zones)),
         )
         self.store.close(event.id, track, None)
         self.writes += 1

@@ -9,4 +9,5 @@ urlpatterns = [
     path("media/<path:path>", views.media_file, name="media"),
     path("private/<path:path>", views.private_media_file, name="private_media"),
     path("export/", views.export, name="export"),
+    path("cameras/<slug:slug>/still.jpg", views.camera_still, name="still"),
 ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,6 +21,7 @@ from ainvr.media import is_private
 from recordings import selectors
 from recordings.export import NothingToExport, export_mp4
 from recordings.files import open_then_unlink, safe_path, serve_file
+from recordings.stills import latest_still
 
 log = logging.getLogger("ainvr.playback")
 
@@ -181,3 +182,20 @@ def boxes(request):
     except ValidationError as e:
         return _bad_request(e)
     return JsonResponse({"camera": camera.slug, "start": start.isoformat(), "end": end.isoformat(), "events": events})
+
+
+@require_GET
+@role_required
+def camera_still(request, slug: str):
+    """A recent still of the camera (the first frame of its newest recording), for drawing
+    zones over; 404 when it has recorded nothing yet."""
+    try:
+        camera = selectors.camera_by_slug(slug)
+    except ValidationError:
+        raise Http404("No such camera.") from None
+    still = latest_still(camera)
+    if still is None:
+        raise Http404(f"{camera.name} has no recording yet.")
+    response = HttpResponse(still, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=10"
+    return response

@@ -4,13 +4,14 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import ObtainTokenView
 from attendance.api import AttendanceReportView, EmployeeViewSet, ResetLogsView, TrackingStateView
-from cameras.api import CameraViewSet, DashboardLayoutViewSet
+from cameras.api import CameraViewSet, DashboardLayoutViewSet, ZoneViewSet
 from detection.api import AnalysisJobViewSet, ObjectEventViewSet
 from recordings.api import SegmentViewSet
 
 router = DefaultRouter()
 router.register("cameras", CameraViewSet, basename="camera")
 router.register("layouts", DashboardLayoutViewSet, basename="layout")
+router.register("zones", ZoneViewSet, basename="zone")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("detections", ObjectEventViewSet, basename="detection")
 router.register("analysis-jobs", AnalysisJobViewSet, basename="analysis-job")

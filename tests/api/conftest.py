@@ -53,7 +53,7 @@ def world(camera, spare_camera, admin_user, operator_user):
     from rest_framework.authtoken.models import Token
 
     from attendance.models import AlertLog, AttendanceEvent, DailyAttendance, Employee, Presence
-    from cameras.models import DashboardLayout, DashboardSlot
+    from cameras.models import DashboardLayout, DashboardSlot, Zone
     from detection.models import AnalysisJob, ObjectEvent
     from notifications.models import Channel, Delivery, HealthCondition, PushSubscription, Rule
     from recordings.models import Segment, StorageSettings
@@ -62,6 +62,7 @@ def world(camera, spare_camera, admin_user, operator_user):
     Token.objects.get_or_create(user=operator_user)
     layout = DashboardLayout.objects.create(name="Lobby", columns=2, rows=2, is_default=True)
     DashboardSlot.objects.create(layout=layout, position=0, camera=camera)
+    zone = Zone.objects.create(camera=camera, name="Yard", points=[[0.1, 0.5], [0.9, 0.5], [0.9, 0.95], [0.1, 0.95]])
     segment = Segment.objects.create(
         camera=camera,
         start=T0,
@@ -127,6 +128,7 @@ def world(camera, spare_camera, admin_user, operator_user):
         camera_ct=ContentType.objects.get_for_model(camera).pk,
         camera_pk=camera.pk,
         layout=layout.pk,
+        zone=zone.pk,
         segment=segment.pk,
         detection=detection.pk,
         job=job.pk,

@@ -55,6 +55,8 @@ def _bodies():
         "new_camera": {"name": "Yard", "slug": "yard", "stream_url": "rtsp://192.0.2.20:554/main"},
         "camera_put": {"name": "Spare", "slug": "spare", "stream_url": "rtsp://192.0.2.31:554/main"},
         "camera_patch": {"enabled": False},
+        "new_zone": {"camera": "gate", "name": "Street", "kind": "object_mask", "points": [[0, 0], [1, 0], [1, 0.2]]},
+        "zone_patch": {"min_frames": 5},
         "new_employee": {"code": "E2", "name": "Frank Example"},
         "employee_put": {"code": "E1", "name": "Eve Renamed", "department": "Gate"},
         "employee_patch": {"department": "Night"},
@@ -96,6 +98,7 @@ SITE = [
     Row("GET", "/playback/timeline/", 400, 400, LOGIN),  # no camera or date given
     Row("GET", "/playback/boxes/", 400, 400, LOGIN),  # no camera or range given
     Row("GET", "/recordings/segments/{segment}/", 404, 404, LOGIN),  # the world's segment has no file
+    Row("GET", "/recordings/cameras/{camera}/still.jpg", 404, 404, LOGIN),  # nor anything to take a still from
     Row("GET", "/recordings/files/gate/no-such-file.mp4", 404, 404, LOGIN),
     Row("GET", "/recordings/media/snapshots/no-such-file.jpg", 404, 404, LOGIN),
     Row("GET", "/recordings/private/faces/no-such-file.jpg", 404, 403, LOGIN),  # face photos: admins only
@@ -125,6 +128,7 @@ ADMIN_SITE = [
     Row("GET", "/admin/attendance/employee/{employee}/faces/", 200, 403, LOGIN),
     Row("GET", "/admin/attendance/employee/{employee}/faces/999999/photo/", 404, 403, LOGIN),
     Row("GET", "/admin/recordings/segment/delete-footage/{cameras_camera}/", 200, 403, LOGIN),
+    Row("GET", "/admin/cameras/camera/{cameras_camera}/zones/", 200, 403, LOGIN),
     # Without the typed name nothing is deleted: back to the page.
     Row(
         "POST",
@@ -246,6 +250,11 @@ API = [
     *api("DELETE", "/api/cameras/{spare}/", 204, 403),
     *api("GET", "/api/layouts/", 200, 200),
     *api("GET", "/api/layouts/{layout}/", 200, 200),
+    *api("GET", "/api/zones/", 200, 200),
+    *api("POST", "/api/zones/", 201, 403, "new_zone"),
+    *api("GET", "/api/zones/{zone}/", 200, 200),
+    *api("PATCH", "/api/zones/{zone}/", 200, 403, "zone_patch"),
+    *api("DELETE", "/api/zones/{zone}/", 204, 403),
     *api("GET", "/api/segments/", 200, 200),
     *api("GET", "/api/segments/{segment}/", 200, 200),
     *api("GET", "/api/detections/", 200, 200),

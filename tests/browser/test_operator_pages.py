@@ -155,6 +155,72 @@ def test_the_layout_editor_makes_a_1_plus_5_grid_by_clicks(admin_page, screensho
         layout.delete()
 
 
+def test_the_zone_editor_draws_saves_changes_and_refuses_a_crossing_outline(admin_page, orm, screenshot):
+    """Clicks on the camera's still draw a zone; it is saved, shown again after a reload, moved
+    by dragging a point; a bow tie is refused with the reason and nothing changes; Delete ends it."""
+    from cameras.models import Camera, Zone
+
+    page = admin_page
+    with orm():
+        gate = Camera.objects.get(slug="gate")
+    page.goto(f"/admin/cameras/camera/{gate.pk}/change/")
+    page.click("[data-zones-link]")
+    wait_for(lambda: page.eval_on_selector("[data-still]", "i => i.complete && i.naturalWidth > 0"), 20, "the still")
+    canvas = page.locator("[data-canvas]")
+
+    def click(points):
+        box = canvas.bounding_box()
+        for x, y in points:
+            page.mouse.click(box["x"] + x * box["width"], box["y"] + y * box["height"])
+
+    assert not page.is_visible("[data-zone-errors]") and not page.is_visible("[data-zone-form]")
+    page.click('[data-new="zone"]')
+    click([(0.2, 0.5), (0.8, 0.5), (0.8, 0.95), (0.2, 0.95)])
+    page.click("[data-finish]")
+    page.fill("#zone-name", "Yard")
+    page.fill("#zone-classes", "person")
+    page.check("input[name=alert]")
+    screenshot(page, "zone-editor")
+    page.click("[data-save]")
+    wait_for(lambda: page.inner_text("[data-saved]") == "Saved “Yard”.", 10, "saved")
+    with orm():
+        yard = Zone.objects.get(camera=gate)
+    assert (yard.name, yard.kind, yard.classes, yard.alert) == ("Yard", "zone", ["person"], True)
+    clicked = [0.2, 0.5, 0.8, 0.5, 0.8, 0.95, 0.2, 0.95]
+    assert [v for point in yard.points for v in point] == pytest.approx(clicked, abs=0.01)
+
+    page.reload()
+    item = page.locator(f'[data-zone-list] li[data-zone-id="{yard.pk}"] button')
+    assert item.inner_text() == "Yard · zone"
+    item.click()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 0.2 * box["width"], box["y"] + 0.5 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.3 * box["width"], box["y"] + 0.4 * box["height"], steps=5)
+    page.mouse.up()
+    page.click("[data-save]")
+    wait_for(lambda: page.inner_text("[data-saved]") == "Saved “Yard”.", 10, "saved again")
+    with orm():
+        yard.refresh_from_db()
+    assert yard.points[0] == pytest.approx([0.3, 0.4], abs=0.01)
+
+    page.click('[data-new="object_mask"]')
+    click([(0.1, 0.1), (0.4, 0.4), (0.4, 0.1), (0.1, 0.4)])  # a bow tie
+    page.click("[data-save]")
+    wait_for(lambda: "crosses itself" in page.inner_text("[data-zone-errors]"), 10, "the refusal shown")
+    assert page.is_visible("[data-zone-errors]")
+    with orm():
+        assert list(Zone.objects.filter(camera=gate).values_list("name", flat=True)) == ["Yard"]
+    page.click("[data-cancel]")
+
+    page.locator(f'[data-zone-list] li[data-zone-id="{yard.pk}"] button').click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("[data-delete]")
+    wait_for(lambda: page.inner_text("[data-saved]") == "Deleted “Yard”.", 10, "deleted")
+    with orm():
+        assert not Zone.objects.filter(camera=gate).exists()
+
+
 # (columns, rows, {position: camera slug}) for each layout a user picks most.
 FIT_LAYOUTS = {
     "2x2": (2, 2, {0: "gate", 1: "lobby", 2: "gate", 3: "lobby"}),

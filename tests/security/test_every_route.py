@@ -87,6 +87,9 @@ ROUTES: dict[str, Route] = {
     "playback/timeline/": Route("signed-in"),
     "playback/boxes/": Route("signed-in"),
     "recordings/export/": Route("signed-in"),
+    "recordings/cameras/<slug:slug>/still.jpg": Route(
+        "signed-in", "/recordings/cameras/{camera}/still.jpg", "/recordings/cameras/no-such-camera/still.jpg"
+    ),
     "recordings/segments/<int:pk>/": Route(
         "signed-in", "/recordings/segments/{segment}/", f"/recordings/segments/{MISSING}/"
     ),
@@ -120,6 +123,9 @@ ROUTES: dict[str, Route] = {
     ),
     "admin/accounts/user/<id>/password/": Route(
         "admin-page", "/admin/accounts/user/{accounts_user}/password/", f"/admin/accounts/user/{MISSING}/password/"
+    ),
+    "admin/cameras/camera/<int:camera_id>/zones/": Route(
+        "admin-page", "/admin/cameras/camera/{cameras_camera}/zones/", f"/admin/cameras/camera/{MISSING}/zones/"
     ),
     "admin/recordings/segment/delete-footage/<int:camera_id>/": Route(
         "admin-page",
@@ -198,6 +204,7 @@ ROUTES: dict[str, Route] = {
 API_VIEWSETS = {
     "cameras": ("api", "(?P<slug>[-a-zA-Z0-9_]+)", "{camera}", "no-such-camera"),
     "layouts": ("api", "(?P<pk>[0-9]+)", "{layout}", MISSING),
+    "zones": ("api", "(?P<pk>[0-9]+)", "{zone}", MISSING),
     "segments": ("api", "(?P<pk>[0-9]+)", "{segment}", MISSING),
     "detections": ("api", "(?P<pk>[0-9]+)", "{detection}", MISSING),
     "analysis-jobs": ("api", "(?P<pk>[0-9]+)", "{job}", MISSING),

@@ -141,3 +141,23 @@ def test_boxes_refuse_a_bad_range_naming_the_field(operator_client, camera):
             "errors"
         ]
     )
+
+
+def test_a_still_of_the_camera_comes_from_its_newest_readable_recording(
+    operator_client, anon_client, camera, add_segment, settings
+):
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+
+    assert operator_client.get("/recordings/cameras/gate/still.jpg").status_code == 404  # nothing recorded yet
+    add_segment(camera, T0)
+    newest = add_segment(camera, T0 + timedelta(seconds=4))
+    newest_file = Path(settings.RECORDINGS_DIR) / newest.path
+    newest_file.write_bytes(newest_file.read_bytes()[:100])  # being written: it cannot be read yet
+    response = operator_client.get("/recordings/cameras/gate/still.jpg")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(response.content)).size == (320, 240)
+    assert anon_client.get("/recordings/cameras/gate/still.jpg").status_code == 302
+    assert operator_client.get("/recordings/cameras/nope/still.jpg").status_code == 404
