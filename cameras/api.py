@@ -1,8 +1,9 @@
-import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.parsers import JSONParser
 
-from cameras.models import Camera, DashboardLayout, Zone
+from ainvr.api.filters import ChoiceFilter, FilterSet, TextFilter
+from cameras.models import Camera, DashboardLayout, Zone, ZoneKind
 from cameras.serializers import (
     CameraAdminSerializer,
     CameraDocumentedSerializer,
@@ -46,8 +47,9 @@ class DashboardLayoutViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DashboardLayoutSerializer
 
 
-class ZoneFilter(django_filters.FilterSet):
-    camera = django_filters.CharFilter(field_name="camera__slug", help_text="The camera's slug.")
+class ZoneFilter(FilterSet):
+    camera = TextFilter(field_name="camera__slug", help_text="The camera's slug.")
+    kind = ChoiceFilter(choices=ZoneKind.choices)
 
     class Meta:
         model = Zone
@@ -62,4 +64,5 @@ class ZoneViewSet(viewsets.ModelViewSet):
     lookup_value_regex = "[0-9]+"
     queryset = Zone.objects.select_related("camera").order_by("camera__name", "kind", "name")
     serializer_class = ZoneSerializer
+    parser_classes = [JSONParser]  # an outline is nested lists: form fields cannot carry it
     filterset_class = ZoneFilter

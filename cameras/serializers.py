@@ -1,9 +1,11 @@
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cameras.models import Camera, CameraStatus, DashboardLayout, DashboardSlot, Zone
 from cameras.services import UNCHANGED, save_camera, save_zone
-from cameras.zones import check_points
+from cameras.zones import MAX_POINTS, MIN_POINTS, check_points
+from detection.labels import COCO_CLASSES
 
 PUBLIC_FIELDS = (
     "id", "name", "slug", "enabled", "recording_enabled", "segment_seconds", "retention_days",
@@ -98,11 +100,33 @@ class DashboardLayoutSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": MIN_POINTS,
+        "maxItems": MAX_POINTS,
+        "items": {
+            "type": "array",
+            "minItems": 2,
+            "maxItems": 2,
+            "items": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+        "description": "[[x, y], ...] normalised to the picture; the outline must not cross itself.",
+    }
+)
+class OutlineField(serializers.JSONField):
+    """A zone's outline (cameras.zones.check_points says what else it must be)."""
+
+
 class ZoneSerializer(serializers.ModelSerializer):
     """A zone or mask of a camera: `points` [[x, y], ...] normalised to the picture (0..1),
     3 to 100 of them, an outline that does not cross itself."""
 
     camera = serializers.SlugRelatedField(slug_field="slug", queryset=Camera.objects.all())
+    points = OutlineField()
+    classes = serializers.ListField(
+        child=serializers.ChoiceField(choices=COCO_CLASSES), required=False, help_text="Zones only; empty: every class."
+    )
 
     class Meta:
         model = Zone

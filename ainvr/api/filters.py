@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django_filters import rest_framework as filters
+from django_filters.fields import ChoiceField
 from drf_spectacular.utils import extend_schema_field
 
 from ainvr.api.fields import MomentFilter
@@ -69,6 +70,16 @@ class FractionFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 0.0)
         kwargs.setdefault("max_value", 1.0)
         super().__init__(*args, **kwargs)
+
+
+class RequiredChoiceField(RequiredValueMixin, ChoiceField):
+    pass
+
+
+class ChoiceFilter(filters.ChoiceFilter):
+    """One of the choices; present but empty is an error (the schema's enum has no "")."""
+
+    field_class = RequiredChoiceField
 
 
 @extend_schema_field({"type": "string", "pattern": "^[^\\u0000]*$"})

@@ -77,6 +77,11 @@
     return -1;
   }
 
+  function bufferedStartAfter(t) {
+    for (let i = 0; sb && i < sb.buffered.length; i++) if (sb.buffered.start(i) > t) return sb.buffered.start(i);
+    return null;
+  }
+
   function isBuffered(t) {
     for (let i = 0; sb && i < sb.buffered.length; i++) {
       if (sb.buffered.start(i) <= t && t < sb.buffered.end(i) - 0.1) return true;
@@ -152,7 +157,17 @@
     sent = true;
     await fill(gen);
     if (gen !== generation) return;
-    if (!isBuffered(offset)) target = null;  // it could not be loaded (fill said why)
+    if (!isBuffered(offset)) {
+      // A segment's first frame may come a little after its recorded start (or the click fell
+      // in a gap): on to what was loaded next, else give up the seek (fill said why).
+      const after = bufferedStartAfter(offset);
+      if (after != null && after - offset < 1) {
+        target = after + 0.001;
+        video.currentTime = target;
+      } else {
+        target = null;
+      }
+    }
     if (play) video.play().catch(() => {});
   }
 

@@ -44,6 +44,11 @@ STATE_RULES = {
     "GET /api/attendance/report": {"to_date"},  # not before from_date, at most 366 days
     # to_date not before from_date; confirm_all with no dates; expected: the count must still hold
     "POST /api/admin/reset_logs": {"to_date", "confirm_all", "expected"},
+    # a camera that exists; an outline that does not cross itself; a name the camera has not used
+    **dict.fromkeys(
+        ["POST /api/zones/", "PUT /api/zones/{id}/", "PATCH /api/zones/{id}/"],
+        {"camera", "points", "name", "non_field_errors"},
+    ),
     "GET /api/segments/": {"end"},  # not before start
     "GET /api/detections/": {"end"},
 }

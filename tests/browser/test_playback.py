@@ -18,16 +18,10 @@ WATCH_LANDINGS = f"""([place, grey, ambiguous]) => {{
   const read = ({CLOCK_READER})(place, grey, ambiguous);
   const video = document.querySelector('[data-video]');
   window.landings = [];
-  // Playing: the first frame presented after the seek. Paused: the frame the seek shows, which
-  // the element holds once 'seeked' fires (no new frame is presented to a callback then).
+  // The frame the element shows once the seek completed (it holds it when 'seeked' fires,
+  // playing or paused).
   video.addEventListener('seeked', () => {{
-    if (video.paused) {{
-      window.landings.push({{media: video.currentTime, millis: read(video), paused: true}});
-      return;
-    }}
-    video.requestVideoFrameCallback((now, meta) => {{
-      window.landings.push({{media: meta.mediaTime, millis: read(video), paused: video.paused}});
-    }});
+    window.landings.push({{media: video.currentTime, millis: read(video), paused: video.paused}});
   }});
 }}"""
 
