@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ainvr.api.fields import SlugLookupField
 from cameras.models import Camera, CameraStatus, DashboardLayout, DashboardSlot, Zone
 from cameras.services import UNCHANGED, save_camera, save_zone
 from cameras.zones import MAX_POINTS, MIN_POINTS, check_points
@@ -122,7 +123,7 @@ class ZoneSerializer(serializers.ModelSerializer):
     """A zone or mask of a camera: `points` [[x, y], ...] normalised to the picture (0..1),
     3 to 100 of them, an outline that does not cross itself."""
 
-    camera = serializers.SlugRelatedField(slug_field="slug", queryset=Camera.objects.all())
+    camera = SlugLookupField(slug_field="slug", queryset=Camera.objects.all())
     points = OutlineField()
     classes = serializers.ListField(
         child=serializers.ChoiceField(choices=COCO_CLASSES), required=False, help_text="Zones only; empty: every class."

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsAdminOrOperator
 from ainvr.api.fields import MomentField, SlugLookupField
-from ainvr.api.filters import FractionFilter, IdFilter, TextFilter, TimeRangeFilterSet
+from ainvr.api.filters import ChoiceFilter, FractionFilter, IdFilter, TextFilter, TimeRangeFilterSet
 from cameras.models import Camera
 from detection.labels import COCO_CLASSES, validate_labels
 from detection.models import AnalysisJob, ObjectEvent, Source
@@ -32,7 +32,7 @@ class ObjectEventSerializer(serializers.ModelSerializer):
 class ObjectEventFilter(TimeRangeFilterSet):
     camera = TextFilter(field_name="camera__slug", help_text="Camera slug.")
     label = filters.MultipleChoiceFilter(choices=[(c, c) for c in COCO_CLASSES], help_text="Repeat for several.")
-    source = filters.ChoiceFilter(choices=Source.choices)
+    source = ChoiceFilter(choices=Source.choices)
     min_confidence = FractionFilter(field_name="confidence", lookup_expr="gte", help_text="From 0 to 1.")
     job = IdFilter(field_name="job_id", help_text="The analysis job's id (live detections have none).")
 

@@ -89,9 +89,16 @@ class TextFilter(filters.CharFilter):
 
 
 class FilterSet(filters.FilterSet):
-    """The base of every API filter set: model booleans filter strictly."""
+    """The base of every API filter set: model booleans and choices filter strictly."""
 
     FILTER_DEFAULTS = {**filters.FilterSet.FILTER_DEFAULTS, models.BooleanField: {"filter_class": StrictBooleanFilter}}
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        filter_class, params = super().filter_for_lookup(field, lookup_type)
+        if filter_class is filters.ChoiceFilter:  # a model field with choices (filterset_fields)
+            filter_class = ChoiceFilter
+        return filter_class, params
 
 
 class FilterBackend(filters.DjangoFilterBackend):

@@ -113,3 +113,12 @@ def test_two_zones_of_a_camera_cannot_share_a_name(persona_api_client, camera, y
     )
     assert made.status_code == 400
     assert Zone.objects.get().kind == ZoneKind.ZONE
+
+
+def test_text_no_slug_can_be_is_a_400_not_a_500(persona_api_client, camera):
+    """PostgreSQL cannot store or look up NUL: the camera field says it does not exist."""
+    made = persona_api_client("admin").post(
+        "/api/zones/", {"camera": "\x00", "name": "Yard", "points": SQUARE}, format="json"
+    )
+    assert made.status_code == 400 and "camera" in made.json()
+    assert persona_api_client("operator").get("/api/zones/?kind=").status_code == 400
