@@ -22,6 +22,7 @@ urlpatterns = [
     path("playback/", include("recordings.playback_urls", namespace="playback")),
     path("recordings/", include("recordings.urls", namespace="recordings")),
     path("analysis/", include("detection.urls", namespace="analysis")),
+    path("review/", include("detection.review_urls", namespace="review")),
 ]
 
 handler404 = "ainvr.views.not_found"

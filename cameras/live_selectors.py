@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cameras.models import Camera, DashboardLayout
-from detection.models import ObjectEvent
 
 
 @dataclass
@@ -70,11 +69,12 @@ def playback_link(slug: str | None, at) -> str | None:
     return f"{reverse('playback:page')}?camera={slug}&at={at.isoformat().replace('+', '%2B')}"
 
 
-def alerts_feed(*, with_employee_alerts: bool, limit: int = 20) -> dict:
-    """The alerts menu when a page opens: open or recent alerts and the latest detections
-    (later ones arrive over the dashboard socket). Employee alerts name people: attendance
-    is for admins only."""
+def alerts_feed(user, *, with_employee_alerts: bool, limit: int = 20) -> dict:
+    """The alerts menu when a page opens: the user's unreviewed alerts (their count is the
+    badge) and recent employee alerts (later ones arrive over the dashboard socket).
+    Employee alerts name people: attendance is for admins only."""
     from attendance.models import AlertLog
+    from detection.selectors import recent_alerts, unreviewed_alert_count
 
     since = timezone.now() - timedelta(hours=24)
     employee_alerts = AlertLog.objects.select_related("employee", "camera").filter(started__gte=since)
@@ -93,15 +93,15 @@ def alerts_feed(*, with_employee_alerts: bool, limit: int = 20) -> dict:
         }
         for a in employee_alerts[:limit]
     ]
-    detections = [
+    review = [
         {
-            "id": e.id,
-            "camera": e.camera.slug,
-            "label": e.label,
-            "confidence": e.confidence,
-            "start": e.start.isoformat(),
-            "end": e.end.isoformat() if e.end else None,
+            "id": item.id,
+            "camera": item.camera.name,
+            "camera_slug": item.camera.slug,
+            "labels": item.labels,
+            "zones": item.zones,
+            "start": item.start.isoformat(),
         }
-        for e in ObjectEvent.objects.select_related("camera").filter(start__gte=since, source="live")[:limit]
+        for item in recent_alerts(user, limit)
     ]
-    return {"alerts": alerts, "detections": detections}
+    return {"alerts": alerts, "review": review, "unreviewed": unreviewed_alert_count(user)}

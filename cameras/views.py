@@ -39,4 +39,4 @@ def grid(request, pk: int | None = None):
 @require_GET
 @role_required
 def alerts(request):
-    return JsonResponse(live_selectors.alerts_feed(with_employee_alerts=request.user.is_admin))
+    return JsonResponse(live_selectors.alerts_feed(request.user, with_employee_alerts=request.user.is_admin))

@@ -103,6 +103,9 @@ class ObjectEvent(models.Model):
         blank=True,
         help_text="Where it went: [[seconds from start, x1, y1, x2, y2], ...], normalised boxes (live events).",
     )
+    review_item = models.ForeignKey(
+        "ReviewItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ObjectEventQuerySet.as_manager()
@@ -117,3 +120,49 @@ class ObjectEvent(models.Model):
 
     def __str__(self):
         return f"{self.label} on {self.camera} at {self.start:%Y-%m-%d %H:%M:%S}"
+
+
+class Severity(models.TextChoices):
+    ALERT = "alert", "Alert"
+    DETECTION = "detection", "Detection"
+
+
+class ReviewItem(models.Model):
+    """What an operator reviews: the objects one camera saw together, in one span of time (an
+    object starting within REVIEW_GAP of the span's end joins it). An **alert** when one of its
+    objects matches the camera's alert settings (its classes, in one of its alert zones when it
+    has some), a **detection** otherwise; an item only ever goes from detection to alert."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="review_items")
+    start = models.DateTimeField()
+    end = models.DateTimeField(help_text="The last sighting of its objects so far.")
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.DETECTION)
+    labels = models.JSONField(default=list, blank=True)
+    zones = models.JSONField(default=list, blank=True)
+    # The event whose snapshot stands for the item: its best sighting.
+    thumbnail = models.ForeignKey(ObjectEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        indexes = [
+            models.Index(fields=["camera", "start"], name="review_camera_start"),
+            models.Index(fields=["severity", "start"], name="review_severity_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_severity_display()} on {self.camera} at {self.start:%Y-%m-%d %H:%M:%S}"
+
+
+class ReviewMark(models.Model):
+    """A user marked an item reviewed: each user has their own unreviewed alerts."""
+
+    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="marks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_marks")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "user"], name="one_review_mark_per_user")]
+
+    def __str__(self):
+        return f"{self.item} reviewed by {self.user}"

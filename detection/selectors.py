@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
 from django.conf import settings
@@ -13,7 +13,7 @@ from cameras.models import Camera, ZoneKind
 from cameras.zones import Area, AreaMap, areas
 from detection.backends.defaults import ScoreDefaults, score_defaults
 from detection.filters import ClassFilter
-from detection.models import ObjectEvent, Source
+from detection.models import ObjectEvent, ReviewItem, ReviewMark, Severity, Source
 
 
 @dataclass(frozen=True)
@@ -129,3 +129,75 @@ def recent_live_events(camera_id: int, since: datetime) -> list[OpenEvent]:
         OpenEvent(e.pk, e.label, e.start, e.end or e.start, e.confidence, tuple(e.box), e.path, e.zones)
         for e in events.only("pk", "label", "start", "end", "confidence", "box", "path", "zones")
     ]
+
+
+# --- review -------------------------------------------------------------------------------
+REVIEW_PAGE_SIZE = 30
+
+
+@dataclass(frozen=True)
+class ReviewQuery:
+    """What the review page shows: one severity, optional filters, a page at a time."""
+
+    severity: str = Severity.ALERT
+    camera: str = ""  # slug
+    label: str = ""
+    zone: str = ""
+    day: date | None = None
+    reviewed: bool | None = False  # None: both
+    page: int = 1
+
+
+def review_items(user, query: ReviewQuery):
+    """The review items `query` asks for, newest first, each with `.reviewed` for `user`: a
+    page of at most REVIEW_PAGE_SIZE (a Django Page)."""
+    from django.core.paginator import Paginator
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    items = (
+        ReviewItem.objects.filter(severity=query.severity)
+        .select_related("camera", "thumbnail")
+        .annotate(reviewed=Exists(ReviewMark.objects.filter(item=OuterRef("pk"), user=user)))
+        .order_by("-start", "-id")
+    )
+    if query.camera:
+        items = items.filter(camera__slug=query.camera)
+    if query.label:
+        items = _with_value(items, "labels", query.label)
+    if query.zone:
+        items = _with_value(items, "zones", query.zone)
+    if query.day is not None:
+        tz = timezone.get_current_timezone()
+        start = datetime.combine(query.day, time.min, tzinfo=tz)
+        items = items.filter(start__gte=start, start__lt=start + timedelta(days=1))
+    if query.reviewed is not None:
+        items = items.filter(reviewed=query.reviewed)
+    return Paginator(items, REVIEW_PAGE_SIZE).get_page(query.page)
+
+
+def _with_value(items, field: str, value: str):
+    """Rows whose JSON list `field` holds `value`: containment on PostgreSQL; SQLite has none,
+    so there the quoted value is looked for in the list's text (stored ASCII-escaped)."""
+    import json
+
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return items.filter(**{f"{field}__contains": [value]})
+    return items.filter(**{f"{field}__icontains": json.dumps(value)})
+
+
+def unreviewed_alert_count(user) -> int:
+    """The user's alerts not marked reviewed: the number on the navigation's badge."""
+    return ReviewItem.objects.filter(severity=Severity.ALERT).exclude(marks__user=user).count()
+
+
+def recent_alerts(user, limit: int = 10) -> list[ReviewItem]:
+    """The user's latest unreviewed alerts, for the alerts menu."""
+    return list(
+        ReviewItem.objects.filter(severity=Severity.ALERT)
+        .exclude(marks__user=user)
+        .select_related("camera")
+        .order_by("-start", "-id")[:limit]
+    )

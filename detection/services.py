@@ -12,10 +12,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from ainvr.realtime import broadcast_on_commit, camera_group
-from detection.models import AnalysisJob, JobStatus, ObjectEvent, Source
+from cameras.models import ZoneKind
+from detection.models import AnalysisJob, JobStatus, ObjectEvent, ReviewItem, ReviewMark, Severity, Source
 from detection.selectors import camera_threshold, recent_live_events
 
 log = logging.getLogger("detection")
+
+# An object that starts within this of a review item's span joins it: one visit, one item.
+REVIEW_GAP = timedelta(seconds=10)
 
 MAX_ANALYSIS_RANGE = timedelta(days=31)
 
@@ -120,6 +124,7 @@ def start_object_event(
         _replace_snapshot(event, snapshot)
         event.save(update_fields=["snapshot"])
     broadcast_on_commit(camera_group(camera.slug), "detection.event", object_event_payload(event, ongoing=True))
+    file_for_review(event)
     transaction.on_commit(lambda: on_event_started(event))
     return event
 
@@ -159,10 +164,83 @@ def update_object_event(
         _replace_snapshot(event, snapshot)
         fields.append("snapshot")
     event.save(update_fields=fields)
+    file_for_review(event)
     if closed:
         payload = object_event_payload(event, ongoing=False)
         broadcast_on_commit(camera_group(event.camera.slug), "detection.event", payload)
     return event
+
+
+def is_alert(event: ObjectEvent) -> bool:
+    """Whether a live object is an alert on its camera: of its alert classes, and in one of
+    its alert zones when it has some."""
+    camera = event.camera
+    if event.label not in (camera.alert_classes or []):
+        return False
+    alert_zones = set(camera.zones.filter(kind=ZoneKind.ZONE, alert=True).values_list("name", flat=True))
+    return not alert_zones or bool(alert_zones & set(event.zones))
+
+
+def file_for_review(event: ObjectEvent) -> ReviewItem:
+    """Put a live event in its camera's review item: the one whose span it starts within
+    REVIEW_GAP of, or a new one. The item's end, labels, zones and thumbnail follow its events;
+    it becomes an alert (never back) when one of them is, and the dashboards are told once."""
+    item = event.review_item
+    if item is None:
+        item = (
+            ReviewItem.objects.select_for_update()
+            .filter(camera_id=event.camera_id, end__gte=event.start - REVIEW_GAP, start__lte=event.start + REVIEW_GAP)
+            .order_by("-start")
+            .first()
+        )
+    else:
+        item = ReviewItem.objects.select_for_update().get(pk=item.pk)
+    seen = event.end or event.start
+    if item is None:
+        item = ReviewItem(camera_id=event.camera_id, start=event.start, end=seen)
+    item.start, item.end = min(item.start, event.start), max(item.end, seen)
+    item.labels = sorted({*item.labels, event.label})
+    item.zones = sorted({*item.zones, *event.zones})
+    if event.snapshot and (item.thumbnail is None or event.confidence > item.thumbnail.confidence):
+        item.thumbnail = event
+    became_alert = item.severity != Severity.ALERT and is_alert(event)
+    if became_alert:
+        item.severity = Severity.ALERT
+    item.save()
+    if event.review_item_id != item.pk:
+        event.review_item = item
+        event.save(update_fields=["review_item"])
+    if became_alert:
+        from notifications.services import notify_object_event
+
+        broadcast_on_commit(camera_group(event.camera.slug), "review.alert", review_payload(item))
+        # Once an item: the object that made it an alert goes to the rules (after the commit;
+        # they only enqueue).
+        notify_object_event(event.pk)
+    return item
+
+
+def review_payload(item: ReviewItem) -> dict:
+    """The `review.alert` message: a new alert to review (names, not slugs)."""
+    return {
+        "id": item.pk,
+        "camera": item.camera.name,
+        "camera_slug": item.camera.slug,
+        "labels": item.labels,
+        "zones": item.zones,
+        "start": item.start.isoformat(),
+        "severity": item.severity,
+    }
+
+
+@transaction.atomic
+def mark_reviewed(user, item_ids) -> int:
+    """Mark these review items reviewed by `user` (those already marked stay as they are);
+    how many were newly marked."""
+    ids = set(ReviewItem.objects.filter(pk__in=list(item_ids)).values_list("pk", flat=True))
+    done = set(ReviewMark.objects.filter(user=user, item_id__in=ids).values_list("item_id", flat=True))
+    ReviewMark.objects.bulk_create([ReviewMark(user=user, item_id=pk) for pk in ids - done], ignore_conflicts=True)
+    return len(ids - done)
 
 
 def close_stale_live_events(camera_ids=None, *, started_before=None) -> int:
@@ -180,14 +258,12 @@ def close_stale_live_events(camera_ids=None, *, started_before=None) -> int:
 
 
 def on_event_started(event: ObjectEvent) -> None:
-    """Called once a new ObjectEvent is committed (after the dashboards are told): counted,
-    and handed to the notification rules, which only enqueue (the inference loop waits)."""
-    from notifications.services import notify_object_event
+    """Called once a new ObjectEvent is committed (after the dashboards are told): logged and
+    counted. Notifications are for alerts (file_for_review), not every object."""
     from ops import metrics
 
     log.info("object event %s: %s on camera %s", event.pk, event.label, event.camera_id)
     metrics.event(event.camera.slug, event.label)
-    notify_object_event(event.pk)
 
 
 class ObjectEventStore:

@@ -23,6 +23,9 @@
   const playback = root.dataset.playbackUrl;
   const items = new Map(); // key -> {li, unseen}
   const MAX_ITEMS = 50;
+  // The user's alerts not reviewed yet (the server counts them when the page opens; each new
+  // one adds one): the badge's number, with the employee alerts not yet seen.
+  let unreviewed = 0;
 
   function playbackUrl(camera, at) {
     if (!camera || !at) return null;
@@ -37,9 +40,10 @@
   function refreshBadge() {
     let unseen = 0;
     for (const item of items.values()) if (item.unseen) unseen += 1;
-    badge.textContent = String(unseen);
-    badge.hidden = unseen === 0;
-    button.setAttribute("aria-label", unseen ? "Alerts, " + unseen + " new" : "Alerts");
+    const count = unreviewed + unseen;
+    badge.textContent = String(count);
+    badge.hidden = count === 0;
+    button.setAttribute("aria-label", count ? "Alerts, " + count + " to look at" : "Alerts");
     empty.hidden = items.size > 0;
   }
 
@@ -86,13 +90,17 @@
     });
   }
 
-  function detectionItem(p, unseen) {
-    upsert("event-" + p.id, {
-      kind: "detection",
-      text: p.label + " on " + p.camera + (p.confidence != null ? " (" + Math.round(p.confidence * 100) + " %)" : ""),
+  // A review alert: counted until the user marks it reviewed (Review page), not when seen here.
+  function reviewItem(p, isNew) {
+    const key = "review-" + p.id;
+    if (isNew && !items.has(key)) unreviewed += 1;
+    const before = new Date(new Date(p.start).getTime() - 5000).toISOString();
+    upsert(key, {
+      kind: "review",
+      text: (p.labels.join(", ") || "object") + " on " + p.camera + (p.zones.length ? " in " + p.zones.join(", ") : ""),
       detail: when(p.start),
-      url: playbackUrl(p.camera, p.start),
-      unseen,
+      url: playbackUrl(p.camera_slug, before),
+      unseen: false,
     });
   }
 
@@ -115,8 +123,10 @@
   fetch(root.dataset.feed, { credentials: "same-origin" })
     .then((r) => (r.ok ? r.json() : { alerts: [], detections: [] }))
     .then((feed) => {
-      feed.detections.slice().reverse().forEach((p) => detectionItem(p, false));
+      unreviewed = feed.unreviewed || 0;
+      (feed.review || []).slice().reverse().forEach((p) => reviewItem(p, false));
       feed.alerts.slice().reverse().forEach((p) => alertItem(p, !p.resolved));
+      refreshBadge();
     })
     .catch(() => {});
 
@@ -129,7 +139,7 @@
       let msg;
       try { msg = JSON.parse(m.data); } catch (e) { return; }
       if (msg.event === "alert.created" || msg.event === "alert.resolved") alertItem(msg.payload, msg.event === "alert.created");
-      else if (msg.event === "detection.event") detectionItem(msg.payload, true);
+      else if (msg.event === "review.alert") reviewItem(msg.payload, true);
       window.dispatchEvent(new CustomEvent("ainvr:dashboard", { detail: msg }));
     };
     ws.onclose = () => {

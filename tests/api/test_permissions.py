@@ -97,6 +97,8 @@ SITE = [
     Row("GET", "/playback/", 200, 200, LOGIN),
     Row("GET", "/playback/timeline/", 400, 400, LOGIN),  # no camera or date given
     Row("GET", "/playback/boxes/", 400, 400, LOGIN),  # no camera or range given
+    Row("GET", "/review/", 200, 200, LOGIN),
+    Row("POST", "/review/mark/", Redirect("/review/"), Redirect("/review/"), LOGIN),  # nothing chosen, back
     Row("GET", "/recordings/segments/{segment}/", 404, 404, LOGIN),  # the world's segment has no file
     Row("GET", "/recordings/cameras/{camera}/still.jpg", 404, 404, LOGIN),  # nor anything to take a still from
     Row("GET", "/recordings/files/gate/no-such-file.mp4", 404, 404, LOGIN),

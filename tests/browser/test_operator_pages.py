@@ -100,7 +100,19 @@ def broadcast(event: str, payload: dict) -> None:
     thread.join(10)
 
 
-def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(admin_page, screenshot):
+def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(admin_page, screenshot, orm):
+    """An employee alert counts on the badge until the menu is opened; the lobby's review
+    alerts count until reviewed (compared with the admin's count at that moment)."""
+    from accounts.models import User
+    from detection.selectors import unreviewed_alert_count
+
+    def unreviewed() -> int:
+        with orm():
+            return unreviewed_alert_count(User.objects.get(username="alice"))
+
+    def badge() -> int:
+        return int(page.inner_text("[data-alerts-badge]")) if page.is_visible("[data-alerts-badge]") else 0
+
     page = admin_page
     page.goto("/live/")
     page.wait_for_function("() => document.querySelector('[data-alerts]') !== null")
@@ -109,15 +121,16 @@ def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(admin_p
         "id": 41, "kind": "absence", "employee": "Eve Example", "camera": "gate", "started": started,
         "resolved": None, "message": "Eve Example away for 20 minutes", "url": None,
     }  # fmt: skip
-    # The dashboard socket may still be connecting: send until the badge counts it.
-    wait_for(lambda: broadcast("alert.created", payload) or page.is_visible("[data-alerts-badge]"), 10,
-             "the badge shows the new alert")  # fmt: skip
-    assert page.inner_text("[data-alerts-badge]") == "1"
+    item = page.locator('[data-alerts-list] li[data-key="alert-41"]')
+    # The dashboard socket may still be connecting: send until the menu holds it.
+    wait_for(lambda: broadcast("alert.created", payload) or item.count(), 10, "the alert in the menu")  # fmt: skip
+    wait_for(lambda: badge() == unreviewed() + 1, 10, "the badge counts it with the alerts to review")
     page.click("[data-alerts-button]")
-    link = page.locator('[data-alerts-list] li[data-key="alert-41"] a')
+    link = item.locator("a")
     assert link.inner_text() == "Eve Example away for 20 minutes"
     assert link.get_attribute("href") == "/playback/?camera=gate&at=2026-03-10T10%3A42%3A00%2B01%3A00"
-    assert not page.is_visible("[data-alerts-badge]")  # opening the menu marks them seen
+    # Opening the menu marks it seen; alerts to review stay counted until reviewed.
+    wait_for(lambda: badge() == unreviewed(), 10, "the badge without the seen alert")
     screenshot(page, "alerts-menu")
     broadcast("alert.resolved", {**payload, "resolved": "2026-03-10T10:50:00+01:00"})
     page.locator('li[data-key="alert-41"].resolved').wait_for(timeout=5000)
@@ -219,6 +232,65 @@ def test_the_zone_editor_draws_saves_changes_and_refuses_a_crossing_outline(admi
     wait_for(lambda: page.inner_text("[data-saved]") == "Deleted “Yard”.", 10, "deleted")
     with orm():
         assert not Zone.objects.filter(camera=gate).exists()
+
+
+def test_the_badge_counts_each_users_unreviewed_alerts_as_they_mark_them(operator_page, admin_page, orm, screenshot):
+    """Three alerts on a camera: the operator marks two on the Review page (boxes and a button)
+    and one from the keyboard; their badge follows, the admin's does not. The lobby's live
+    alerts may arrive meanwhile: the badges are compared with each user's count at that moment."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from cameras.models import Camera
+    from cameras.services import save_camera
+    from detection.selectors import unreviewed_alert_count
+    from detection.services import start_object_event
+
+    with orm():
+        yard = save_camera(Camera(name="Yard", slug="yard", stream_url="rtsp://192.0.2.40/", enabled=False))
+        t0 = timezone.now() - timedelta(hours=1)
+        for i in range(3):
+            start_object_event(
+                camera=yard, label="person", confidence=0.9, box=[0.1, 0.1, 0.3, 0.8], track_id=i,
+                at=t0 + timedelta(minutes=i),
+            )  # fmt: skip
+        bob, alice = User.objects.get(username="bob"), User.objects.get(username="alice")
+
+    def count(user) -> str:
+        with orm():
+            return str(unreviewed_alert_count(user))
+
+    def badge_shows_count(page, user, what):
+        wait_for(lambda: page.inner_text("[data-alerts-badge]") == count(user), 10, what)
+
+    operator_page.goto("/review/?camera=yard")
+    assert operator_page.locator("[data-review-item]").count() == 3
+    assert "person on Yard" in operator_page.inner_text("[data-review-list]").replace("\n", " ")
+    badge_shows_count(operator_page, bob, "the operator's badge")
+    before = int(count(bob))
+    boxes = operator_page.locator("[data-review-item] [data-select]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    operator_page.click("[data-mark-selected]")
+    operator_page.wait_for_url("**/review/?camera=yard")
+    assert operator_page.locator("[data-review-item]").count() == 1
+    badge_shows_count(operator_page, bob, "the operator's badge after marking two")
+    with orm():
+        assert unreviewed_alert_count(alice) - unreviewed_alert_count(bob) == 2
+    admin_page.goto("/review/?camera=yard")
+    assert admin_page.locator("[data-review-item]").count() == 3  # the admin's own
+    badge_shows_count(admin_page, alice, "the admin's badge")
+    screenshot(admin_page, "review-page")
+
+    operator_page.keyboard.press("j")  # the first item
+    operator_page.keyboard.press("r")  # marked reviewed
+    operator_page.wait_for_function("() => !document.querySelector('[data-review-item]')")
+    badge_shows_count(operator_page, bob, "the operator's badge after the keyboard")
+    with orm():
+        assert before - unreviewed_alert_count(bob) <= 3
+        assert unreviewed_alert_count(alice) - unreviewed_alert_count(bob) == 3
 
 
 # (columns, rows, {position: camera slug}) for each layout a user picks most.

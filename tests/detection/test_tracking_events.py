@@ -92,12 +92,11 @@ def test_a_person_standing_still_is_one_event_updated_every_few_seconds(camera, 
     assert event.end == last_seen
     assert event.confidence == pytest.approx(0.82)
     assert not events.active
-    # Dashboards: one message when it started, one when it ended.
-    assert [(g, e, p["ongoing"]) for g, e, p in sent] == [
-        ("camera.gate", "detection.event", True),
-        ("camera.gate", "detection.event", False),
-    ]
-    assert sent[1][2]["end"] == last_seen.isoformat()
+    # Dashboards: one message when it started, one when it ended (and one alert to review).
+    detections = [(g, p) for g, e, p in sent if e == "detection.event"]
+    assert [(g, p["ongoing"]) for g, p in detections] == [("camera.gate", True), ("camera.gate", False)]
+    assert detections[1][1]["end"] == last_seen.isoformat()
+    assert [e for _, e, _ in sent].count("review.alert") == 1
 
 
 def test_the_event_keeps_where_the_object_went_for_boxes_on_the_recording(camera, store, sent):

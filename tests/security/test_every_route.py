@@ -87,6 +87,8 @@ ROUTES: dict[str, Route] = {
     "playback/timeline/": Route("signed-in"),
     "playback/boxes/": Route("signed-in"),
     "recordings/export/": Route("signed-in"),
+    "review/": Route("signed-in"),
+    "review/mark/": Route("signed-in"),
     "recordings/cameras/<slug:slug>/still.jpg": Route(
         "signed-in", "/recordings/cameras/{camera}/still.jpg", "/recordings/cameras/no-such-camera/still.jpg"
     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -37,28 +39,29 @@ def test_every_page_has_a_skip_link_and_the_alerts_menu(operator_client, db, url
 
 
 def test_the_alerts_feed_links_each_alert_to_its_moment(admin_client, operator_client, camera):
-    from datetime import UTC, datetime
-
     from django.utils import timezone
 
     from attendance.models import AlertLog, Employee
-    from detection.models import ObjectEvent
+    from detection.services import start_object_event
 
     now = timezone.now().replace(microsecond=0)
     employee = Employee.objects.create(code="E9", name="Eve Example")
     alert = AlertLog.objects.create(employee=employee, camera=camera, started=now, message="Away for 20 minutes")
-    event = ObjectEvent.objects.create(camera=camera, label="car", confidence=0.8, box=[0, 0, 1, 1], start=now)
-    ObjectEvent.objects.create(
-        camera=camera, label="dog", confidence=0.8, box=[0, 0, 1, 1], start=datetime(2020, 1, 1, tzinfo=UTC)
+    person = start_object_event(camera=camera, label="person", confidence=0.8, box=[0, 0, 1, 1], track_id=1, at=now)
+    start_object_event(  # a car: a detection, not an alert (the camera alerts on people)
+        camera=camera, label="car", confidence=0.8, box=[0, 0, 1, 1], track_id=2, at=now + timedelta(minutes=5)
     )
     feed = admin_client.get("/live/alerts.json").json()
     [row] = feed["alerts"]
     assert row["id"] == alert.id and row["employee"] == "Eve Example" and row["message"] == "Away for 20 minutes"
     assert row["url"] == f"/playback/?camera=gate&at={now.isoformat().replace('+', '%2B')}"
-    assert [d["id"] for d in feed["detections"]] == [event.id]  # the old one is not news
+    [review] = feed["review"]
+    assert review["id"] == person.review_item_id
+    assert (review["camera"], review["camera_slug"], review["labels"]) == ("Gate", "gate", ["person"])
+    assert feed["unreviewed"] == 1
     # Employee alerts name people: attendance is for admins only.
     operator_feed = operator_client.get("/live/alerts.json").json()
-    assert operator_feed["alerts"] == [] and [d["id"] for d in operator_feed["detections"]] == [event.id]
+    assert operator_feed["alerts"] == [] and operator_feed["unreviewed"] == 1
 
 
 def test_the_favicon_is_served_to_anyone_at_the_root_and_linked(client, db):
