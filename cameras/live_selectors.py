@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from cameras.models import Camera, DashboardLayout
+from cameras.models import Camera, DashboardLayout, Zone
 
 
 @dataclass
@@ -26,6 +26,15 @@ class Tile:
 
 def layouts():
     return DashboardLayout.objects.order_by("-is_default", "name")
+
+
+def zones_by_camera(tiles: list[Tile]) -> dict[str, list[dict]]:
+    """The zones and masks of the cameras on the grid, by slug, for drawing over their tiles."""
+    slugs = [t.camera.slug for t in tiles if t.camera is not None]
+    zones: dict[str, list[dict]] = {slug: [] for slug in slugs}
+    for zone in Zone.objects.filter(camera__slug__in=slugs).select_related("camera").order_by("kind", "name"):
+        zones[zone.camera.slug].append({"name": zone.name, "kind": zone.kind, "points": zone.points})
+    return zones
 
 
 def grid_for(layout: DashboardLayout | None) -> tuple[int, int, list[Tile]]:

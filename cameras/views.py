@@ -30,6 +30,7 @@ def grid(request, pk: int | None = None):
             "columns": columns,
             "rows": rows,
             "tiles": tiles,
+            "zones": live_selectors.zones_by_camera(tiles),
             "show_overlay": layout.show_ai_overlay if layout else True,
             "ai_states": camera_ai_states(),
         },

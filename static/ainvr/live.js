@@ -28,6 +28,10 @@
   }
   let overlayOn = true;
   let candidatesOn = false; // the debug view: candidates drawn dimmed
+  let zonesOn = false;      // the cameras' zones and masks drawn under the boxes
+  const zonesData = document.getElementById("zones-data");
+  const ZONES = zonesData ? JSON.parse(zonesData.textContent) : {};
+  const ZONE_COLORS = { zone: "30, 136, 229", motion_mask: "90, 90, 90", object_mask: "229, 57, 53" };
 
   function colorFor(label) {
     const fixed = { person: "#e53935", car: "#1e88e5", truck: "#3949ab", bicycle: "#43a047", bus: "#8e24aa" };
@@ -259,9 +263,11 @@
       const vw = this.video.videoWidth, vh = this.video.videoHeight;
       // Repaint only when what is shown changes: eight canvases cleared 60 times a second
       // starve a busy CPU of the time the videos need.
-      if (c.width !== w || c.height !== h || d !== this.shown || vw !== this.shownWidth || vh !== this.shownHeight) {
+      if (c.width !== w || c.height !== h || d !== this.shown || vw !== this.shownWidth || vh !== this.shownHeight ||
+          zonesOn !== this.shownZones) {
         if (c.width !== w || c.height !== h) { c.width = w; c.height = h; }
         this.shown = d;
+        this.shownZones = zonesOn;
         this.shownWidth = vw;
         this.shownHeight = vh;
         this.paint(d, w, h, vw, vh, dpr);
@@ -284,12 +290,36 @@
       }
     }
 
+    // The camera's zones and masks, over the picture inside the tile; how many were drawn.
+    paintZones(ctx, w, h, vw, vh, dpr) {
+      const areas = ZONES[this.el.dataset.camera] || [];
+      const scale = Math.min(w / vw, h / vh);
+      const dw = vw * scale, dh = vh * scale, ox = (w - dw) / 2, oy = (h - dh) / 2;
+      ctx.font = Math.round(12 * dpr) + "px system-ui, sans-serif";
+      ctx.textBaseline = "top";
+      for (const area of areas) {
+        const rgb = ZONE_COLORS[area.kind] || ZONE_COLORS.zone;
+        ctx.beginPath();
+        area.points.forEach(([x, y], i) => (i ? ctx.lineTo(ox + x * dw, oy + y * dh) : ctx.moveTo(ox + x * dw, oy + y * dh)));
+        ctx.closePath();
+        ctx.fillStyle = "rgba(" + rgb + ", 0.22)";
+        ctx.fill();
+        ctx.lineWidth = Math.max(1, 1.5 * dpr);
+        ctx.strokeStyle = "rgb(" + rgb + ")";
+        ctx.stroke();
+        ctx.fillStyle = "rgb(" + rgb + ")";
+        ctx.fillText(area.name, ox + area.points[0][0] * dw + 4 * dpr, oy + area.points[0][1] * dh + 4 * dpr);
+      }
+      return areas.length;
+    }
+
     paint(d, w, h, vw, vh, dpr) {
       const c = this.canvas;
       const ctx = c.getContext("2d");
       ctx.clearRect(0, 0, w, h);
       let drawn = 0;
       const labels = [];
+      this.el.dataset.zonesDrawn = String(zonesOn && vw && vh ? this.paintZones(ctx, w, h, vw, vh, dpr) : 0);
       if (d && vw && vh) {
         // Where the video really is inside the tile (object-fit: contain).
         const scale = Math.min(w / vw, h / vh);
@@ -385,6 +415,14 @@
     candidatesToggle.addEventListener("click", () => {
       candidatesOn = !candidatesOn;
       candidatesToggle.setAttribute("aria-pressed", String(candidatesOn));
+    });
+  }
+
+  const zonesToggle = document.querySelector("[data-zones-toggle]");
+  if (zonesToggle) {
+    zonesToggle.addEventListener("click", () => {
+      zonesOn = !zonesOn;
+      zonesToggle.setAttribute("aria-pressed", String(zonesOn));
     });
   }
 

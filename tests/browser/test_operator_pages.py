@@ -100,6 +100,28 @@ def broadcast(event: str, payload: dict) -> None:
     thread.join(10)
 
 
+def test_the_zones_button_draws_a_cameras_zones_over_its_tile(operator_page, orm):
+    from cameras.models import Camera, Zone
+
+    with orm():
+        gate = Camera.objects.get(slug="gate")
+        drive = Zone.objects.create(
+            camera=gate, name="Drive", points=[[0.1, 0.6], [0.9, 0.6], [0.9, 0.95], [0.1, 0.95]]
+        )
+    page = operator_page
+    page.goto("/live/")
+    tile = page.locator('[data-tile][data-camera="gate"]')
+    wait_for(lambda: tile.get_attribute("data-state") == "playing", 20, "the gate tile playing")
+    assert tile.get_attribute("data-zones-drawn") in (None, "0")
+    page.click("[data-zones-toggle]")
+    wait_for(lambda: tile.get_attribute("data-zones-drawn") == "1", 10, "the zone drawn")
+    assert tile.evaluate(PAINTED_PIXELS) > 1000
+    page.click("[data-zones-toggle]")
+    wait_for(lambda: tile.get_attribute("data-zones-drawn") == "0", 10, "the zone taken away")
+    with orm():
+        drive.delete()
+
+
 def test_alerts_arrive_on_the_badge_and_link_to_their_moment_in_playback(admin_page, screenshot, orm):
     """An employee alert counts on the badge until the menu is opened; the lobby's review
     alerts count until reviewed (compared with the admin's count at that moment)."""
