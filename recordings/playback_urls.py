@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.playback_page, name="page"),
     path("timeline/", views.timeline, name="timeline"),
     path("boxes/", views.boxes, name="boxes"),
+    path("preview.jpg", views.preview, name="preview"),
 ]

@@ -1,9 +1,11 @@
-"""A still picture of a camera from its recordings: what zone editors draw over."""
+"""Still pictures of a camera from its recordings: what zone editors draw over, and the
+timeline's previews."""
 
 from __future__ import annotations
 
 import io
 import logging
+from collections import OrderedDict
 from pathlib import Path
 
 from django.conf import settings
@@ -38,3 +40,46 @@ def latest_still(camera: Camera, *, max_side: int = 1280) -> bytes | None:
         image.save(out, format="JPEG", quality=85)
         return out.getvalue()
     return None
+
+
+# Timeline previews are asked for every few pixels of a hover: the last ones are kept, by
+# segment and 2-second step (PREVIEW_STEP_S), a few kilobytes each.
+PREVIEW_STEP_S = 2
+_PREVIEWS: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+PREVIEWS_KEPT = 256
+
+
+def preview_at(camera: Camera, at, *, max_side: int = 320) -> bytes | None:
+    """A small JPEG of the camera's recording at `at`: the keyframe at or before it (a GOP's
+    decoding at most, never the whole file), rounded down to a 2-second step; None where
+    nothing was recorded."""
+    import av
+
+    segment = Segment.objects.filter(camera=camera, start__lte=at, end__gt=at).order_by("-start").first()
+    if segment is None:
+        return None
+    step = int((at - segment.start).total_seconds() // PREVIEW_STEP_S) * PREVIEW_STEP_S
+    key = (segment.pk, step)
+    if key in _PREVIEWS:
+        _PREVIEWS.move_to_end(key)
+        return _PREVIEWS[key]
+    try:
+        with av.open(str(Path(settings.RECORDINGS_DIR) / segment.path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            if step:
+                container.seek(int(step / stream.time_base), stream=stream, backward=True, any_frame=False)
+            frame = next(container.decode(stream), None)
+    except Exception:  # deleted by retention meanwhile, half-written
+        log.debug("no preview from %s", segment.path, exc_info=True)
+        return None
+    if frame is None:
+        return None
+    image = frame.to_image()
+    image.thumbnail((max_side, max_side))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    _PREVIEWS[key] = out.getvalue()
+    while len(_PREVIEWS) > PREVIEWS_KEPT:
+        _PREVIEWS.popitem(last=False)
+    return _PREVIEWS[key]

@@ -21,7 +21,7 @@ from ainvr.media import is_private
 from recordings import selectors
 from recordings.export import NothingToExport, export_mp4
 from recordings.files import open_then_unlink, safe_path, serve_file
-from recordings.stills import latest_still
+from recordings.stills import latest_still, preview_at
 
 log = logging.getLogger("ainvr.playback")
 
@@ -182,6 +182,24 @@ def boxes(request):
     except ValidationError as e:
         return _bad_request(e)
     return JsonResponse({"camera": camera.slug, "start": start.isoformat(), "end": end.isoformat(), "events": events})
+
+
+@require_GET
+@role_required
+def preview(request):
+    """?camera=<slug>&at=<ISO>: a small picture of the recording at that moment (the keyframe
+    at or before it), for the timeline's hover; 404 where nothing was recorded."""
+    try:
+        camera = selectors.camera_by_slug(request.GET.get("camera"))
+        at = selectors.parse_moment(request.GET.get("at"), "at")
+    except ValidationError as e:
+        return _bad_request(e)
+    picture = preview_at(camera, at)
+    if picture is None:
+        raise Http404("Nothing was recorded then.")
+    response = HttpResponse(picture, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"  # a recording does not change
+    return response
 
 
 @require_GET

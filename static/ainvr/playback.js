@@ -405,6 +405,18 @@
         origin: windowStart,
         say,
       });
+      window.ainvrTimelinePreview({
+        timeline: timelineEl,
+        url: root.dataset.previewUrl,
+        camera: root.dataset.cameraSlug,
+        origin: windowStart,
+        spans: data.spans,
+        at: (clientX) => {
+          const rect = timelineEl.getBoundingClientRect();
+          return view.start + ((clientX - rect.left) / rect.width) * view.length;
+        },
+        format: (offset) => timeFormat.format(new Date(windowStart + offset * 1000)),
+      });
       view = { start: 0, length: data.length };
       renderTimeline();
       renderLists();

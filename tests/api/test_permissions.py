@@ -97,6 +97,7 @@ SITE = [
     Row("GET", "/playback/", 200, 200, LOGIN),
     Row("GET", "/playback/timeline/", 400, 400, LOGIN),  # no camera or date given
     Row("GET", "/playback/boxes/", 400, 400, LOGIN),  # no camera or range given
+    Row("GET", "/playback/preview.jpg", 400, 400, LOGIN),  # no camera or moment given
     Row("GET", "/review/", 200, 200, LOGIN),
     Row("POST", "/review/mark/", Redirect("/review/"), Redirect("/review/"), LOGIN),  # nothing chosen, back
     Row("GET", "/recordings/segments/{segment}/", 404, 404, LOGIN),  # the world's segment has no file

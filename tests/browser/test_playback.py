@@ -219,6 +219,33 @@ def test_clicks_far_outside_what_is_loaded_land_on_their_moment(operator_page, s
     print(f"\nplayback landing, far apart: error median {statistics.median(absolute):.3f} s, max {max(absolute):.3f} s")
     assert max(absolute) <= 0.5, [round(e, 3) for e in errors]
 
+    # Hovering the timeline shows the recording of that moment: its keyframe at or before it.
+    hovered = groups[2].timestamp() + 3.5 - origin
+    box = page.locator("[data-timeline]").bounding_box()
+    view = page.evaluate("() => window.ainvrPlayback.state().view")
+    x = (hovered - view["start"]) / view["length"] * box["width"]
+    page.hover("[data-timeline]", position={"x": x, "y": box["height"] * 0.75})
+    preview = page.locator("[data-preview] img")
+    try:
+        wait_for(lambda: preview.evaluate("i => i.complete && i.naturalWidth > 0"), 10, "the preview shown")
+    except AssertionError:
+        state = page.evaluate(
+            "() => { const b = document.querySelector('[data-preview]');"
+            " return b && [b.hidden, b.dataset.offset, b.querySelector('img').src]; }"
+        )
+        raise AssertionError(
+            f"no preview: {state}, hovered {hovered}\n" + "\n".join(page.console_lines[-10:])
+        ) from None
+    at = float(page.get_attribute("[data-preview]", "data-offset")) + origin
+    painted = page.evaluate(
+        f"([place, grey, ambiguous]) => ({CLOCK_READER})(place, grey, ambiguous)"
+        "(document.querySelector('[data-preview] img'))",
+        [frame_clock.layout(320, 180), frame_clock.GREY, frame_clock.AMBIGUOUS],
+    )
+    assert painted is not None, "the preview carries the recording's clock"
+    assert at - 2.1 <= painted / 1000 <= at + 0.1, painted / 1000 - at
+    assert page.inner_text("[data-preview] span")
+
 
 # The share of the rows of a vertical strip (x, y1..y2 in the video's picture, 0..1) where the
 # boxes canvas holds a red pixel: the left side of a person's box drawn there.

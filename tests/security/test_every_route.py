@@ -86,6 +86,7 @@ ROUTES: dict[str, Route] = {
     "playback/": Route("signed-in"),
     "playback/timeline/": Route("signed-in"),
     "playback/boxes/": Route("signed-in"),
+    "playback/preview.jpg": Route("signed-in"),
     "recordings/export/": Route("signed-in"),
     "review/": Route("signed-in"),
     "review/mark/": Route("signed-in"),

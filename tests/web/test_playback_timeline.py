@@ -161,3 +161,20 @@ def test_a_still_of_the_camera_comes_from_its_newest_readable_recording(
     assert Image.open(io.BytesIO(response.content)).size == (320, 240)
     assert anon_client.get("/recordings/cameras/gate/still.jpg").status_code == 302
     assert operator_client.get("/recordings/cameras/nope/still.jpg").status_code == 404
+
+
+def test_a_preview_is_the_recording_near_that_moment(operator_client, camera, add_segment):
+    import io
+
+    from PIL import Image
+
+    add_segment(camera, T0, seconds=4)
+    response = operator_client.get("/playback/preview.jpg", {"camera": "gate", "at": "2026-03-10T09:00:03+00:00"})
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(response.content)).size == (320, 240)
+    assert (
+        operator_client.get("/playback/preview.jpg", {"camera": "gate", "at": "2026-03-10T09:00:05+00:00"}).status_code
+        == 404
+    )
+    bad = operator_client.get("/playback/preview.jpg", {"camera": "gate", "at": "soon"})
+    assert bad.status_code == 400 and "at" in bad.json()["errors"]
