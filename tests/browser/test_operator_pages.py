@@ -314,6 +314,29 @@ def test_the_badge_counts_each_users_unreviewed_alerts_as_they_mark_them(operato
         assert before - unreviewed_alert_count(bob) <= 3
         assert unreviewed_alert_count(alice) - unreviewed_alert_count(bob) == 3
 
+    # Resting the pointer on an alert of the lobby (the live detector's) plays a short preview.
+    from detection.models import ReviewItem
+
+    def lobby_alert_recorded():
+        with orm():
+            return ReviewItem.objects.filter(
+                camera__slug="lobby", thumbnail__isnull=False, start__lt=timezone.now() - timedelta(seconds=6)
+            ).exists()
+
+    wait_for(lobby_alert_recorded, 60, "a recorded alert on the lobby")
+    operator_page.goto("/review/?camera=lobby&reviewed=all")
+    thumb = operator_page.locator("[data-review-item] img.thumb").last  # the oldest: recorded by now
+    still = thumb.evaluate("i => i.src")
+    thumb.hover()
+    wait_for(
+        lambda: thumb.evaluate("i => i.dataset.previewFrame !== undefined && i.complete && i.naturalWidth > 0"),
+        10,
+        "a preview frame",
+    )
+    assert "/playback/preview.jpg?" in thumb.get_attribute("src")
+    operator_page.mouse.move(0, 0)
+    wait_for(lambda: thumb.evaluate("i => i.src") == still, 5, "the thumbnail back")
+
 
 # (columns, rows, {position: camera slug}) for each layout a user picks most.
 FIT_LAYOUTS = {
