@@ -95,14 +95,10 @@ class MotionGate:
         self._keep = None
 
     def _keep_mask(self, shape) -> np.ndarray | None:
-        """255 where motion counts, 0 in the masks, at the grey copy's size."""
         if not self._ignored:
             return None
         if self._keep is None or self._keep.shape != shape:
-            keep = np.full(shape, 255, np.uint8)
-            for area in self._ignored:
-                cv2.fillPoly(keep, [area.pixel_outline(shape[1], shape[0])], 0)
-            self._keep = keep
+            self._keep = keep_mask(self._ignored, shape)
         return self._keep
 
     def _small_grey(self, image: np.ndarray) -> np.ndarray:
@@ -143,6 +139,14 @@ class MotionGate:
             return Motion(False, [], changed)
         self.moving_frames += 1
         return Motion(True, regions, changed, "motion")
+
+
+def keep_mask(areas, shape) -> np.ndarray:
+    """255 where change counts, 0 inside the areas (motion masks), for an image of `shape`."""
+    keep = np.full(shape, 255, np.uint8)
+    for area in areas:
+        cv2.fillPoly(keep, [area.pixel_outline(shape[1], shape[0])], 0)
+    return keep
 
 
 def moving_regions(mask: np.ndarray, min_area: float) -> list[Box]:

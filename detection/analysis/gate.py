@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from detection.motion import FULL_FRAME, Motion, moving_regions
+from detection.motion import FULL_FRAME, Motion, keep_mask, moving_regions
 
 
 class ChangeGate:
@@ -23,6 +23,12 @@ class ChangeGate:
     def __init__(self, *, width: int = 160, threshold: int = 25, min_area: float = 0.002, blur: int = 5):
         self.width, self.threshold, self.min_area, self.blur = width, threshold, min_area, blur | 1
         self._reference: np.ndarray | None = None
+        self._ignored: tuple = ()
+        self._keep: np.ndarray | None = None
+
+    def ignore(self, areas=()) -> None:
+        """The camera's motion masks: change there is not change (a clock, trees)."""
+        self._ignored, self._keep = tuple(areas), None
 
     def _small_grey(self, image: np.ndarray) -> np.ndarray:
         height, width = image.shape[:2]
@@ -43,6 +49,10 @@ class ChangeGate:
         if grey.shape != self._reference.shape:
             return Motion(True, [FULL_FRAME], 1.0, "scene changed")  # the resolution changed between recordings
         mask = (cv2.absdiff(grey, self._reference) > self.threshold).astype(np.uint8) * 255
+        if self._ignored:
+            if self._keep is None or self._keep.shape != mask.shape:
+                self._keep = keep_mask(self._ignored, mask.shape)
+            mask = cv2.bitwise_and(mask, self._keep)
         moved = np.count_nonzero(mask)
         if moved <= max(1.0, self.min_area * grey.size):
             return Motion(False, [], moved / grey.size)

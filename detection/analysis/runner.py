@@ -21,6 +21,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from cameras.frames import Frame
+from cameras.models import ZoneKind
+from cameras.zones import AreaMap, areas
 from detection.analysis.annotate import AnnotatedVideo, draw_detections
 from detection.analysis.footage import FootageSampler, Sample, SegmentFile, expected_samples, overlap_seconds
 from detection.analysis.gate import ChangeGate
@@ -94,6 +96,11 @@ class AnalysisRun:
         self.annotate = job.annotate if annotate is None else annotate
         self.gate = gate
         self.crop_to_motion = crop_to_motion
+        # The camera's masks, as live detection uses them.
+        zones = areas(job.camera.zones.exclude(kind=ZoneKind.ZONE))
+        self.object_masks = AreaMap(tuple(z for z in zones if z.kind == ZoneKind.OBJECT_MASK))
+        if gate is not None:
+            gate.ignore(z for z in zones if z.kind == ZoneKind.MOTION_MASK)
         self.refresh = timedelta(seconds=refresh_seconds)
         self.check_every, self.save_every = check_every, save_every
         self.clock = clock
@@ -165,7 +172,8 @@ class AnalysisRun:
         self.frames_cropped += sum(look is not None and not look.whole for look in looks)
         for sample, look in zip(batch, looks, strict=True):
             if look is not None:
-                self._last = self._detections_after(look, look.to_frame([next(found) for _ in look.regions]))
+                seen = self._unmasked(look.to_frame([next(found) for _ in look.regions]))
+                self._last = self._detections_after(look, seen)
                 self._last_detected_at = sample.at
             tracks = self.tracker.update(sample.at, self._last, sample.image)
             if self._video is not None:
@@ -199,6 +207,13 @@ class AnalysisRun:
             return found
         kept = [d for d in self._last if not any(share_inside(d.box, region) >= 0.5 for region in look.regions)]
         return merge_duplicates(kept + found)
+
+    def _unmasked(self, found: list[Detection]) -> list[Detection]:
+        """What the detector found, less what stands in an object mask."""
+        if not self.object_masks.areas or not found:
+            return found
+        rows = self.object_masks.inside([d.box for d in found])
+        return [d for d, row in zip(found, rows, strict=True) if not any(row)]
 
     def _frame(self, sample: Sample) -> Frame:
         height, width = sample.image.shape[:2]

@@ -124,3 +124,21 @@ def test_the_change_gate_names_where_the_change_is():
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         assert any(r[0] <= cx <= r[2] and r[1] <= cy <= r[3] for r in change.regions)
     assert not ChangeGate(**FAR_GATE).check(frames[0]).reason == "motion"
+
+
+def test_the_cameras_masks_apply_to_offline_analysis(camera, media_dirs, far_walker_clip, onnx_detector, settings):
+    """An object mask over the right half drops the man standing there; a motion mask over
+    the far person's path hides the change it makes, so crops never look there."""
+    from cameras.models import Zone, ZoneKind
+
+    record(far_walker_clip[0], camera, media_dirs.RECORDINGS_DIR, segment_seconds=4.0)
+    Zone.objects.create(
+        camera=camera, name="Right", kind=ZoneKind.OBJECT_MASK, points=[[0.5, 0], [1, 0], [1, 1], [0.5, 1]]
+    )
+    Zone.objects.create(
+        camera=camera, name="Path", kind=ZoneKind.MOTION_MASK, points=[[0, 0.4], [1, 0.4], [1, 0.56], [0, 0.56]]
+    )
+    events = analyse(camera, onnx_detector, settings, crops=True)
+    people = [e for e in events if e.label == "person"]
+    assert not [e for e in people if (e.box[0] + e.box[2]) / 2 > 0.5], [e.box for e in people]
+    assert far_person_events(people) == []
