@@ -81,6 +81,34 @@ def click_timeline_at(page, offset: float) -> float:
     return view["start"] + (x - box["x"]) / box["width"] * view["length"]
 
 
+def land_clicks(page, offsets: list[float], origin: float) -> list[float]:
+    """Click the timeline at each offset in turn, the video playing for the 1st, 3rd, ... and
+    paused for the others; each landing's error, seconds (the clock in the frame shown minus
+    the moment clicked). A paused player must stay paused, a playing one play on."""
+    errors = []
+    for n, offset in enumerate(offsets):
+        page.eval_on_selector("[data-video]", "v => v.pause()" if n % 2 else "v => v.play()")
+        clicked: list[float] = []
+
+        def click(offset=offset, clicked=clicked):
+            clicked.append(click_timeline_at(page, offset))
+
+        landing = landing_after(page, click, f"click {n} at {offset:.1f}")
+        errors.append(landing["millis"] / 1000 - (origin + clicked[0]))
+        assert landing["paused"] == bool(n % 2)
+    return errors
+
+
+def land_on_detections(page, events) -> list[float]:
+    """Click each detection of the day's list; each landing's error, seconds."""
+    errors = []
+    for event in events:
+        link = page.locator(f'[data-day-list] [data-event-id="{event.id}"] a')
+        landing = landing_after(page, link.click, f"detection {event.id}")
+        errors.append(landing["millis"] / 1000 - event.start.timestamp())
+    return errors
+
+
 def test_clicks_on_the_timeline_and_on_detections_land_on_their_moment(operator_page, orm, screenshot):
     """Ten points of the timeline and five detections over four 2 s segments, in both
     directions, while playing and while paused: the clock in the frame shown is within 0.5 s
@@ -101,22 +129,7 @@ def test_clicks_on_the_timeline_and_on_detections_land_on_their_moment(operator_
     span = last.timestamp() - first.timestamp()
     # Forwards and backwards, inside segments and across their boundaries.
     fractions = [0.55, 0.1, 0.9, 0.35, 0.7, 0.05, 0.8, 0.45, 0.2, 0.95]
-    errors = []
-    for n, fraction in enumerate(fractions):
-        if n % 2:
-            page.eval_on_selector("[data-video]", "v => v.pause()")
-        else:
-            page.eval_on_selector("[data-video]", "v => v.play()")
-        wanted = first.timestamp() - origin + 0.2 + fraction * (span - 0.4)
-        clicked: list[float] = []
-
-        def click(wanted=wanted, clicked=clicked):
-            clicked.append(click_timeline_at(page, wanted))
-
-        landing = landing_after(page, click, f"click {n}")
-        errors.append(landing["millis"] / 1000 - (origin + clicked[0]))
-        # A paused player stays paused; a playing one plays on.
-        assert landing["paused"] == bool(n % 2)
+    errors = land_clicks(page, [first.timestamp() - origin + 0.2 + f * (span - 0.4) for f in fractions], origin)
 
     screenshot(page, "playback-landed")
     with orm():
@@ -133,10 +146,7 @@ def test_clicks_on_the_timeline_and_on_detections_land_on_their_moment(operator_
         ]
     open_playback(page, "gate", last)
     page.evaluate(WATCH_LANDINGS, [frame_clock.layout(*CLOCK_SIZE), frame_clock.GREY, frame_clock.AMBIGUOUS])
-    for event in events:
-        link = page.locator(f'[data-day-list] [data-event-id="{event.id}"] a')
-        landing = landing_after(page, link.click, f"detection {event.id}")
-        errors.append(landing["millis"] / 1000 - event.start.timestamp())
+    errors += land_on_detections(page, events)
 
     absolute = [abs(e) for e in errors]
     print(f"\nplayback landing error, s: median {statistics.median(absolute):.3f}, max {max(absolute):.3f}")
@@ -178,18 +188,7 @@ def test_clicks_far_outside_what_is_loaded_land_on_their_moment(operator_page, s
     page.click('[data-zoom="600"]')
     # (group, seconds into its 6 s): forwards and backwards across minutes, and within a run.
     points = [(2, 3.1), (0, 1.2), (1, 4.5), (2, 0.4), (0, 5.2), (1, 0.9), (1, 3.3), (0, 2.6), (2, 5.5), (0, 0.3)]
-    errors = []
-    for n, (group, into) in enumerate(points):
-        page.eval_on_selector("[data-video]", "v => v.pause()" if n % 2 else "v => v.play()")
-        wanted = groups[group].timestamp() + into - origin
-        clicked: list[float] = []
-
-        def click(wanted=wanted, clicked=clicked):
-            clicked.append(click_timeline_at(page, wanted))
-
-        landing = landing_after(page, click, f"click {n} into run {group}")
-        errors.append(landing["millis"] / 1000 - (origin + clicked[0]))
-        assert landing["paused"] == bool(n % 2)
+    errors = land_clicks(page, [groups[group].timestamp() + into - origin for group, into in points], origin)
     # Playing on from the last landing, across the run's segments.
     page.eval_on_selector("[data-video]", "v => v.play()")
     root = page.locator("[data-playback]")
@@ -210,10 +209,7 @@ def test_clicks_far_outside_what_is_loaded_land_on_their_moment(operator_page, s
         ]
     open_playback(page, "clockwork", groups[1])
     page.evaluate(WATCH_LANDINGS, [frame_clock.layout(320, 180), frame_clock.GREY, frame_clock.AMBIGUOUS])
-    for event in events:
-        link = page.locator(f'[data-day-list] [data-event-id="{event.id}"] a')
-        landing = landing_after(page, link.click, f"detection {event.id}")
-        errors.append(landing["millis"] / 1000 - event.start.timestamp())
+    errors += land_on_detections(page, events)
 
     absolute = [abs(e) for e in errors]
     print(f"\nplayback landing, far apart: error median {statistics.median(absolute):.3f} s, max {max(absolute):.3f} s")
