@@ -29,7 +29,7 @@
   let overlayOn = true;
   let candidatesOn = false; // the debug view: candidates drawn dimmed
   let zonesOn = false;      // the cameras' zones and masks drawn under the boxes
-  const zonesData = document.getElementById("zones-data");
+  const zonesData = document.querySelector("#zones-data");
   const ZONES = zonesData ? JSON.parse(zonesData.textContent) : {};
   const ZONE_COLORS = { zone: "30, 136, 229", motion_mask: "90, 90, 90", object_mask: "229, 57, 53" };
 
