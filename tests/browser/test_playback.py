@@ -50,6 +50,26 @@ PLAYER_STATE = """() => {
 }"""
 
 
+def add_recording(site, camera, start, *, clock: bool = False):
+    """A 2 s fragmented MP4 for `camera` from `start`, indexed as the recorder does: a moving
+    square, or (clock) every frame carrying its own time (tests.media.make_clock_clip)."""
+    from recordings.models import Segment
+    from tests.media import make_clip, make_clock_clip
+
+    rel = f"{camera.slug}/{start:%Y-%m-%d}/{start:%H-%M-%S}.mp4"
+    path = site.data_dir / "recordings" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if clock:
+        make_clock_clip(path, start, seconds=2)
+    else:
+        make_clip(path, seconds=2, fps=10, gop=10, fragmented=True)
+    width, height = (320, 180) if clock else (320, 240)
+    return Segment.objects.create(
+        camera=camera, start=start, end=start + timedelta(seconds=2), duration=2.0, path=rel,
+        size_bytes=path.stat().st_size, codec="h264", width=width, height=height,
+    )  # fmt: skip
+
+
 def watch_landings(page, size) -> None:
     """Record each landing of the page's player (WATCH_LANDINGS) for a video of `size`."""
     origin_ms = window_start(page) * 1000
@@ -183,8 +203,6 @@ def test_clicks_far_outside_what_is_loaded_land_on_their_moment(operator_page, s
     from cameras.models import Camera
     from cameras.services import save_camera
     from detection.models import ObjectEvent
-    from recordings.models import Segment
-    from tests.media import make_clock_clip
 
     day = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()))
     groups = [day + timedelta(hours=14, seconds=s) for s in (0, 75, 150)]  # three runs of 3 segments
@@ -192,15 +210,7 @@ def test_clicks_far_outside_what_is_loaded_land_on_their_moment(operator_page, s
         camera = save_camera(Camera(name="Clockwork", slug="clockwork", stream_url="rtsp://192.0.2.3/", enabled=False))
         for first in groups:
             for k in range(3):
-                seg_start = first + timedelta(seconds=2 * k)
-                rel = f"clockwork/{seg_start:%Y-%m-%d}/{seg_start:%H-%M-%S}.mp4"
-                path = site.data_dir / "recordings" / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                make_clock_clip(path, seg_start, seconds=2)
-                Segment.objects.create(
-                    camera=camera, start=seg_start, end=seg_start + timedelta(seconds=2), duration=2.0, path=rel,
-                    size_bytes=path.stat().st_size, codec="h264", width=320, height=180,
-                )  # fmt: skip
+                add_recording(site, camera, first + timedelta(seconds=2 * k), clock=True)
     page = operator_page
     open_playback(page, "clockwork", groups[0])
     origin = window_start(page)
@@ -378,23 +388,13 @@ def test_playback_jumps_over_a_gap_in_the_recording(operator_page, site, orm):
 
     from cameras.models import Camera
     from cameras.services import save_camera
-    from recordings.models import Segment
-    from tests.media import make_clip
 
     start = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()))
     start += timedelta(hours=10)
     with orm():
         archive = save_camera(Camera(name="Archive", slug="archive", stream_url="rtsp://192.0.2.1/", enabled=False))
         for at in (0, 2, 7):
-            seg_start = start + timedelta(seconds=at)
-            rel = f"archive/{seg_start:%Y-%m-%d}/{seg_start:%H-%M-%S}.mp4"
-            path = site.data_dir / "recordings" / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            make_clip(path, seconds=2, fps=10, gop=10, fragmented=True)
-            Segment.objects.create(
-                camera=archive, start=seg_start, end=seg_start + timedelta(seconds=2), duration=2.0, path=rel,
-                size_bytes=path.stat().st_size, codec="h264", width=320, height=240,
-            )  # fmt: skip
+            add_recording(site, archive, start + timedelta(seconds=at))
     page = operator_page
     root = open_playback(page, "archive", start)
     after_gap = start.timestamp() + 7 - window_start(page)
@@ -413,21 +413,12 @@ def test_two_busy_hours_keep_the_playback_page_light(operator_page, site, orm):
     from cameras.models import Camera
     from cameras.services import save_camera
     from detection.models import ObjectEvent
-    from recordings.models import Segment
-    from tests.media import make_clip
 
     start = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time()))
     start += timedelta(hours=12)
     with orm():
         busy = save_camera(Camera(name="Busy", slug="busy", stream_url="rtsp://192.0.2.2/", enabled=False))
-        rel = f"busy/{start:%Y-%m-%d}/{start:%H-%M-%S}.mp4"
-        path = site.data_dir / "recordings" / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        make_clip(path, seconds=2, fps=10, gop=10, fragmented=True)
-        Segment.objects.create(
-            camera=busy, start=start, end=start + timedelta(seconds=2), duration=2.0, path=rel,
-            size_bytes=path.stat().st_size, codec="h264", width=320, height=240,
-        )  # fmt: skip
+        add_recording(site, busy, start)
         ObjectEvent.objects.bulk_create(
             ObjectEvent(
                 camera=busy,
