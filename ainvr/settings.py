@@ -16,7 +16,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from ainvr.envconfig import (
+from core.envconfig import (
     env_bool,
     env_choice,
     env_database,
@@ -32,7 +32,7 @@ from ainvr.envconfig import (
     env_time_zone,
     url_scheme_check,
 )
-from ainvr.media import limit_pillow_pixels
+from core.media import limit_pillow_pixels
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -53,7 +53,7 @@ STATE_DIR = env_directory("STATE_DIR", DATA_DIR / "state")
 STATIC_ROOT = env_directory("STATIC_ROOT", DATA_DIR / "static")  # collectstatic writes here
 MEDIA_URL = "/media/"  # never served publicly: media goes through views that check the role
 # Largest image (width x height) taken anywhere: checked from the header before decoding,
-# and Pillow's decompression-bomb guard in every process (ainvr.media).
+# and Pillow's decompression-bomb guard in every process (core.media).
 MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000, minimum=1_000_000, maximum=1_000_000_000)
 limit_pillow_pixels(MAX_IMAGE_PIXELS)
 STATIC_URL = "/static/"
@@ -323,10 +323,10 @@ REST_FRAMEWORK = {
     ],
     "NUM_PROXIES": NUM_PROXIES,
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsAdminOrReadOnlyOperator"],
-    "DEFAULT_PAGINATION_CLASS": "ainvr.api.pagination.Pagination",
-    "DEFAULT_FILTER_BACKENDS": ["ainvr.api.filters.FilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "ainvr.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DATETIME_FORMAT": "iso-8601",
 }
 SPECTACULAR_SETTINGS = {
@@ -342,7 +342,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "ainvr.api.schema.document_errors",
+        "core.api.schema.document_errors",
     ],
 }
 
@@ -360,10 +360,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        "json": {"()": "ops.jsonlog.JsonFormatter"},
+        "json": {"()": "core.jsonlog.JsonFormatter"},
     },
-    # Redis or the database away: one line, not a traceback every few seconds (ops.outages).
-    "filters": {"outages": {"()": "ops.outages.OutageLines"}},
+    # Redis or the database away: one line, not a traceback every few seconds (core.outages).
+    "filters": {"outages": {"()": "core.outages.OutageLines"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["outages"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -18,7 +18,7 @@ def message(error: BaseException) -> str | None:
     from django.core.exceptions import ImproperlyConfigured
     from django.db.utils import Error as DatabaseError
 
-    from ops.outages import first_line, is_outage
+    from core.outages import first_line, is_outage
 
     if isinstance(error, ImproperlyConfigured):
         return f"{error}; {HINT}"

@@ -8,11 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
-from ainvr.api.fields import DayField
 from attendance.enrolment import request_upload_enrolments
 from attendance.models import MAX_FACES_PER_EMPLOYEE, Employee, FaceEnrolment, PresenceState
 from attendance.selectors import MAX_REPORT_DAYS, attendance_report, count_by_state, tracking_state
 from attendance.services import RESET_TABLES, ResetMismatch, reset_logs
+from core.api.fields import DayField
 
 
 class EmployeeSerializer(serializers.ModelSerializer):
@@ -54,7 +54,7 @@ class EmployeeViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request={"multipart/form-data": FacePhotosSerializer},
-        responses={202: FaceEnrolmentSerializer(many=True)},  # 400 and the rest: ainvr.api.schema
+        responses={202: FaceEnrolmentSerializer(many=True)},  # 400 and the rest: core.api.schema
     )
     @action(
         detail=True,

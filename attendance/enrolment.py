@@ -26,14 +26,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from ainvr.media import IMAGE_FORMAT_NAMES, ImageRejected, check_image_header
-from ainvr.periodic import PeriodicTask
 from attendance.models import (
     MAX_FACES_PER_EMPLOYEE,
     EnrolmentStatus,
     FaceEnrolment,
     FaceTemplate,
 )
+from core.media import IMAGE_FORMAT_NAMES, ImageRejected, check_image_header
+from core.periodic import PeriodicTask
 
 log = logging.getLogger("ainvr.attendance")
 

@@ -1,8 +1,8 @@
 from django import forms
 
-from ainvr.api.fields import DayFormField
 from attendance.models import MAX_FACES_PER_EMPLOYEE
 from cameras.models import Camera
+from core.api.fields import DayFormField
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -2,17 +2,17 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from ainvr.media import random_name
 from cameras.models import Camera
+from core.media import random_name
 
 
 def face_photo_path(instance, filename: str) -> str:
-    """faces/YYYY/MM/<random>.<ext>: admins only (ainvr.media), and not guessable from an id."""
+    """faces/YYYY/MM/<random>.<ext>: admins only (core.media), and not guessable from an id."""
     return random_name("faces", filename)
 
 
 def snapshot_path(instance, filename: str) -> str:
-    """attendance/YYYY/MM/<random>.jpg: admins only (ainvr.media), and not guessable."""
+    """attendance/YYYY/MM/<random>.jpg: admins only (core.media), and not guessable."""
     return random_name("attendance", filename)
 
 

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from ainvr.realtime import ALERTS_GROUP, broadcast_on_commit
 from attendance.models import (
     AlertKind,
     AlertLog,
@@ -25,6 +24,7 @@ from attendance.models import (
     Presence,
     PresenceState,
 )
+from core.realtime import ALERTS_GROUP, broadcast_on_commit
 
 log = logging.getLogger("ainvr.attendance")
 
@@ -159,7 +159,7 @@ def record_sighting(
     event.save()
     if employee_id is not None and camera_id is not None:
         from cameras.models import Camera
-        from ops import metrics
+        from core import metrics
 
         slug = Camera.objects.filter(pk=camera_id).values_list("slug", flat=True).first()
         metrics.attendance_sighting(slug or str(camera_id))

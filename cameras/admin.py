@@ -14,7 +14,7 @@ from cameras.secrets import MISMATCH, CredentialsUnreadable
 from cameras.selectors import credentials_readable, stream_url_for_worker
 from cameras.serializers import ZoneSerializer
 from cameras.services import save_camera, set_layout_tiles
-from detection.labels import COCO_CLASSES
+from core.labels import COCO_CLASSES
 
 
 class ObjectFilterInline(admin.TabularInline):

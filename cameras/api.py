@@ -2,7 +2,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.parsers import JSONParser
 
-from ainvr.api.filters import ChoiceFilter, FilterSet, TextFilter
 from cameras.models import Camera, DashboardLayout, Zone, ZoneKind
 from cameras.serializers import (
     CameraAdminSerializer,
@@ -11,6 +10,7 @@ from cameras.serializers import (
     DashboardLayoutSerializer,
     ZoneSerializer,
 )
+from core.api.filters import ChoiceFilter, FilterSet, TextFilter
 
 
 @extend_schema_view(

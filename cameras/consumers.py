@@ -9,7 +9,6 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocke
 from django.conf import settings
 
 from accounts.permissions import has_role
-from ainvr.realtime import ALERTS_GROUP, async_redis, camera_group
 from cameras import live_quota
 from cameras.live_channel import (
     SUB,
@@ -22,6 +21,7 @@ from cameras.live_channel import (
     watch_key,
 )
 from cameras.models import Camera
+from core.realtime import ALERTS_GROUP, async_redis, camera_group
 
 log = logging.getLogger("ainvr.live")
 
@@ -36,7 +36,7 @@ class DashboardConsumer(AsyncJsonWebsocketConsumer):
 
     Refuses anyone without a role (the handshake fails with 403). Joins one group per
     enabled camera plus, for admins, the (employee) alerts group, and forwards what services broadcast there
-    (ainvr.realtime). Nothing is accepted from the browser."""
+    (core.realtime). Nothing is accepted from the browser."""
 
     async def connect(self):
         if not has_role(self.scope.get("user")):

@@ -2,7 +2,7 @@ from django import forms
 
 from cameras.models import Camera, DashboardLayout, default_ai_classes
 from cameras.streams import extract_credentials
-from detection.labels import COCO_CLASSES
+from core.labels import COCO_CLASSES
 from detection.selectors import model_score_defaults
 
 COCO_CHOICES = [(name, name) for name in COCO_CLASSES]

@@ -234,7 +234,7 @@ class Share:
 
 # --- periodic tasks ----------------------------------------------------------------------
 class TaskTurns:
-    """Takes turns at periodic tasks with the other hosts (ainvr.periodic.OneHostAtATime):
+    """Takes turns at periodic tasks with the other hosts (core.periodic.OneHostAtATime):
     a task runs where its TaskLease row was claimed, at most once per interval over all
     hosts, never on two at once. A host that dies mid-run holds it for `hold_s` at most."""
 

@@ -12,10 +12,10 @@ import logging
 
 from django.db import DatabaseError
 
-from ainvr.db import drop_stale_connections
 from cameras import hosts, leases
 from cameras.fencing import stop_writers
 from cameras.specs import CameraSpec
+from core.db import drop_stale_connections
 
 log = logging.getLogger("ainvr.workers")
 

@@ -5,7 +5,7 @@ from django.db.models import Q
 
 from cameras import secrets
 from cameras.streams import validate_query_key, validate_stream_url
-from detection.labels import COCO_CLASSES, DEFAULT_CLASSES, validate_labels
+from core.labels import COCO_CLASSES, DEFAULT_CLASSES, validate_labels
 
 
 def default_ai_classes() -> list[str]:

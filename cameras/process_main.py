@@ -27,7 +27,7 @@ CAPTURE_PRELOAD = [
     "cameras.reports",
     "recordings.segments",
     "channels_redis.core",
-    "ops.metrics",
+    "core.metrics",
 ]
 
 
@@ -65,7 +65,7 @@ def frame_sink(spec, frame_queues: dict):
     """Where this camera's sampled frames go: the detector's queue when AI is on, the face
     recogniser's when attendance is, both, or nowhere (then nothing is decoded at all)."""
     from cameras.frames import FanOutSink, ProcessQueueSink
-    from ops import metrics
+    from core import metrics
 
     wanted = {"detection": spec.ai_enabled, "attendance": spec.attendance_enabled}
     sinks = [
@@ -110,7 +110,7 @@ def capture_main(spec, stop, reports, config: CaptureConfig, frame_queues: dict 
 
     from cameras.capture import CaptureWorker, StatusReporter
     from cameras.reports import ReportSender
-    from ops import metrics
+    from core import metrics
 
     sender = ReportSender(reports)
     if spec.credentials_error:

@@ -83,8 +83,8 @@ def apply_report(message: tuple) -> None:
 
 
 def write_status(camera_id: int, state: str, fields: dict) -> None:
-    from ainvr.db import drop_stale_connections
     from cameras.services import refresh_camera_status, report_camera_status
+    from core.db import drop_stale_connections
 
     # The supervisor lives for days: drop a connection the database has closed meanwhile.
     drop_stale_connections()
@@ -97,8 +97,8 @@ def write_status(camera_id: int, state: str, fields: dict) -> None:
 def write_segment(camera_id: int, closed) -> None:
     from datetime import UTC, datetime
 
-    from ainvr.db import drop_stale_connections
-    from ops import metrics
+    from core import metrics
+    from core.db import drop_stale_connections
     from recordings.services import record_segment
 
     drop_stale_connections()
@@ -110,7 +110,7 @@ def write_segment(camera_id: int, closed) -> None:
 def free_disk(camera_id: int, recordings_root) -> None:
     """A write failed for want of space: free at least the set minimum, and some room even
     when none is set (1 GB, or 5 % of a small disk), oldest footage first."""
-    from ainvr.db import drop_stale_connections
+    from core.db import drop_stale_connections
     from recordings.models import StorageSettings
     from recordings.retention import GB, free_space_now
 

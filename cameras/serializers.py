@@ -2,11 +2,11 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ainvr.api.fields import SlugLookupField
 from cameras.models import Camera, CameraStatus, DashboardLayout, DashboardSlot, Zone
 from cameras.services import UNCHANGED, save_camera, save_zone
 from cameras.zones import MAX_POINTS, MIN_POINTS, check_points
-from detection.labels import COCO_CLASSES
+from core.api.fields import SlugLookupField
+from core.labels import COCO_CLASSES
 
 PUBLIC_FIELDS = (
     "id", "name", "slug", "enabled", "recording_enabled", "segment_seconds", "retention_days",

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from ainvr.realtime import broadcast_on_commit, camera_group
 from cameras import secrets
 from cameras.models import Camera, CameraState, CameraStatus, DashboardLayout, DashboardSlot, Zone
 from cameras.streams import extract_credentials
+from core.realtime import broadcast_on_commit, camera_group
 
 UNCHANGED = object()
 STATUS_FIELDS = {"last_frame_at", "fps", "width", "height", "codec", "last_error"}

@@ -282,7 +282,7 @@ class RedisStageReport:
 
 def _forget_metrics(pid: int) -> None:
     """A stage process is gone: its live gauges (queue depth) stop counting at once."""
-    from ops import metrics
+    from core import metrics
 
     metrics.process_died(pid)
 

@@ -12,7 +12,7 @@ inherited), run without Django, and report their status and closed segments over
 Several hosts may share the database (cameras.hosts, cameras.leases): each round renews
 this host's heartbeat and leases, claims its share of the free cameras and hands over
 what it has too much of; a host that cannot renew stops writing before its leases expire
-(cameras.fencing); periodic tasks run on one host at a time (ainvr.periodic).
+(cameras.fencing); periodic tasks run on one host at a time (core.periodic).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from ainvr.db import drop_stale_connections
-from ainvr.periodic import one_host_at_a_time
 from cameras import hosts, leases
 from cameras.fencing import Fence
 from cameras.membership import Membership
@@ -36,6 +34,8 @@ from cameras.processes import ProcessHandle, WorkerProcess, start_worker_server,
 from cameras.reports import apply_report, drain
 from cameras.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Supervised
 from cameras.specs import CameraSpec
+from core.db import drop_stale_connections
+from core.periodic import one_host_at_a_time
 
 log = logging.getLogger("ainvr.workers")
 
@@ -330,7 +330,7 @@ class Supervisor(Membership):
 
 
 def _forget_metrics(handle) -> None:
-    from ops import metrics
+    from core import metrics
 
     pid = getattr(handle, "pid", None)
     if isinstance(pid, int):

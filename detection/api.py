@@ -5,10 +5,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdminOrOperator
-from ainvr.api.fields import MomentField, SlugLookupField
-from ainvr.api.filters import ChoiceFilter, FractionFilter, IdFilter, TextFilter, TimeRangeFilterSet
 from cameras.models import Camera
-from detection.labels import COCO_CLASSES, validate_labels
+from core.api.fields import MomentField, SlugLookupField
+from core.api.filters import ChoiceFilter, FractionFilter, IdFilter, TextFilter, TimeRangeFilterSet
+from core.labels import COCO_CLASSES, validate_labels
 from detection.models import AnalysisJob, ObjectEvent, Source
 from detection.services import JobFinished, cancel_analysis_job, create_analysis_job
 

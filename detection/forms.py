@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from ainvr.api.fields import MomentFormField
 from cameras.models import Camera
-from detection.labels import COCO_CLASSES, DEFAULT_CLASSES
+from core.api.fields import MomentFormField
+from core.labels import COCO_CLASSES, DEFAULT_CLASSES
 from detection.models import AnalysisJob
 from detection.selectors import model_score_defaults
 

@@ -13,9 +13,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from ainvr.periodic import PeriodicTask
-from ainvr.realtime import broadcast_on_commit, camera_group
 from cameras.models import Camera
+from core.periodic import PeriodicTask
+from core.realtime import broadcast_on_commit, camera_group
 from detection.status import AI_LABELS, camera_ai_state, detector_statuses, stage_statuses
 
 log = logging.getLogger("detection.stage")

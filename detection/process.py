@@ -57,8 +57,8 @@ def run_inference_process(
     from django.conf import settings
     from django.utils import timezone
 
-    from ainvr.db import drop_stale_connections, keep_connection
     from cameras.models import Camera
+    from core.db import drop_stale_connections, keep_connection
     from detection.backends import DetectorError, create_detector
     from detection.selectors import camera_ai_settings
     from detection.services import ObjectEventStore, close_stale_live_events

@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ainvr.periodic import PeriodicTask
 from cameras.models import Camera
+from core.periodic import PeriodicTask
 from detection.models import ObjectEvent, Source
 
 log = logging.getLogger("detection.retention")

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ainvr.realtime import broadcast_on_commit, camera_group
 from cameras.models import ZoneKind
+from core.realtime import broadcast_on_commit, camera_group
 from detection.models import AnalysisJob, JobStatus, ObjectEvent, ReviewItem, ReviewMark, Severity, Source
 from detection.selectors import camera_threshold, recent_live_events
 
@@ -260,7 +260,7 @@ def close_stale_live_events(camera_ids=None, *, started_before=None) -> int:
 def on_event_started(event: ObjectEvent) -> None:
     """Called once a new ObjectEvent is committed (after the dashboards are told): logged and
     counted. Notifications are for alerts (file_for_review), not every object."""
-    from ops import metrics
+    from core import metrics
 
     log.info("object event %s: %s on camera %s", event.pk, event.label, event.camera_id)
     metrics.event(event.camera.slug, event.label)

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from cameras.frames import Frame
+from core import metrics as prometheus
 from detection.backends import Detector
 from detection.backends.bytetrack import ByteTracker
 from detection.look import Look, crop_side, fits, inside
@@ -41,7 +42,6 @@ from detection.motion import FULL_FRAME, Box, MotionGate, motion_crops
 from detection.selectors import CameraAI
 from detection.status import StageMetrics
 from detection.tracking import EventStore, TrackEvents
-from ops import metrics as prometheus
 
 log = logging.getLogger("detection.stage")
 

@@ -166,7 +166,7 @@ def attempt(delivery_id: int, *, last_try: bool) -> str:
 
 
 def _sent(delivery, record) -> None:
-    from ops import metrics
+    from core import metrics
 
     metrics.delivery(delivery.channel.kind, True)
     now = timezone.now()
@@ -182,7 +182,7 @@ def _sent(delivery, record) -> None:
 
 
 def _failed(delivery, record, error: str, *, final: bool) -> None:
-    from ops import metrics
+    from core import metrics
 
     metrics.delivery(delivery.channel.kind, False)
     error = error[:2000]

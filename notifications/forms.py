@@ -4,7 +4,7 @@ import base64
 
 from django import forms
 
-from detection.labels import COCO_CLASSES
+from core.labels import COCO_CLASSES
 from notifications.models import AttendanceTrigger, Channel, HealthTrigger, Rule
 
 WEEKDAYS = [

@@ -4,7 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, validat
 from django.db import models
 
 from cameras.models import Camera
-from detection.labels import validate_labels
+from core.labels import validate_labels
 
 
 class ChannelKind(models.TextChoices):

@@ -30,7 +30,7 @@ from notifications.models import (
 )
 
 log = logging.getLogger(__name__)
-# Face snapshots copied for attendance notifications: under a private folder (ainvr.media).
+# Face snapshots copied for attendance notifications: under a private folder (core.media).
 ATTENDANCE_SNAPSHOTS = "attendance/notifications"
 
 

@@ -6,8 +6,8 @@ import logging
 import time
 from functools import wraps
 
-from ops import metrics
-from ops.logevents import log_event
+from core import metrics
+from core.logevents import log_event
 
 log = logging.getLogger("ainvr.jobs")
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers, viewsets
 
-from ainvr.api.filters import TextFilter, TimeRangeFilterSet
+from core.api.filters import TextFilter, TimeRangeFilterSet
 from recordings.models import Segment
 
 

@@ -26,8 +26,8 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from ainvr.db import drop_stale_connections
 from cameras.models import Camera
+from core.db import drop_stale_connections
 from recordings.models import Segment
 from recordings.services import create_segment_row
 

@@ -34,8 +34,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from ainvr.periodic import PeriodicTask
 from cameras.models import Camera
+from core.periodic import PeriodicTask
 from recordings.models import Segment, StorageSettings
 
 log = logging.getLogger("ainvr.retention")
@@ -128,7 +128,7 @@ class _Deleter:
         if not gone:
             return 0, 0
         Segment.objects.filter(pk__in=[row.id for row, _ in gone]).delete()
-        from ops import metrics
+        from core import metrics
 
         row_bytes = file_bytes = 0
         for row, size in gone:

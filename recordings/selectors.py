@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from ainvr.api.fields import check_day, check_moment
 from cameras.models import Camera
+from core.api.fields import check_day, check_moment
 from detection.models import ObjectEvent, Source
 from recordings.models import Segment
 

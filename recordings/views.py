@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import role_required
-from ainvr.media import is_private
+from core.media import is_private
 from recordings import selectors
 from recordings.export import NothingToExport, export_mp4
 from recordings.files import open_then_unlink, safe_path, serve_file
@@ -74,7 +74,7 @@ def media_file(request, path: str):
 @require_http_methods(["GET", "HEAD"])
 @admin_required
 def private_media_file(request, path: str):
-    """Face photos and attendance snapshots (ainvr.media.PRIVATE_PREFIXES): admins only."""
+    """Face photos and attendance snapshots (core.media.PRIVATE_PREFIXES): admins only."""
     if not is_private(_relative_to_media(path)):
         raise Http404("No such file.")
     return serve_file(request, settings.MEDIA_ROOT, path, accel_prefix=settings.MEDIA_ACCEL_REDIRECT)

@@ -45,9 +45,9 @@ def attendance_main(frames_queue, stop, camera_ids: list[int] | None = None, opt
     except FaceBackendUnavailable as e:
         log.error("attendance worker not started: %s", e)
         raise SystemExit(EXIT_BACKEND_UNAVAILABLE) from None
-    from ainvr.heap import settle
+    from core.heap import settle
 
-    settle()  # the backend and Django are loaded: keep them out of the collector's way (ainvr.heap)
+    settle()  # the backend and Django are loaded: keep them out of the collector's way (core.heap)
     run(stage, frames_queue, stop)
 
 
@@ -71,8 +71,8 @@ def run(stage, frames_queue, stop, *, monotonic=time.monotonic) -> None:
     midnight upkeep) runs at least every IDLE_WAIT_SECONDS even when no frame comes."""
     from django.db import connections
 
-    from ainvr.db import drop_stale_connections
-    from ainvr.heap import HeapKeeper
+    from core.db import drop_stale_connections
+    from core.heap import HeapKeeper
 
     checked = monotonic()
     heap_keeper = HeapKeeper(clock=monotonic)  # a sighting's writes leave cyclic garbage: collect it

@@ -128,8 +128,8 @@ def fmt(value: float) -> str:
 
 def main() -> int:
     args = parse_args()
+    from core.labels import COCO_CLASSES
     from detection.backends.defaults import score_defaults
-    from detection.labels import COCO_CLASSES
 
     splits = {name: dataset.load(name) for name in dataset.SPLITS}
     every = splits["calibration"] + splits["evaluation"]

@@ -1,6 +1,6 @@
 """The labelled photos of bench/accuracy/data (COCO json), as supervision Detections.
 
-Class ids are indexes into detection.labels.COCO_CLASSES (the detectors' own order), so
+Class ids are indexes into core.labels.COCO_CLASSES (the detectors' own order), so
 predictions and targets compare by id. Boxes marked ``"ignore": 1`` (ambiguous, mostly
 hidden, tiny) count neither way: they are not to be found, and a prediction on one is not
 a false alarm.
@@ -31,7 +31,7 @@ class Photo:
 
 
 def load(split: str, data: Path = DATA) -> list[Photo]:
-    from detection.labels import COCO_CLASSES
+    from core.labels import COCO_CLASSES
 
     path = data / f"{split}.json"
     if not path.is_file():

@@ -28,7 +28,7 @@ def as_detections(boxes, class_ids, scores=None):
 def predictions_for(photo: Photo, found, class_ids: list[int]):
     """A detector's answer for one photo (detection.backends.Detection, normalised boxes) as
     Detections in pixels, keeping the labelled classes and dropping those on ignored boxes."""
-    from detection.labels import COCO_CLASSES
+    from core.labels import COCO_CLASSES
 
     rows = [
         (

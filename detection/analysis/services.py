@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ainvr.periodic import PeriodicTask
+from core.periodic import PeriodicTask
 from detection.analysis.footage import SegmentFile
 from detection.analysis.runner import AnalysisRun, Progress
 from detection.models import AnalysisJob, JobStatus

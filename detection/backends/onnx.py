@@ -31,8 +31,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.labels import COCO_CLASSES
 from detection.backends.base import Detection, Detector, DetectorError, class_wise_nms, register, select_device
-from detection.labels import COCO_CLASSES
 
 logger = logging.getLogger("detection.backends")
 

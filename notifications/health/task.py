@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from ainvr.periodic import PeriodicTask
+from core.periodic import PeriodicTask
 from notifications.health import evaluate, observe
 
 INTERVAL_S = 5.0

@@ -91,9 +91,9 @@ def test_the_detector_draws_boxes_on_the_camera_with_people_and_the_toggle_hides
 
 
 def broadcast(event: str, payload: dict) -> None:
-    """ainvr.realtime.send_now from a thread of its own: async_to_sync refuses to run in
+    """core.realtime.send_now from a thread of its own: async_to_sync refuses to run in
     the thread where Playwright keeps its event loop."""
-    from ainvr.realtime import ALERTS_GROUP, send_now
+    from core.realtime import ALERTS_GROUP, send_now
 
     thread = threading.Thread(target=send_now, args=(ALERTS_GROUP, event, payload))
     thread.start()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from bench.accuracy import dataset, scoring
+from core.labels import COCO_CLASSES
 from detection.backends import Detection
-from detection.labels import COCO_CLASSES
 
 PERSON, CAR = COCO_CLASSES.index("person"), COCO_CLASSES.index("car")
 

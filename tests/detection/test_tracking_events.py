@@ -172,7 +172,7 @@ def test_the_snapshot_is_the_best_sighting_and_replaces_the_old_file(camera, sto
 def test_on_event_started_runs_after_commit(camera, monkeypatch, django_capture_on_commit_callbacks):
     seen = []
     monkeypatch.setattr("detection.services.on_event_started", lambda event: seen.append(event.pk))
-    monkeypatch.setattr("ainvr.realtime.send_now", lambda *a: None)
+    monkeypatch.setattr("core.realtime.send_now", lambda *a: None)
     with django_capture_on_commit_callbacks() as callbacks:
         event = start_object_event(
             camera=camera, label="car", confidence=0.7, box=(0.1, 0.1, 0.2, 0.2), track_id=3, at=timezone.now()

@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
+from core.jsonlog import JsonFormatter
+from core.logevents import log_event
 from ops import scrape
 from ops.jobs import instrumented_job
-from ops.jsonlog import JsonFormatter
-from ops.logevents import log_event
 
 
 def test_an_event_reads_as_text_and_carries_its_fields(caplog):

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from ops.jsonlog import JsonFormatter
+from core.jsonlog import JsonFormatter
 
 LOG_ONE = (
     "import logging; logging.getLogger('ainvr.recording').info("
@@ -85,7 +85,7 @@ def test_redis_away_is_one_line_and_a_bug_keeps_its_traceback(install):
 def test_the_database_away_is_one_line():
     from django.db.utils import OperationalError
 
-    from ops.outages import OutageLines
+    from core.outages import OutageLines
 
     error = OperationalError('connection failed: connection to server at "127.0.0.1", port 1 failed\nIs it running?')
     record = logging.LogRecord("ainvr.x", logging.WARNING, __file__, 1, "turn of %s failed", ("retention",), None)

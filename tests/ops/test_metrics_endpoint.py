@@ -11,14 +11,14 @@ import uuid
 import pytest
 from django.conf import settings
 
-from ops import metrics
+from core import metrics
 from tests.installs import REPO
 
 TOKEN = "metrics-token-" + "Zq7Lw2Xc9Vb4Nm1Ks8Jd3Hf6Gp0"
 
 RECORD = """
 import sys
-from ops import metrics
+from core import metrics
 assert not any(name == "django" or name.startswith("django.") for name in sys.modules), "imported Django"
 cam = sys.argv[1]
 metrics.frames_in(cam, 50)
@@ -119,7 +119,7 @@ def test_it_shows_values_recorded_by_another_process(admin_client, camera):
 
 
 def test_clean_multiprocess_dir_removes_only_dead_processes_files(tmp_path):
-    from ops.metrics import clean_multiprocess_dir
+    from core.metrics import clean_multiprocess_dir
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)

@@ -16,8 +16,8 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
 from ainvr.asgi import application
-from ainvr.realtime import ALERTS_GROUP, broadcast_on_commit, camera_group, send_now
 from cameras.services import update_camera_status
+from core.realtime import ALERTS_GROUP, broadcast_on_commit, camera_group, send_now
 from tests.realtime.sockets import TIMEOUT, connects, headers_for
 
 PATH = "/ws/dashboard/"

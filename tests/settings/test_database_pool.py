@@ -46,7 +46,7 @@ def test_the_web_server_pools_without_passing_it_on(settings_env):
 def test_a_worker_drops_the_pool_for_a_kept_connection(settings):
     from django.db import connections
 
-    from ainvr.db import keep_connection
+    from core.db import keep_connection
 
     settings_dict = connections["default"].settings_dict
     saved = dict(settings_dict), dict(settings_dict.get("OPTIONS", {}))

@@ -14,9 +14,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from ainvr.realtime import camera_group
 from cameras.models import Camera
 from cameras.services import save_camera
+from core.realtime import camera_group
 from detection.live_status import AiStateTask
 from detection.status import (
     KEY_PREFIX,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from ainvr.periodic import OneHostAtATime, PeriodicTask
 from cameras.leases import TaskTurns
 from cameras.models import TaskLease
 from cameras.supervisor import Supervisor
+from core.periodic import OneHostAtATime, PeriodicTask
 from recordings.retention import RetentionTask
 from tests.workers.cluster import Clock
 

@@ -135,7 +135,7 @@ def test_statuses_are_rewritten_only_on_a_change_or_every_few_seconds():
 
 
 def test_a_dead_stage_process_leaves_no_live_gauge_behind():
-    """ops.metrics' live gauges (queue depth) are files per pid: gone with the process."""
+    """core.metrics' live gauges (queue depth) are files per pid: gone with the process."""
     reports = []
     pool, started = pool_with(reports)
     pool.process_gone = stages._forget_metrics  # the real one, as runworkers uses
@@ -185,7 +185,7 @@ def test_a_stage_process_killed_is_reported_restarting_at_once_and_its_gauges_go
     try:
         first = wait_for(lambda: (s := reported()) and s.state == "running" and s, 60, "the stage running")
         gauge = settings.PROMETHEUS_MULTIPROC_DIR / f"gauge_livesum_{first.pid}.db"
-        gauge.write_bytes(b"")  # as ops.metrics.queue_depth would leave it
+        gauge.write_bytes(b"")  # as core.metrics.queue_depth would leave it
         os.kill(first.pid, signal.SIGKILL)
         killed_at = time.monotonic()
         down = wait_for(lambda: (s := reported()) and s.state == "restarting" and s, 10, "the death reported")

@@ -9,10 +9,10 @@ import multiprocessing
 
 import pytest
 
-from ainvr.heap import HeapKeeper
 from cameras.models import Camera
 from cameras.services import save_camera
 from cameras.supervisor import Supervisor
+from core.heap import HeapKeeper
 
 
 class ReportingProcess:

@@ -2,7 +2,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import BootstrapError, bootstrap_admin
-from ainvr.envconfig import env_str
+from core.envconfig import env_str
 
 
 class Command(BaseCommand):

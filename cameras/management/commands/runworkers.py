@@ -4,10 +4,10 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ainvr import heap
 from cameras.fencing import Ticker
 from cameras.models import Camera
 from cameras.supervisor import Supervisor, start_worker_server
+from core import heap
 
 log = logging.getLogger("ainvr.workers")
 
@@ -52,12 +52,12 @@ class Command(BaseCommand):
                     log.info("runworkers: stopped")
                     return
 
-        from ops import metrics
+        from core import metrics
 
         metrics.clean_multiprocess_dir()  # files of processes gone since the last run
         # The forkserver imports PyAV and the capture code while we start up.
         start_worker_server()
-        from ainvr.db import keep_connection
+        from core.db import keep_connection
         from recordings.retention import RetentionTask
 
         # The supervisor writes every camera's status and segments: keep its connection
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         watchdog = Ticker(supervisor.guard_fence).start()
         try:
             # Start-up is done: keep its heap out of the collector's way, then collect the
-            # loop's cyclic garbage every minute (it climbed ~10 MB/h otherwise: ainvr.heap).
+            # loop's cyclic garbage every minute (it climbed ~10 MB/h otherwise: core.heap).
             heap.settle()
             heap_keeper = heap.HeapKeeper()
             while not stop.is_set():

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cameras.models import Camera
+from core.labels import validate_labels
 from detection.analysis.runner import Progress
 from detection.backends import DetectorError
-from detection.labels import validate_labels
 from detection.models import AnalysisJob, JobStatus
 from detection.selectors import camera_threshold
 

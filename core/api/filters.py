@@ -6,7 +6,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import ChoiceField
 from drf_spectacular.utils import extend_schema_field
 
-from ainvr.api.fields import MomentFilter
+from core.api.fields import MomentFilter
 
 
 class StrictBooleanField(forms.Field):

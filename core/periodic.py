@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from ainvr.db import drop_stale_connections
+from core.db import drop_stale_connections
 
 log = logging.getLogger("ainvr.workers")
 
