@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cameras.consumers import DashboardConsumer, LiveConsumer
+from pipeline.live.consumers import DashboardConsumer, LiveConsumer
 
 websocket_urlpatterns = [
     path("ws/dashboard/", DashboardConsumer.as_asgi()),

@@ -126,10 +126,11 @@ INSTALLED_APPS = [
     "attendance",
     "notifications",
     "ops",
+    "pipeline",
 ]
 
 if env_bool("AINVR_WORKER_PROCESS", False):
-    # Capture processes (set by cameras/process_main.py): no web server to load.
+    # Capture processes (set by pipeline/processes/capture.py): no web server to load.
     INSTALLED_APPS.remove("daphne")
 
 MIDDLEWARE = [
@@ -203,7 +204,7 @@ LIVE_SOCKETS_PER_PROCESS = env_int("LIVE_SOCKETS_PER_PROCESS", 512, minimum=1, m
 # host sharing the database takes the camera over.
 WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 30, minimum=3, maximum=3600)
 # This runworkers host's name among the hosts sharing the database: a restarted process with
-# the same name takes its dead predecessor's cameras over at once (cameras.hosts).
+# the same name takes its dead predecessor's cameras over at once (pipeline.cluster.hosts).
 WORKER_HOST_ID = (env_str("WORKER_HOST_ID") or "").strip() or socket.gethostname()
 if len(WORKER_HOST_ID) > 200 or not re.fullmatch(r"[\w.:@-]+", WORKER_HOST_ID):
     raise ImproperlyConfigured(f"WORKER_HOST_ID={WORKER_HOST_ID!r}: use up to 200 letters, digits and . _ - : @")
@@ -489,7 +490,7 @@ DETECTOR_FRAME_SIDE = env_int("DETECTOR_FRAME_SIDE", 640, minimum=160, maximum=3
 
 
 # The detector's per-frame floor: boxes from here on are candidates for the tracker. Empty: the
-# model's calibrated min_score (detection/backends/defaults.py); each camera's event threshold
+# model's calibrated min_score (core/model_scores.py); each camera's event threshold
 # then decides which tracks are real objects.
 DETECTOR_CONFIDENCE = env_float("DETECTOR_CONFIDENCE", None, minimum=0.0, maximum=1.0)
 # A track is a real object (an event, a live box, an alert) once seen in this many frames the

@@ -18,11 +18,11 @@ urlpatterns = [
     path("", include(("notifications.urls", "notifications"), namespace="notifications")),
     path("attendance/", include("attendance.urls", namespace="attendance")),
     path("", include("ops.urls")),  # /healthz, /metrics
-    path("live/", include("cameras.urls", namespace="live")),
-    path("playback/", include("recordings.playback_urls", namespace="playback")),
+    path("live/", include("pipeline.live.urls", namespace="live")),
+    path("playback/", include("review.playback_urls", namespace="playback")),
     path("recordings/", include("recordings.urls", namespace="recordings")),
     path("analysis/", include("detection.urls", namespace="analysis")),
-    path("review/", include("detection.review_urls", namespace="review")),
+    path("review/", include("review.urls", namespace="review")),
 ]
 
 handler404 = "ainvr.views.not_found"

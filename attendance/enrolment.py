@@ -155,7 +155,7 @@ def grab_frame(url: str, *, timeout: float = GRAB_TIMEOUT_SECONDS) -> np.ndarray
     """One decoded BGR frame of the stream at `url` (the first whole picture after a keyframe)."""
     import time
 
-    from cameras.capture import open_stream
+    from cameras.probe import open_stream
 
     deadline = time.monotonic() + timeout
     with open_stream(url, open_timeout=timeout, read_timeout=timeout) as container:

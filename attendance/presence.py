@@ -1,8 +1,7 @@
 """Changes to presence, alerts, daily attendance and sightings, made by the recognition stage.
 
 Every push to the dashboard (alert.created / alert.resolved) goes out after the
-transaction commits; the notification hook (notifications.services.notify_attendance_event)
-is called the same way and only when that app provides it.
+transaction commits; the notice to whoever listens (attendance.signals, notifications) goes out the same way.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from attendance.models import (
     Presence,
     PresenceState,
 )
+from attendance.signals import AttendanceNotice, attendance_notice
 from core.realtime import ALERTS_GROUP, broadcast_on_commit
 
 log = logging.getLogger("ainvr.attendance")
@@ -51,17 +51,13 @@ def alert_payload(alert: AlertLog) -> dict:
 
 
 def _notify_on_commit(kind: str, **kwargs) -> None:
-    """Hand the event to the notifications app once committed, if it offers the hook."""
+    """Tell whoever listens (notifications) about the event once the transaction commits."""
+    notice = AttendanceNotice(kind, **kwargs)
 
     def send():
-        try:
-            from notifications.services import notify_attendance_event
-        except ImportError:
-            return
-        try:
-            notify_attendance_event(kind, **kwargs)
-        except Exception:  # a notification problem must never undo or stop recognition
-            log.warning("notify_attendance_event(%s) failed", kind, exc_info=True)
+        for receiver, error in attendance_notice.send_robust(sender=AttendanceNotice, notice=notice):
+            if isinstance(error, Exception):  # a notification problem must never stop recognition
+                log.warning("attendance notice %s: %s failed", kind, receiver, exc_info=error)
 
     transaction.on_commit(send)
 

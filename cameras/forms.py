@@ -3,7 +3,7 @@ from django import forms
 from cameras.models import Camera, DashboardLayout, default_ai_classes
 from cameras.streams import extract_credentials
 from core.labels import COCO_CLASSES
-from detection.selectors import model_score_defaults
+from core.model_scores import model_score_defaults
 
 COCO_CHOICES = [(name, name) for name in COCO_CLASSES]
 

@@ -88,7 +88,7 @@ class Camera(models.Model):
     ai_classes = models.JSONField(
         "object classes", default=default_ai_classes, validators=[validate_ai_classes], help_text="COCO-80 names."
     )
-    # Empty: the model's calibrated threshold (detection/backends/defaults.py), so a change of
+    # Empty: the model's calibrated threshold (core/model_scores.py), so a change of
     # model keeps its meaning.
     ai_confidence = models.FloatField(
         "event threshold",
@@ -354,7 +354,7 @@ class CameraLease(models.Model):
     """Which `runworkers` host records a camera. Several hosts may share one database:
     each claims free or expired leases with a conditional UPDATE and renews its own, so a
     camera is recorded by exactly one host, and a dead host's cameras move on once its
-    leases expire. `instance` names the process of that host holding it (cameras.hosts):
+    leases expire. `instance` names the process of that host holding it (pipeline.cluster.hosts):
     a restarted process adopts its dead predecessor's leases at once."""
 
     camera = models.OneToOneField(Camera, on_delete=models.CASCADE, primary_key=True, related_name="lease")

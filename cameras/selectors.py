@@ -41,3 +41,9 @@ def default_layout() -> DashboardLayout | None:
 
 def cameras_for_dashboard():
     return Camera.objects.enabled().with_status().order_by("name")
+
+
+def unknown_enabled_slugs(slugs: list[str]) -> list[str]:
+    """Those of `slugs` that name no enabled camera, sorted."""
+    known = set(Camera.objects.enabled().filter(slug__in=slugs).values_list("slug", flat=True))
+    return sorted(set(slugs) - known)

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from pathlib import PurePosixPath
 from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from django.core.exceptions import ValidationError
 
+from cameras.url_text import PASSWORD_KEYS, USERNAME_KEYS
+
 STREAM_SCHEMES = {"rtsp", "rtsps", "http", "https", "file"}
-# Query keys that carry credentials, as cameras name them (compared without case).
-USERNAME_KEYS = ("user", "username", "usr", "login", "loginuse")
-PASSWORD_KEYS = ("password", "pwd", "pass", "passwd", "loginpas")
 
 # C0 controls and DEL, raw or percent-encoded: a CR/LF in an RTSP URL ends up in the
 # request FFmpeg sends (header injection); NUL cuts the string short in C.
@@ -203,23 +201,3 @@ def with_credentials(url: str, username: str, password: str, *, username_key: st
             userinfo += ":" + quote(userinfo_password, safe="")
         netloc = f"{userinfo}@{netloc}"
     return urlunsplit((parts.scheme, netloc, parts.path, "&".join(query), parts.fragment))
-
-
-_USERINFO = re.compile(r"//[^/@\s]*@")
-_CREDENTIAL_KEYS = "|".join(re.escape(k) for k in (*USERNAME_KEYS, *PASSWORD_KEYS))
-_QUERY_CREDENTIAL = re.compile(rf"(?i)([?&;](?:{_CREDENTIAL_KEYS})=)[^&#\s'\"]*")
-
-
-def redact(text: str) -> str:
-    """`text` (an FFmpeg message, a log line) without the credentials of any URL it quotes."""
-    return _QUERY_CREDENTIAL.sub(r"\1***", _USERINFO.sub("//", text))
-
-
-def local_path(url: str) -> str | None:
-    """The file path of a file:// URL or a bare path, else None."""
-    if url.startswith("/"):
-        return url
-    parts = urlsplit(url)
-    if parts.scheme.lower() == "file":
-        return str(PurePosixPath(unquote(parts.path)))
-    return None

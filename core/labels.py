@@ -28,3 +28,14 @@ def validate_labels(labels) -> list[str]:
         raise ValueError(f"Unknown class(es): {', '.join(unknown)}. Use COCO-80 names such as person, car, dog.")
     # Keep the caller's order but drop repeats.
     return list(dict.fromkeys(labels))
+
+
+def label_color(label: str) -> str:
+    """A stable colour per class, the same on every page."""
+    fixed = {"person": "#e53935", "car": "#1e88e5", "truck": "#3949ab", "bicycle": "#43a047", "bus": "#8e24aa"}
+    if label in fixed:
+        return fixed[label]
+    hue = 0
+    for ch in label:  # the same hash as static/ainvr/live.js, so both pages agree
+        hue = (hue * 31 + ord(ch)) % 360
+    return f"hsl({hue}, 70%, 50%)"

@@ -63,7 +63,7 @@ class PeriodicTask:
 
 
 class Turns(Protocol):
-    """Whose turn a shared task is (cameras.leases.TaskTurns: a row per task)."""
+    """Whose turn a shared task is (pipeline.cluster.leases.TaskTurns: a row per task)."""
 
     def take(self, name: str, every_s: float) -> bool: ...
 

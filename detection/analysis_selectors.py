@@ -7,8 +7,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from core.labels import label_color
 from detection.models import AnalysisJob, ObjectEvent
-from recordings.selectors import label_color
 
 
 def recent_jobs(limit: int = 50):

@@ -7,8 +7,8 @@ from django import forms
 from cameras.models import Camera
 from core.api.fields import MomentFormField
 from core.labels import COCO_CLASSES, DEFAULT_CLASSES
+from core.model_scores import model_score_defaults
 from detection.models import AnalysisJob
-from detection.selectors import model_score_defaults
 
 # The value format <input type="datetime-local"> needs (Django's default has a space).
 LOCAL_MOMENT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M:%S", attrs={"type": "datetime-local", "step": 1})

@@ -13,9 +13,12 @@ import logging
 import time
 from collections.abc import Callable
 
+from django.conf import settings
+
 from cameras.models import Camera
 from core.periodic import PeriodicTask
 from core.realtime import broadcast_on_commit, camera_group
+from core.redis_client import redis_client
 from detection.status import AI_LABELS, camera_ai_state, detector_statuses, stage_statuses
 
 log = logging.getLogger("detection.stage")
@@ -23,17 +26,13 @@ log = logging.getLogger("detection.stage")
 
 def read_statuses() -> tuple[list[dict], list]:
     """(detector statuses, stage statuses) from Redis; raises when Redis cannot be read."""
-    from ops.selectors import redis_client
-
-    client = redis_client()
+    client = redis_client(settings.REDIS_URL)
     return detector_statuses(client), stage_statuses(client)
 
 
 def camera_ai_states(read: Callable[[], tuple[list, list]] = read_statuses) -> dict[str, str]:
     """Each enabled camera's AI state by slug (detection.status.AI_*); empty when the
     statuses cannot be read (no REDIS_URL, Redis away): the page then says "AI waiting"."""
-    from django.conf import settings
-
     if not settings.REDIS_URL:
         return {}
     try:

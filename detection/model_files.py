@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.model_scores import BUNDLED_NAMES
 from detection.backends import DetectorError, create_detector
-from detection.backends.defaults import BUNDLED_NAMES
 from detection.backends.onnx import checksum_path, sha256_of
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.onnx")

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from cameras.models import Camera, ZoneKind
 from cameras.zones import Area, AreaMap, areas
-from detection.backends.defaults import ScoreDefaults, score_defaults
+from core.model_scores import model_score_defaults
 from detection.filters import ClassFilter
 from detection.models import ObjectEvent, ReviewItem, ReviewMark, Severity, Source
 
@@ -55,11 +55,6 @@ class CameraAI:
             return found
         rows = self._mask_map.inside([d.box for d in found])
         return [d for d, row in zip(found, rows, strict=True) if not any(row)]
-
-
-def model_score_defaults() -> ScoreDefaults:
-    """The calibrated score defaults of the model the DETECTOR_* settings select."""
-    return score_defaults(settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.MODELS_DIR)
 
 
 def camera_threshold(camera: Camera) -> float:

@@ -15,6 +15,7 @@ from cameras.models import ZoneKind
 from core.realtime import broadcast_on_commit, camera_group
 from detection.models import AnalysisJob, JobStatus, ObjectEvent, ReviewItem, ReviewMark, Severity, Source
 from detection.selectors import camera_threshold, recent_live_events
+from detection.signals import alert_raised
 
 log = logging.getLogger("detection")
 
@@ -211,12 +212,10 @@ def file_for_review(event: ObjectEvent) -> ReviewItem:
         event.review_item = item
         event.save(update_fields=["review_item"])
     if became_alert:
-        from notifications.services import notify_object_event
-
         broadcast_on_commit(camera_group(event.camera.slug), "review.alert", review_payload(item))
         # Once an item: the object that made it an alert goes to the rules (after the commit;
         # they only enqueue).
-        notify_object_event(event.pk)
+        alert_raised.send(sender=ReviewItem, event_id=event.pk)
     return item
 
 

@@ -1,6 +1,6 @@
 """The live inference stage: frames from every camera in, boxes, tracks and events out.
 
-One stage runs per inference device, in its own process (``run_inference_process``),
+One stage runs per inference device, in its own process (``pipeline.processes.inference.main``),
 fed by all capture processes through one bounded multiprocessing queue. Each ``step()``:
 
 1. drains the queue; each frame, as it arrives, goes through its camera's motion gate (a
@@ -73,7 +73,7 @@ class InferenceStage:
     (multiprocessing.Queue or queue.Queue) carrying cameras.frames.Frame.
     camera_settings: returns {camera id: CameraAI}; called every ``refresh_s``.
     store: where events are written (detection.services.ObjectEventStore).
-    publisher: has ``publish_detections(slug, payload)`` (cameras.live.RedisLiveChannel),
+    publisher: has ``publish_detections(slug, payload)`` (pipeline.live.relay.RedisLiveChannel),
     or None for no overlays (offline runs, tests).
     """
 
@@ -385,7 +385,7 @@ class InferenceStage:
         state.overlay = objects
         if self.publisher is None:
             return
-        from cameras.live import detections_payload
+        from detection.overlay import detections_payload
 
         height, width = frame.image.shape[:2]
         payload = detections_payload(

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-REDIS_TIMEOUT_S = 2.0
+from core.redis_client import redis_client
 
 
 @dataclass
@@ -21,15 +21,6 @@ class Check:
     name: str
     ok: bool
     detail: str = ""
-
-
-def redis_client():
-    """A client that gives up within seconds: a health check must not hang."""
-    import redis
-
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
-    )
 
 
 def check_database() -> Check:
@@ -47,7 +38,7 @@ def check_redis() -> Check | None:
     if not settings.REDIS_URL:
         return None
     try:
-        client = redis_client()
+        client = redis_client(settings.REDIS_URL)
         client.ping()
         version = client.info("server").get("redis_version", "")
     except Exception as e:  # connection refused, timeout, auth: all unhealthy
@@ -252,7 +243,7 @@ def status() -> Status:
     queues, workers, stages, rq_error = [], [], [], ""
     if settings.REDIS_URL and all(c.ok for c in checks if c.name == "redis"):
         try:
-            client = redis_client()
+            client = redis_client(settings.REDIS_URL)
             queues, workers = rq_state(client)
             stages = stage_rows(client)
         except Exception as e:  # shown on the page; the rest of the page still works
@@ -296,7 +287,7 @@ def scrape_values() -> dict:
     values = {"disks": disks(), "cameras": [], "stages": []}
     if settings.REDIS_URL:
         try:
-            values["stages"] = stage_rows(redis_client())
+            values["stages"] = stage_rows(redis_client(settings.REDIS_URL))
         except Exception:  # Redis away: the scrape still answers, without the stages
             values["stages"] = []
     for camera in Camera.objects.with_status().order_by("slug"):

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
+from recordings.media_info import UnreadableRecording, probe_recording
+
 log = logging.getLogger("ainvr.recording")
 
 MP4_OPTIONS = {
@@ -306,8 +308,6 @@ class SegmentWriter:
     def _salvage(self, path: Path) -> ClosedSegment | None:
         """A file whose writing failed (a full disk): keep the part that reached the disk,
         with its true length, or drop the file when no frame made it."""
-        from recordings.reconcile import UnreadableRecording, probe_recording
-
         try:
             probe = probe_recording(path)
         except (UnreadableRecording, OSError):

@@ -1,4 +1,5 @@
-"""Reads for the playback page: segments, the day timeline and its detection markers."""
+"""Reads of recordings: segments, what was recorded in a window, and the parsing of the
+playback page's camera, day and moment."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from cameras.models import Camera
 from core.api.fields import check_day, check_moment
-from detection.models import ObjectEvent, Source
 from recordings.models import Segment
 
 log = logging.getLogger("ainvr.playback")
@@ -23,9 +23,6 @@ log = logging.getLogger("ainvr.playback")
 # Two segments closer than this are one recorded span on the timeline (cuts at keyframes
 # leave a few milliseconds between files).
 SPAN_JOIN_S = 2.0
-# The most the player asks boxes for at once (it asks again as it plays on).
-BOXES_WINDOW_MAX = timedelta(minutes=10)
-BOXES_EVENTS_MAX = 500
 _LOST_PLUS = re.compile(r"^(\S+\d)\s(\d{2}:?\d{2})$")
 
 
@@ -66,17 +63,6 @@ def day_window(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def label_color(label: str) -> str:
-    """A stable colour per class, the same on every page."""
-    fixed = {"person": "#e53935", "car": "#1e88e5", "truck": "#3949ab", "bicycle": "#43a047", "bus": "#8e24aa"}
-    if label in fixed:
-        return fixed[label]
-    hue = 0
-    for ch in label:  # the same hash as static/ainvr/live.js, so both pages agree
-        hue = (hue * 31 + ord(ch)) % 360
-    return f"hsl({hue}, 70%, 50%)"
-
-
 def playback_cameras():
     return Camera.objects.order_by("name").only("id", "name", "slug")
 
@@ -102,7 +88,7 @@ def mse_mime(segment: Segment) -> str | None:
     """`video/mp4; codecs="avc1.xxxxxx"` read from the file, for Media Source Extensions."""
     import av
 
-    from cameras.live import mse_codec
+    from recordings.codecs import mse_codec
 
     try:
         with av.open(str(Path(settings.RECORDINGS_DIR) / segment.path)) as container:
@@ -121,9 +107,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
-    """Everything the playback page draws for one window: recorded spans, the segments to
-    play (with their offset in seconds from `start`), and the detection events."""
+def recorded_window(camera: Camera, start: datetime, end: datetime) -> dict:
+    """What was recorded in one window: recorded spans and the segments to play (with their
+    offset in seconds from `start`)."""
     segments = []
     spans: list[list[datetime]] = []
     mime_by_shape: dict[tuple, str | None] = {}
@@ -146,15 +132,6 @@ def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
             spans[-1][1] = max(spans[-1][1], seg.end)
         else:
             spans.append([seg.start, seg.end])
-    # What the camera's live AI saw; an analysis job's events of the same people are on its own
-    # page (shown here too, they made every object twice).
-    events = [
-        event_row(e, start)
-        for e in ObjectEvent.objects.filter(camera=camera, source=Source.LIVE)
-        .select_related("camera")
-        .between(start, end)
-        .order_by("start", "id")[:5000]
-    ]
     return {
         "camera": camera.slug,
         "start": _iso(start),
@@ -170,54 +147,8 @@ def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
             for a, b in spans
         ],
         "segments": segments,
-        "events": events,
         "export_url": reverse("recordings:export"),
     }
-
-
-def boxes_between(camera: Camera, start: datetime, end: datetime) -> list[dict]:
-    """Where the camera's live objects were between `start` and `end`, to draw their boxes
-    on the recording: each event overlapping the range with its path (detection.tracking)."""
-    if end <= start:
-        raise ValidationError({"end": "The end must come after the start."})
-    if end - start > BOXES_WINDOW_MAX:
-        raise ValidationError({"end": f"Ask for at most {BOXES_WINDOW_MAX.seconds // 60} minutes of boxes at once."})
-    events = (
-        ObjectEvent.objects.filter(camera=camera, source=Source.LIVE)
-        .between(start, end)
-        .exclude(path=[])
-        .order_by("start", "id")
-        .only("id", "label", "start", "end", "path")[:BOXES_EVENTS_MAX]
-    )
-    return [
-        {
-            "id": e.id,
-            "label": e.label,
-            "color": label_color(e.label),
-            "start": _iso(e.start),
-            "end": _iso(e.end),
-            "path": e.path,
-        }
-        for e in events
-    ]
-
-
-def event_row(event: ObjectEvent, origin: datetime | None = None) -> dict:
-    row = {
-        "id": event.id,
-        "camera": event.camera.slug,
-        "label": event.label,
-        "confidence": event.confidence,
-        "start": _iso(event.start),
-        "end": _iso(event.end),
-        "color": label_color(event.label),
-        "snapshot": reverse("recordings:media", args=[event.snapshot.name]) if event.snapshot else None,
-        "source": event.source,
-    }
-    if origin is not None:
-        row["offset"] = (event.start - origin).total_seconds()
-        row["end_offset"] = (event.end - origin).total_seconds() if event.end else None
-    return row
 
 
 def camera_footage(camera: Camera) -> dict:

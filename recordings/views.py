@@ -1,27 +1,26 @@
-"""Playback pages, recorded files (with Range) and exports. Thin: parse, check the role,
+"""Recorded files (with Range), media files, stills and exports. Thin: parse, check the role,
 call selectors/export, answer."""
 
 from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import role_required
+from core.http import bad_request
 from core.media import is_private
 from recordings import selectors
 from recordings.export import NothingToExport, export_mp4
 from recordings.files import open_then_unlink, safe_path, serve_file
-from recordings.stills import latest_still, preview_at
+from recordings.stills import latest_still
 
 log = logging.getLogger("ainvr.playback")
 
@@ -36,12 +35,6 @@ def admin_required(view):
         return view(request, *args, **kwargs)
 
     return role_required(admins_only)
-
-
-def _bad_request(error: ValidationError) -> JsonResponse:
-    return JsonResponse(
-        {"errors": error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}}, status=400
-    )
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -102,7 +95,7 @@ def export(request):
                 {"end": f"Export at most {settings.RECORDINGS_EXPORT_MAX_MINUTES} minutes at a time."}
             )
     except ValidationError as e:
-        return _bad_request(e)
+        return bad_request(e)
     segments = list(selectors.segments_between(camera, start, end))
     if not segments:
         return JsonResponse({"errors": {"detail": ["Nothing was recorded in that range."]}}, status=404)
@@ -119,87 +112,6 @@ def export(request):
     local = timezone.localtime(start)
     name = f"{camera.slug}-{local:%Y%m%d-%H%M%S}-{int((end - start).total_seconds())}s.mp4"
     return FileResponse(open_then_unlink(dest), as_attachment=True, filename=name, content_type="video/mp4")
-
-
-@require_GET
-@role_required
-def playback_page(request):
-    """The player. ?camera=<slug>&at=<ISO> opens a moment (links from alerts)."""
-    cameras = list(selectors.playback_cameras())
-    camera = None
-    at = None
-    errors = {}
-    slug = request.GET.get("camera")
-    if slug:
-        camera = next((c for c in cameras if c.slug == slug), None)
-        if camera is None:
-            errors["camera"] = f"There is no camera {slug!r}."
-    if request.GET.get("at"):
-        try:
-            at = selectors.parse_moment(request.GET["at"], "at")
-        except ValidationError as e:
-            errors.update({k: v[0] for k, v in e.message_dict.items()})
-    if camera is None and cameras and "camera" not in errors:
-        camera = cameras[0]
-    at = timezone.localtime(at or timezone.now())
-    day_start, day_end = selectors.day_window(at.date())
-    context = {
-        "cameras": cameras,
-        "camera": camera,
-        "at": at,
-        "previous_day": day_start - timedelta(hours=12),
-        "next_day": day_end + timedelta(hours=12),
-        "export_start": at - timedelta(minutes=2),
-        "export_end": at + timedelta(minutes=3),
-        "errors": errors,
-    }
-    return render(request, "playback/page.html", context, status=400 if errors else 200)
-
-
-@require_GET
-@role_required
-def timeline(request):
-    """?camera=<slug>&date=YYYY-MM-DD: the day's spans, segments and detection events."""
-    try:
-        camera = selectors.camera_by_slug(request.GET.get("camera"))
-        day = selectors.parse_day(request.GET.get("date"))
-    except ValidationError as e:
-        return _bad_request(e)
-    start, end = selectors.day_window(day)
-    return JsonResponse(selectors.timeline(camera, start, end))
-
-
-@require_GET
-@role_required
-def boxes(request):
-    """?camera=<slug>&start=<ISO>&end=<ISO> (at most 10 minutes): the stored boxes of the
-    camera's objects in that range, for drawing them on the recording."""
-    try:
-        camera = selectors.camera_by_slug(request.GET.get("camera"))
-        start = selectors.parse_moment(request.GET.get("start"), "start")
-        end = selectors.parse_moment(request.GET.get("end"), "end")
-        events = selectors.boxes_between(camera, start, end)
-    except ValidationError as e:
-        return _bad_request(e)
-    return JsonResponse({"camera": camera.slug, "start": start.isoformat(), "end": end.isoformat(), "events": events})
-
-
-@require_GET
-@role_required
-def preview(request):
-    """?camera=<slug>&at=<ISO>: a small picture of the recording at that moment (the keyframe
-    at or before it), for the timeline's hover; 404 where nothing was recorded."""
-    try:
-        camera = selectors.camera_by_slug(request.GET.get("camera"))
-        at = selectors.parse_moment(request.GET.get("at"), "at")
-    except ValidationError as e:
-        return _bad_request(e)
-    picture = preview_at(camera, at)
-    if picture is None:
-        raise Http404("Nothing was recorded then.")
-    response = HttpResponse(picture, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"  # a recording does not change
-    return response
 
 
 @require_GET

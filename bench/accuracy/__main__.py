@@ -7,7 +7,7 @@
 
 Per configuration (backend, model, input size, precision): mAP50 over the labelled classes,
 and recall / precision of people and cars, per photo, at the model's calibrated event
-threshold (detection/backends/defaults.py) and at 0.5, every camera's threshold before
+threshold (core/model_scores.py) and at 0.5, every camera's threshold before
 models declared theirs. Calibration uses the calibration split only; every figure printed
 for the defaults is on the evaluation split, which tuning never sees.
 """
@@ -106,11 +106,11 @@ def detect_in_crops(detector, image, photo):
 
 
 def write_scores(model: str, threshold: float) -> str:
-    """Save a model's calibrated values where detection/backends/defaults.py reads them."""
+    """Save a model's calibrated values where core/model_scores.py reads them."""
     import json
     from pathlib import Path
 
-    from detection.backends.defaults import sidecar_path
+    from core.model_scores import sidecar_path
 
     path = Path(model).expanduser()
     if not path.is_absolute():
@@ -129,7 +129,7 @@ def fmt(value: float) -> str:
 def main() -> int:
     args = parse_args()
     from core.labels import COCO_CLASSES
-    from detection.backends.defaults import score_defaults
+    from core.model_scores import score_defaults
 
     splits = {name: dataset.load(name) for name in dataset.SPLITS}
     every = splits["calibration"] + splits["evaluation"]

@@ -74,7 +74,7 @@ def run(detector, frames, boxes=None, *, crops: bool, threshold: float, gate: di
 
 def crops_part(detector, fps: int = 5, seconds: float = 12) -> str:
     from bench.detect.common import fmt, table
-    from detection.backends.defaults import BUNDLED
+    from core.model_scores import BUNDLED
 
     n = round(fps * seconds)
     far, boxes = far_walker(n)

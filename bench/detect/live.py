@@ -63,9 +63,9 @@ class LiveResult:
 def ainvr_live(clip: Path, detector, *, detect_fps: float, what: str) -> LiveResult:
     import av
 
-    from cameras.frames import FrameSampler
     from detection.selectors import CameraAI
     from detection.stage import InferenceStage
+    from pipeline.detect_stream import FrameSampler
 
     counted = CountingDetector(detector)
     frames: queue.Queue = queue.Queue()

@@ -1,5 +1,5 @@
 """The least a PyAV recorder can cost: one RTSP stream remuxed into MP4 segments by the
-shortest PyAV loop, with AINVR's options (cameras.capture.open_stream, FFmpeg's socket
+shortest PyAV loop, with AINVR's options (pipeline.capture.open_stream, FFmpeg's socket
 timeout; recordings.segments.MP4_OPTIONS) and none of its care (no timestamp repair, no
 status, no live relay, no reconnecting). The benchmark runs one per stream beside AINVR
 and ffmpeg: what separates it from ffmpeg is PyAV and its FFmpeg, not AINVR's code.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def record(url: str, folder: Path, segment_seconds: float) -> None:
-    from cameras.capture import open_stream
+    from cameras.probe import open_stream
     from recordings.segments import MP4_OPTIONS
 
     stopping = []

@@ -49,7 +49,7 @@ class Profiler:
 
 
 def frame_name(frame: str) -> str:
-    """py-spy's 'step (/repo/cameras/capture.py:170)' as 'step [cameras/capture.py]'."""
+    """py-spy's 'step (/repo/cameras/capture.py:170)' as 'step [pipeline/capture.py]'."""
     name, _, where = frame.partition(" (")
     where = where.rstrip(")").rsplit(":", 1)[0].replace(f"{REPO}/", "")
     where = where.split("site-packages/")[-1]

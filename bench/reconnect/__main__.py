@@ -19,8 +19,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cameras.capture import CaptureWorker, StatusReporter, open_stream
-from cameras.specs import CameraSpec
+from cameras.probe import open_stream
+from pipeline.capture import CaptureWorker, StatusReporter
+from pipeline.specs import CameraSpec
 from tests.rtsp import RtspServer
 
 
@@ -44,6 +45,7 @@ def one_run(outage_s: float, timeout_s: float) -> tuple[float | None, int]:
             recordings_root=Path(root),
             status=StatusReporter(1, write=lambda *args: None),
             on_segment=lambda camera_id, closed: segments.append(closed),
+            on_disk_full=lambda *args: None,
             open_source=opener,
         )
         deadline = time.monotonic() + timeout_s

@@ -70,11 +70,11 @@ def main(argv=None) -> int:
 def run(args, scratch: Path) -> int:
     from cameras.models import Camera
     from cameras.services import save_camera
-    from cameras.stages import StagePool, StageSpec
-    from cameras.supervisor import Supervisor
     from core.db import keep_connection
     from detection.analysis.services import StalledJobsTask
     from detection.retention import EventRetentionTask
+    from pipeline.stage_pool import StagePool, StageSpec
+    from pipeline.supervisor import Supervisor
     from recordings.retention import RetentionTask
     from recordings.segments import ClosedSegment
 

@@ -18,10 +18,10 @@ def read_stage_statuses() -> list:
     """The stage statuses the pools publish; none without Redis (nothing publishes them)."""
     from django.conf import settings
 
+    from core.redis_client import redis_client
     from detection.status import stage_statuses
-    from ops.selectors import redis_client
 
-    return stage_statuses(redis_client()) if settings.REDIS_URL else []
+    return stage_statuses(redis_client(settings.REDIS_URL)) if settings.REDIS_URL else []
 
 
 def read_disks() -> list:

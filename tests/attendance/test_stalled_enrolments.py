@@ -93,6 +93,6 @@ def test_operators_cannot_retry(operator_client, enrolment):
 def test_runworkers_runs_the_check():
     import inspect
 
-    from cameras.management.commands import runworkers
+    from pipeline.management.commands import runworkers
 
     assert "StalledEnrolmentsTask()" in inspect.getsource(runworkers.Command.handle)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from attendance.models import AlertLog, AttendanceEvent, EventKind, Presence, PresenceState
-from attendance.recognition import worker
-from cameras.frames import DroppingQueue, FrameSampler
+from pipeline.detect_stream import DroppingQueue, FrameSampler
+from pipeline.processes import recognition as worker
 from tests.attendance.faces import (
     OTHER_PERSON,
     SAME_PERSON,
@@ -59,7 +59,7 @@ class QueueAdapter:
 
 
 def read_stream(url, sampler, stop):
-    from cameras.capture import open_stream
+    from cameras.probe import open_stream
 
     with open_stream(url, read_timeout=5) as container:
         video = container.streams.video[0]

@@ -1,4 +1,4 @@
-"""attendance_main as runworkers will start it: a spawned process fed Frame objects
+"""pipeline.processes.recognition.main as runworkers will start it: a spawned process fed Frame objects
 through a multiprocessing queue, on the test database."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from attendance.models import Presence, PresenceState
-from attendance.recognition.worker import EXIT_BACKEND_UNAVAILABLE, attendance_main
+from pipeline.processes import recognition
+from pipeline.processes.recognition import EXIT_BACKEND_UNAVAILABLE
 from tests.attendance.faces import photo
 from tests.attendance.stage_support import frame_of
 
@@ -36,7 +37,7 @@ def test_the_spawned_worker_recognises_frames_from_its_queue(child_env, camera, 
     enrol_photo(grace, photo("hopper"))
     context = multiprocessing.get_context("spawn")
     frames, stop = context.Queue(maxsize=4), context.Event()
-    process = context.Process(target=attendance_main, args=(frames, stop, [camera.pk], {"absence_seconds": 120}))
+    process = context.Process(target=recognition.main, args=(frames, stop, [camera.pk], {"absence_seconds": 120}))
     process.start()
     try:
         deadline = time.monotonic() + 90  # a loaded machine: start-up and model loading take seconds
@@ -58,7 +59,7 @@ def test_a_missing_face_backend_ends_the_worker_with_status_2(child_env, monkeyp
     monkeypatch.setenv("ATTENDANCE_FACE_BACKEND", "insightface")
     context = multiprocessing.get_context("spawn")
     frames, stop = context.Queue(), context.Event()  # held here: the child unpickles them after start()
-    process = context.Process(target=attendance_main, args=(frames, stop, None, None))
+    process = context.Process(target=recognition.main, args=(frames, stop, None, None))
     process.start()
     process.join(60)
     assert process.exitcode == EXIT_BACKEND_UNAVAILABLE

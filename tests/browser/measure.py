@@ -123,7 +123,7 @@ def relay_rate(slug: str, seconds: float) -> float:
     from channels_redis.core import RedisChannelLayer
     from django.conf import settings
 
-    from cameras.live_channel import live_group
+    from pipeline.live.channel import live_group
 
     counted = []
 

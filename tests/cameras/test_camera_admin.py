@@ -218,7 +218,7 @@ def test_ai_confidence_is_0_to_1(admin_client, confidence, accepted):
 
 
 def test_an_empty_threshold_is_the_models_and_the_form_says_what_it_is(admin_client):
-    from detection.backends.defaults import BUNDLED
+    from core.model_scores import BUNDLED
     from detection.selectors import camera_ai_settings
 
     page = admin_client.get(ADD_URL).content.decode()

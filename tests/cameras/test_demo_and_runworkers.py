@@ -19,7 +19,7 @@ from django.core.management import call_command
 from cameras.demo import DEMO_SLUG, make_demo_clip
 from cameras.models import Camera, DashboardLayout, DashboardSlot
 from cameras.probe import probe_stream
-from cameras.streams import local_path
+from cameras.url_text import local_path
 
 
 @pytest.fixture(scope="session")

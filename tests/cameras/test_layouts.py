@@ -73,7 +73,7 @@ def test_changing_tiles_replaces_them(admin_client, camera, yard):
 
 
 def test_a_1_plus_5_layout_is_one_large_tile_and_five_small(admin_client, camera, yard):
-    from cameras.live_selectors import grid_for
+    from pipeline.live.selectors import grid_for
 
     big = [(p, camera) for p in (0, 1, 3, 4)]
     small = [(p, yard) for p in (2, 5, 6, 7, 8)]

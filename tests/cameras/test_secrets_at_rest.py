@@ -17,12 +17,12 @@ from django.db import connection
 
 from cameras import secrets
 from cameras.models import Camera
-from cameras.process_main import CaptureConfig
-from cameras.reports import drain
 from cameras.selectors import stream_url_for_worker
 from cameras.services import save_camera
-from cameras.specs import CameraSpec, CameraStates
-from cameras.supervisor import ProcessHandle
+from pipeline.processes.capture import CaptureConfig
+from pipeline.reports import StatusReport, drain
+from pipeline.specs import CameraSpec, CameraStates
+from pipeline.supervisor import ProcessHandle, camera_spec
 from tests.conftest import CAMERA_PASSWORD, CAMERA_USERNAME
 
 OLD_KEY = Fernet.generate_key().decode()
@@ -46,7 +46,7 @@ def test_the_password_column_holds_no_plain_text(camera):
 
 
 def test_the_worker_gets_the_plain_credentials_in_memory_only(camera):
-    spec = CameraSpec.from_camera(Camera.objects.get(pk=camera.pk))
+    spec = camera_spec(Camera.objects.get(pk=camera.pk))
 
     assert spec.main_url == f"rtsp://{CAMERA_USERNAME}:s3cr3t-Zx9%21pw@192.0.2.10:554/main"
     assert spec.credentials_error == ""
@@ -74,7 +74,7 @@ def test_a_key_file_is_made_on_first_use_readable_by_its_owner_only(db, settings
 def test_with_the_wrong_key_the_camera_goes_to_error_with_a_clear_message(camera, settings):
     settings.SECRETS_KEYS = [NEW_KEY]  # not the key the fixture's camera was saved with
 
-    spec = CameraSpec.from_camera(Camera.objects.get(pk=camera.pk))
+    spec = camera_spec(Camera.objects.get(pk=camera.pk))
 
     assert spec.credentials_error == "cannot decrypt camera credentials: SECRETS_KEY does not match"
     assert spec.main_url == "rtsp://192.0.2.10:554/main"  # no credentials, no crash
@@ -100,7 +100,7 @@ def test_a_capture_process_with_undecryptable_credentials_reports_and_waits_inst
         while not messages and time.monotonic() < deadline:
             drain(handle.reports, messages.append)
             time.sleep(0.05)
-        assert messages == [("status", 7, CameraStates.ERROR, {"last_error": secrets.MISMATCH})]
+        assert messages == [StatusReport(7, CameraStates.ERROR, {"last_error": secrets.MISMATCH})]
         assert handle.is_alive()  # it waits to be stopped: the supervisor has nothing to restart
         handle.request_stop()
         assert handle.join(15)
@@ -209,7 +209,7 @@ def test_the_migration_encrypts_plain_values_in_place_and_its_reverse_decrypts_t
 @pytest.mark.django_db(transaction=True)
 def test_runworkers_puts_the_camera_in_error_once_and_does_not_restart_it(camera, settings):
     from cameras.models import CameraState, CameraStatus
-    from cameras.supervisor import Supervisor
+    from pipeline.supervisor import Supervisor
     from tests.waiting import wait_for
 
     settings.SECRETS_KEYS = [NEW_KEY]  # the database came from an installation with another key

@@ -76,7 +76,7 @@ def show(stage, frames, camera, start, seconds, x, *, with_background=True):
 
 def restart_process(camera, clock, *, after):
     """A new process starts `after` the old one's last frame, and does what
-    run_inference_process does before its stage runs."""
+    pipeline.processes.inference.main does before its stage runs."""
     clock.at += after
     close_stale_live_events([camera.pk], started_before=clock.at - (LOST_AFTER + UPDATE_EVERY))
 

@@ -1,4 +1,4 @@
-"""run_inference_process as a real spawned process on the test database and Redis: frames
+"""pipeline.processes.inference.main as a real spawned process on the test database and Redis: frames
 in through a multiprocessing queue, ObjectEvents in the database, overlay messages on the
 camera's live group, a clean stop."""
 
@@ -15,10 +15,10 @@ from django.db import connection
 from django.utils import timezone
 
 from cameras.frames import Frame
-from cameras.live_channel import detections_group
 from detection.models import ObjectEvent
-from detection.process import run_inference_process
 from detection.status import detector_statuses, status_key
+from pipeline.live.channel import detections_group
+from pipeline.processes import inference
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +50,7 @@ def test_frames_in_events_and_overlays_out(camera, bus_photo, monkeypatch, tmp_p
 
     ctx = multiprocessing.get_context("spawn")
     frames, stop = ctx.Queue(maxsize=8), ctx.Event()
-    process = ctx.Process(target=run_inference_process, args=(frames, stop, [camera.pk]), daemon=True)
+    process = ctx.Process(target=inference.main, args=(frames, stop, [camera.pk]), daemon=True)
     process.start()
     try:
         start = timezone.now()
@@ -116,7 +116,7 @@ def test_a_model_that_cannot_load_ends_the_process_with_one_line(camera, monkeyp
     monkeypatch.setenv("DETECTOR_MODEL", "yolov8n.onnx")  # not in MODELS_DIR
     ctx = multiprocessing.get_context("spawn")
     frames, stop = ctx.Queue(maxsize=2), ctx.Event()
-    process = ctx.Process(target=run_inference_process, args=(frames, stop, [camera.pk]), daemon=True)
+    process = ctx.Process(target=inference.main, args=(frames, stop, [camera.pk]), daemon=True)
     process.start()
     process.join(120)
     if process.is_alive():
@@ -129,7 +129,7 @@ def test_a_model_that_cannot_load_ends_the_process_with_one_line(camera, monkeyp
 @pytest.mark.parametrize("backend", ["onnx", "ultralytics"])
 def test_the_settings_make_a_working_detector_of_either_backend(settings, backend, bus_photo):
     from detection.backends import create_detector
-    from detection.process import detector_options_from_settings
+    from pipeline.processes.inference import detector_options_from_settings
     from tests.detection.tiny_yolo import WEIGHTS
 
     settings.DETECTOR_BACKEND = backend

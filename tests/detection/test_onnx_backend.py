@@ -184,7 +184,7 @@ def test_the_int8_model_is_the_one_the_provenance_names():
 @pytest.mark.parametrize(("precision", "expected"), [("int8", INT8_MODEL), ("fp32", DEFAULT_MODEL)])
 def test_the_precision_setting_selects_the_file(settings, precision, expected):
     from detection.analysis.services import detector_for
-    from detection.process import detector_options_from_settings
+    from pipeline.processes.inference import detector_options_from_settings
 
     settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.DETECTOR_DEVICE = "onnx", "", "cpu"
     settings.DETECTOR_PRECISION = precision
@@ -238,7 +238,7 @@ def test_the_names_of_the_fixed_512_files_still_select_the_bundled_models():
 
 def test_analysis_runs_the_detector_at_384_by_default_and_live_at_the_models_512(settings):
     from detection.analysis.services import detector_for
-    from detection.process import detector_options_from_settings
+    from pipeline.processes.inference import detector_options_from_settings
 
     settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.DETECTOR_DEVICE = "onnx", "", "cpu"
     assert (settings.DETECTOR_INPUT_SIZE, settings.ANALYSIS_INPUT_SIZE) == (0, 0)  # the shipped defaults
@@ -260,7 +260,7 @@ def test_analysis_runs_the_detector_at_384_by_default_and_live_at_the_models_512
 
 def test_the_input_size_settings_reach_the_live_and_the_offline_detector(settings):
     from detection.analysis.services import detector_for
-    from detection.process import detector_options_from_settings
+    from pipeline.processes.inference import detector_options_from_settings
 
     settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.DETECTOR_DEVICE = "onnx", "", "cpu"
     settings.DETECTOR_INPUT_SIZE, settings.ANALYSIS_INPUT_SIZE = 448, 320

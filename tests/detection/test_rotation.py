@@ -14,6 +14,7 @@ from cameras.frames import Frame, box_from_upright, rotate
 from detection.selectors import CameraAI
 from detection.services import ObjectEventStore
 from detection.stage import InferenceStage
+from pipeline.supervisor import camera_spec
 from tests.detection.test_inference_stage import YELLOW, Recorder, YellowBoxDetector, background
 
 W, H = 320, 180
@@ -64,10 +65,9 @@ def test_a_person_lying_in_the_picture_of_a_sideways_camera_is_found_standing(ca
 
 
 def test_the_capture_process_is_told_the_rotation_and_the_frame_size(camera, settings):
-    from cameras.specs import CameraSpec
 
     settings.DETECTOR_FRAME_SIDE = 1920
     camera.rotation = 270
     camera.save()
-    spec = CameraSpec.from_camera(camera)
+    spec = camera_spec(camera)
     assert (spec.rotation, spec.frame_side) == (270, 1920)

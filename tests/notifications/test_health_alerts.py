@@ -306,8 +306,8 @@ def test_a_detector_the_stage_pool_gives_up_on_notifies_through_redis(world, hea
     """The pool's own Redis key, read back by the task as runworkers runs it."""
     import redis
 
-    from cameras.stages import RedisStageReport, StagePool, StageSpec
     from detection.status import STAGE_PREFIX
+    from pipeline.stage_pool import RedisStageReport, StagePool, StageSpec
 
     class Dies:
         pid = 4321

@@ -15,7 +15,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from ainvr.asgi import application
-from cameras.live_channel import live_group, watch_key
+from pipeline.live.channel import live_group, watch_key
 from tests.realtime.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,7 +15,7 @@ import redis
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
-from cameras.live_channel import RedisLiveChannel, join_channel, live_group
+from pipeline.live.channel import RedisLiveChannel, join_channel, live_group
 from tests.waiting import wait_for
 
 DB = redis.Redis.from_url(settings.REDIS_URL).connection_pool.connection_kwargs.get("db") or 0
@@ -162,7 +162,7 @@ def test_with_nothing_arriving_the_relay_does_not_read_through_redis_py(monkeypa
 
 def test_the_socket_watch_follows_the_socket_redis_py_reconnected_on():
     """redis-py may reconnect a PubSub by itself: the watch must look at the new socket."""
-    from cameras.live_channel import _SocketWatch
+    from pipeline.live.channel import _SocketWatch
 
     first, first_peer = socket.socketpair()
     second, second_peer = socket.socketpair()

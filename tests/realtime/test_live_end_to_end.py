@@ -16,12 +16,13 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from ainvr.asgi import application
-from cameras.capture import CaptureWorker, StatusReporter, open_stream
-from cameras.live import LiveRelay, split_boxes
-from cameras.live_channel import RedisLiveChannel, watch_key
 from cameras.models import Camera
+from cameras.probe import open_stream
 from cameras.services import save_camera
-from cameras.specs import CameraSpec
+from pipeline.capture import CaptureWorker, StatusReporter
+from pipeline.live.channel import RedisLiveChannel, watch_key
+from pipeline.live.relay import LiveRelay, split_boxes
+from pipeline.supervisor import camera_spec
 from tests.realtime.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,10 +42,11 @@ def test_a_viewer_and_a_late_one_receive_playable_fragmented_mp4_from_a_live_cam
     street, operator_client, redis_layer, tmp_path
 ):
     worker = CaptureWorker(
-        CameraSpec.from_camera(street),
+        camera_spec(street),
         recordings_root=tmp_path,
         status=StatusReporter(street.pk, write=lambda *args: None),
         on_segment=lambda *args: None,
+        on_disk_full=lambda *args: None,
         live=LiveRelay("street", channel=RedisLiveChannel(settings.REDIS_URL), check_s=0.2),
     )
 
@@ -94,7 +96,7 @@ def test_a_viewer_and_a_late_one_receive_playable_fragmented_mp4_from_a_live_cam
 def test_a_grid_tile_receives_the_sub_stream_and_full_screen_the_main(make_rtsp_server, operator_client, redis_layer):
     """A camera with a 1280x720 main stream and a 640x360 sub-stream: ?stream=sub plays the
     sub-stream, relayed by the reader that also feeds AI; the plain socket plays the main."""
-    from cameras.frames import DetectStreamReader
+    from pipeline.detect_stream import DetectStreamReader
 
     main = make_rtsp_server(width=1280, height=720, fps=15, gop=15)
     sub = make_rtsp_server(width=640, height=360, fps=15, gop=15)

@@ -15,8 +15,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from ainvr.asgi import application
-from cameras.live import detections_payload
-from cameras.live_channel import detections_group, join_channel, live_group, redis_db, watch_key
+from detection.overlay import detections_payload
+from pipeline.live.channel import detections_group, join_channel, live_group, redis_db, watch_key
 from tests.realtime.sockets import TIMEOUT, connects, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,8 +17,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from ainvr.asgi import application
-from cameras.live_channel import watch_key
-from cameras.live_quota import CLOSE_PROCESS_FULL, CLOSE_TOO_MANY_FOR_USER, PROCESS_SLOTS, user_key
+from pipeline.live.channel import watch_key
+from pipeline.live.quota import CLOSE_PROCESS_FULL, CLOSE_TOO_MANY_FOR_USER, PROCESS_SLOTS, user_key
 from tests.realtime.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

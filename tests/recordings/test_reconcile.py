@@ -13,8 +13,9 @@ from pathlib import Path
 import av
 import pytest
 
+from recordings.media_info import probe_recording
 from recordings.models import Segment
-from recordings.reconcile import probe_recording, reconcile_recordings
+from recordings.reconcile import reconcile_recordings
 from recordings.services import create_segment_row
 from tests.recordings.conftest import relative_path, write_fragmented_mp4
 

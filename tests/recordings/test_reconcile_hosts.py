@@ -13,7 +13,7 @@ import pytest
 
 from cameras.models import Camera, CameraLease, WorkerHost
 from cameras.services import save_camera
-from cameras.supervisor import RECONCILE_MARGIN_S, Supervisor
+from pipeline.supervisor import RECONCILE_MARGIN_S, Supervisor
 from recordings.models import Segment
 from recordings.reconcile import reconcile_recordings
 from tests.recordings.conftest import relative_path, write_fragmented_mp4

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cameras.models import Camera
 from cameras.services import save_camera
-from cameras.supervisor import Supervisor
+from pipeline.supervisor import Supervisor
 
 LEASE_S = 30
 

@@ -8,7 +8,7 @@ import multiprocessing
 import os
 from types import SimpleNamespace
 
-from cameras.process_main import StopCheck
+from pipeline.processes.capture import StopCheck
 
 
 class CountingEvent:

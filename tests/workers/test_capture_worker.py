@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cameras.capture import Backoff, CaptureWorker, StatusReporter
-from cameras.specs import CameraSpec
+from pipeline.capture import Backoff, CaptureWorker, StatusReporter
+from pipeline.specs import CameraSpec
 from tests.media import make_clip, video_packets
 
 T0 = datetime(2026, 5, 12, 10, 0, 0, tzinfo=UTC)
@@ -42,6 +42,7 @@ def worker_for(url, root, clock, *, statuses, segments, open_source=None, probe=
         recordings_root=root,
         status=StatusReporter(1, clock=clock.monotonic, write=lambda cid, state, fields: statuses.append(state)),
         on_segment=lambda cid, closed: segments.append(closed),
+        on_disk_full=lambda cid, root: None,
         backoff=Backoff(initial=1.0, jitter=0.0),
         monotonic=clock.monotonic,
         wall_clock=clock.wall,
@@ -137,7 +138,7 @@ def test_a_stream_that_comes_back_is_recorded_again(clip, tmp_path):
     def flaky(url, **timeouts):
         if not state["up"]:
             raise ConnectionRefusedError(111, "Connection refused")
-        from cameras.capture import open_stream
+        from cameras.probe import open_stream
 
         return open_stream(url, **timeouts)
 

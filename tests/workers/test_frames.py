@@ -11,8 +11,9 @@ import av
 import numpy as np
 import pytest
 
-from cameras.capture import open_stream
-from cameras.frames import DetectStreamReader, DroppingQueue, Frame, FrameSampler, ProcessQueueSink
+from cameras.frames import Frame
+from cameras.probe import open_stream
+from pipeline.detect_stream import DetectStreamReader, DroppingQueue, FrameSampler, ProcessQueueSink
 from recordings.segments import SegmentWriter
 from tests.media import make_clip, video_packets
 

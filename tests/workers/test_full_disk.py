@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from cameras.capture import Backoff, CaptureWorker, StatusReporter
 from cameras.models import Camera
 from cameras.services import save_camera
-from cameras.specs import CameraSpec
+from pipeline.capture import Backoff, CaptureWorker, StatusReporter
+from pipeline.report_writer import free_disk
+from pipeline.supervisor import camera_spec
 from recordings.models import Segment, StorageSettings
 from recordings.services import record_segment
 from tests.media import duration_of, make_clip, video_packets
@@ -39,10 +40,11 @@ def test_a_full_disk_loses_the_oldest_footage_not_the_newest(db, tmp_path, small
     camera = save_camera(Camera(name="Busy", slug="busy", stream_url=str(clip), segment_seconds=1))
     clock = FakeTime()
     worker = CaptureWorker(
-        CameraSpec.from_camera(camera),
+        camera_spec(camera),
         recordings_root=small_disk,
         status=StatusReporter(camera.pk, write=lambda *args: None),
         on_segment=lambda camera_id, closed: record_segment(camera_id=camera_id, closed=closed),
+        on_disk_full=free_disk,
         backoff=Backoff(jitter=0.0),
         monotonic=clock.monotonic,
         wall_clock=clock.wall,

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 
-from cameras.hosts import HostLock
+from pipeline.cluster.hosts import HostLock
 from tests.installs import REPO
 
 
@@ -24,7 +24,7 @@ def test_a_second_process_of_a_host_cannot_take_a_held_lock(tmp_path):
 
 def test_the_lock_of_a_killed_process_is_free_at_once(tmp_path):
     code = (
-        "import sys, django; django.setup(); from cameras.hosts import HostLock; "
+        "import sys, django; django.setup(); from pipeline.cluster.hosts import HostLock; "
         f"assert HostLock({str(tmp_path)!r}, 'nvr-1').try_acquire(); print('held', flush=True); sys.stdin.read()"
     )
     holder = subprocess.Popen(

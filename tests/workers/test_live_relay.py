@@ -9,8 +9,9 @@ import io
 import av
 import pytest
 
-from cameras import live
-from cameras.live import LiveRelay, mse_codec, split_boxes
+from pipeline.live import relay as live
+from pipeline.live.relay import LiveRelay, split_boxes
+from recordings.codecs import mse_codec
 from recordings.segments import SegmentWriter
 from tests.media import make_clip, video_packets
 

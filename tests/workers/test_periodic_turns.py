@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cameras.leases import TaskTurns
 from cameras.models import TaskLease
-from cameras.supervisor import Supervisor
 from core.periodic import OneHostAtATime, PeriodicTask
+from pipeline.cluster.leases import TaskTurns
+from pipeline.supervisor import Supervisor
 from recordings.retention import RetentionTask
 from tests.workers.cluster import Clock
 

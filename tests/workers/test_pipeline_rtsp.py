@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from cameras.capture import Backoff, CaptureWorker, StatusReporter
 from cameras.models import CameraStatus
 from cameras.services import save_camera
-from cameras.specs import CameraSpec
+from pipeline.capture import Backoff, CaptureWorker, StatusReporter
+from pipeline.report_writer import free_disk, write_status
+from pipeline.supervisor import camera_spec
 from recordings.models import Segment
 from recordings.services import record_segment
 from tests.media import duration_of, video_packets
@@ -28,11 +29,12 @@ def rtsp_camera(db, rtsp_server):
 
 
 def make_worker(camera, root, *, read_timeout=2.0):
-    spec = CameraSpec.from_camera(camera)
+    spec = camera_spec(camera)
     return CaptureWorker(
         spec,
         recordings_root=root,
-        status=StatusReporter(camera.pk, refresh_s=1.0),
+        status=StatusReporter(camera.pk, refresh_s=1.0, write=write_status),
+        on_disk_full=free_disk,
         on_segment=lambda camera_id, closed: record_segment(camera_id=camera_id, closed=closed),
         backoff=Backoff(initial=0.2, cap=1.0),
         open_timeout=3.0,

@@ -1,10 +1,10 @@
-"""The capture reconnect policy (cameras.reconnect) with a fake clock and a fake probe:
+"""The capture reconnect policy (pipeline.reconnect) with a fake clock and a fake probe:
 recording comes back within about a second of the camera, whatever the outage's length,
 and a camera that stays away is opened at most a few times a minute."""
 
 from __future__ import annotations
 
-from cameras.reconnect import Backoff, ReconnectPolicy, probe_address, tcp_probe
+from pipeline.reconnect import Backoff, ReconnectPolicy, probe_address, tcp_probe
 
 
 class Camera:

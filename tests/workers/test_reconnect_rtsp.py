@@ -11,9 +11,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from cameras.capture import CaptureWorker, StatusReporter
 from cameras.services import save_camera
-from cameras.specs import CameraSpec
+from pipeline.capture import CaptureWorker, StatusReporter
+from pipeline.report_writer import free_disk, write_status
+from pipeline.supervisor import camera_spec
 from recordings.models import Segment
 from recordings.services import record_segment
 
@@ -38,9 +39,10 @@ def step_until(worker, condition, timeout, what):
 
 def test_recording_resumes_within_5_s_of_a_camera_back_from_an_outage(rtsp_camera, rtsp_server, tmp_path):
     worker = CaptureWorker(
-        CameraSpec.from_camera(rtsp_camera),
+        camera_spec(rtsp_camera),
         recordings_root=tmp_path,
-        status=StatusReporter(rtsp_camera.pk, refresh_s=1.0),
+        status=StatusReporter(rtsp_camera.pk, refresh_s=1.0, write=write_status),
+        on_disk_full=free_disk,
         on_segment=lambda camera_id, closed: record_segment(camera_id=camera_id, closed=closed),
         open_timeout=3.0,
         read_timeout=2.0,

@@ -10,9 +10,9 @@ import pytest
 import redis
 from django.conf import settings
 
-from cameras import stages
-from cameras.stages import RedisStageReport, StagePool, StageSpec
 from detection.status import STAGE_PREFIX, StageStatus, stage_statuses
+from pipeline import stage_pool as stages
+from pipeline.stage_pool import RedisStageReport, StagePool, StageSpec
 
 pids = itertools.count(41_000)
 

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from cameras.frames import FanOutSink, Frame
+from cameras.frames import Frame
 from cameras.models import Camera
-from cameras.process_main import frame_sink
 from cameras.services import save_camera
-from cameras.specs import CameraSpec
-from cameras.stages import StagePool, StageSpec
-from cameras.supervisor import Supervisor
+from pipeline.detect_stream import FanOutSink
+from pipeline.processes.capture import frame_sink
+from pipeline.specs import CameraSpec
+from pipeline.stage_pool import StagePool, StageSpec
+from pipeline.supervisor import Supervisor
 from tests.media import make_clip
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cameras.models import Camera, CameraLease
 from cameras.services import save_camera
-from cameras.supervisor import FLAP_RESTARTS, Supervisor
+from pipeline.supervisor import FLAP_RESTARTS, Supervisor
 
 
 class FakeProcess:

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import OperationalError, connection
 
-from cameras.fencing import Ticker
+from pipeline.cluster.fencing import Ticker
 from tests.waiting import wait_for
 from tests.workers.cluster import LEASE_S, Cluster, add_cameras
 

@@ -11,8 +11,8 @@ import pytest
 
 from cameras.models import Camera
 from cameras.services import save_camera
-from cameras.supervisor import Supervisor
 from core.heap import HeapKeeper
+from pipeline.supervisor import Supervisor
 
 
 class ReportingProcess:

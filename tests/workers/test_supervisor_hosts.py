@@ -10,7 +10,7 @@ import pytest
 
 from cameras.models import CameraLease, WorkerHost
 from cameras.services import save_camera
-from cameras.supervisor import Supervisor
+from pipeline.supervisor import Supervisor
 from tests.workers.cluster import LEASE_S, Cluster, add_cameras
 
 

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from cameras.models import CameraState, CameraStatus
-from cameras.process_main import CaptureConfig
-from cameras.reports import ReportSender, drain
-from cameras.specs import CameraSpec, CameraStates
-from cameras.supervisor import ProcessHandle, Supervisor
+from pipeline.processes.capture import CaptureConfig
+from pipeline.reports import ReportSender, SegmentReport, StatusReport, drain
+from pipeline.specs import CameraSpec, CameraStates
+from pipeline.supervisor import ProcessHandle, Supervisor
 from recordings.models import Segment
 from tests.media import make_clip
 
@@ -40,7 +40,7 @@ def test_a_capture_process_records_and_reports_over_its_pipe(tmp_path):
     handle = ProcessHandle(spec, CaptureConfig(recordings_root=str(tmp_path / "rec")))
     messages = []
     try:
-        collect_until(handle, messages, lambda: any(m[0] == "segment" for m in messages), 30)
+        collect_until(handle, messages, lambda: any(isinstance(m, SegmentReport) for m in messages), 30)
         handle.request_stop()
         assert handle.join(15)
         drain(handle.reports, messages.append)
@@ -48,10 +48,11 @@ def test_a_capture_process_records_and_reports_over_its_pipe(tmp_path):
         if handle.is_alive():
             handle.kill()
 
-    statuses = [m for m in messages if m[0] == "status"]
-    assert statuses[0][1:3] == (7, CameraStates.ONLINE) and statuses[0][3]["codec"] == "h264"
-    assert statuses[-1][2] == CameraStates.OFFLINE and "stopped" in statuses[-1][3]["last_error"]
-    closed = [m[2] for m in messages if m[0] == "segment"]
+    statuses = [m for m in messages if isinstance(m, StatusReport)]
+    assert (statuses[0].camera_id, statuses[0].state) == (7, CameraStates.ONLINE)
+    assert statuses[0].fields["codec"] == "h264"
+    assert statuses[-1].state == CameraStates.OFFLINE and "stopped" in statuses[-1].fields["last_error"]
+    closed = [m.closed for m in messages if isinstance(m, SegmentReport)]
     assert closed and all(c.path.is_file() and c.relative_path.startswith("porch/") for c in closed)
     assert handle.exitcode == 0
 
@@ -59,12 +60,12 @@ def test_a_capture_process_records_and_reports_over_its_pipe(tmp_path):
 def test_a_message_cut_off_by_a_killed_process_spoils_only_its_pipe():
     reader, writer = multiprocessing.Pipe(duplex=False)
     ReportSender(writer).status(1, CameraStates.ONLINE, {})
-    writer.send_bytes(pickle.dumps(("status", 1, CameraStates.OFFLINE, {}))[:9])  # half a message
+    writer.send_bytes(pickle.dumps(StatusReport(1, CameraStates.OFFLINE, {}))[:9])  # half a message
     got = []
 
     applied, still_open = drain(reader, got.append)
 
-    assert applied == 1 and got == [("status", 1, CameraStates.ONLINE, {})]
+    assert applied == 1 and got == [StatusReport(1, CameraStates.ONLINE, {})]
     assert not still_open
 
 
@@ -135,7 +136,7 @@ def test_the_supervisor_writes_what_its_processes_report(camera, tmp_path):
 @pytest.mark.django_db
 def test_a_refresh_is_one_update_and_a_change_of_state_is_broadcast(camera, django_assert_num_queries, monkeypatch):
     from cameras import services
-    from cameras.reports import write_status
+    from pipeline.report_writer import write_status
 
     sent = []
     monkeypatch.setattr(services, "broadcast_on_commit", lambda group, event, payload: sent.append(payload["state"]))

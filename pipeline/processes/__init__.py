@@ -1,0 +1,1 @@
+"""Entry points of worker processes, one module per kind, each with its `main`."""
