@@ -9,7 +9,7 @@ on the labelled calibration set (bench/accuracy, `python -m bench.accuracy --cal
   tracker (a weak sighting keeps an id through a turn or a partial occlusion);
 - ``threshold``: the event threshold; a track becomes a real object (an event, an alert
   candidate, a box on the live grid) when the median of its scores reaches it (see
-  detection.tracking).
+  detection.track_events).
 
 Pure data: imported by the web process (the camera form explains the numbers) and the
 inference process alike.

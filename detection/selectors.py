@@ -102,7 +102,7 @@ def camera_ai_settings(camera_ids=None) -> dict[int, CameraAI]:
 
 @dataclass(frozen=True)
 class OpenEvent:
-    """A live event that may still be going on, as detection.tracking resumes it."""
+    """A live event that may still be going on, as detection.track_events resumes it."""
 
     id: int
     label: str
@@ -110,7 +110,7 @@ class OpenEvent:
     last_seen: datetime  # the last saved sighting (its start when none was saved)
     confidence: float
     box: tuple[float, float, float, float]
-    path: list  # detection.tracking.extend_path
+    path: list  # detection.track_events.extend_path
     zones: list  # the names of the zones it entered
 
 

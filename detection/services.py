@@ -266,7 +266,7 @@ def on_event_started(event: ObjectEvent) -> None:
 
 
 class ObjectEventStore:
-    """The database side of detection.tracking.TrackEvents (its EventStore protocol)."""
+    """The database side of detection.track_events.TrackEvents (its EventStore protocol)."""
 
     def __init__(self, cameras_by_id: dict):
         self.cameras = cameras_by_id

@@ -12,12 +12,12 @@ fed by all capture processes through one bounded multiprocessing queue. Each ``s
 3. builds a batch of up to ``batch_size`` of them round-robin across cameras, waiting at
    most ``batch_ms`` for it to fill, so a busy camera cannot starve a quiet one;
 4. runs the detector once on the batch, then per frame: the camera's classes and
-   confidence, the tracker, the events (detection.tracking), and the overlay message.
+   confidence, the tracker, the events (detection.track_events), and the overlay message.
 
 Camera AI settings are re-read every ``refresh_s``: admin changes apply without a restart.
 
 A new stage (the inference process restarted) first loads each camera's live events that
-may still be going on (detection.tracking: a person still in view continues the event the
+may still be going on (detection.track_events: a person still in view continues the event the
 previous process opened instead of starting a second one).
 """
 
@@ -36,12 +36,12 @@ from django.utils import timezone
 from cameras.frames import Frame
 from core import metrics as prometheus
 from detection.backends import Detector
-from detection.backends.bytetrack import ByteTracker
+from detection.backends.byte_tracker import ByteTracker
 from detection.look import Look, crop_side, fits, inside
 from detection.motion import FULL_FRAME, Box, MotionGate, motion_crops
 from detection.selectors import CameraAI
 from detection.status import StageMetrics
-from detection.tracking import EventStore, TrackEvents
+from detection.track_events import EventStore, TrackEvents
 
 log = logging.getLogger("detection.stage")
 

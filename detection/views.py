@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import role_required
-from detection import analysis_selectors as selectors
+from detection.analysis import selectors
 from detection.forms import AnalysisForm
 from detection.services import JobFinished, cancel_analysis_job, create_analysis_job
 

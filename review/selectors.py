@@ -39,7 +39,7 @@ def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
 
 def boxes_between(camera: Camera, start: datetime, end: datetime) -> list[dict]:
     """Where the camera's live objects were between `start` and `end`, to draw their boxes
-    on the recording: each event overlapping the range with its path (detection.tracking)."""
+    on the recording: each event overlapping the range with its path (detection.track_events)."""
     if end <= start:
         raise ValidationError({"end": "The end must come after the start."})
     if end - start > BOXES_WINDOW_MAX:

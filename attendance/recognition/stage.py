@@ -24,9 +24,9 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from attendance import presence as presence_services
+from attendance.recognition.face_tracker import FaceTrack, FaceTracker
 from attendance.recognition.matcher import Match
 from attendance.recognition.quality import QualityGates
-from attendance.recognition.tracking import FaceTrack, FaceTracker
 
 log = logging.getLogger("ainvr.attendance")
 

@@ -168,7 +168,7 @@ def main(argv=None) -> int:
 
     scratch = setup_django()
     from detection.backends import DetectorError, create_detector
-    from detection.backends.bytetrack import ByteTracker
+    from detection.backends.byte_tracker import ByteTracker
 
     detectors = {}
     for precision in ("fp32", "int8"):

@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from detection.analysis.annotate import draw_detections
-from detection.analysis.tracking import Track
+from detection.analysis.sample_tracker import Track
 from detection.backends.base import Detection
 from detection.models import AnalysisJob, ObjectEvent, Source
 

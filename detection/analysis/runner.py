@@ -28,7 +28,7 @@ from detection.analysis.footage import FootageSampler, Sample, SegmentFile, expe
 from detection.analysis.gate import ChangeGate
 from detection.analysis.prefetch import PrefetchedSamples
 from detection.analysis.report import build_report, save_event, write_report_file
-from detection.analysis.tracking import SampleTracker, Track
+from detection.analysis.sample_tracker import SampleTracker, Track
 from detection.backends.base import Detection, Detector
 from detection.look import Look, crop_side, merge_duplicates, share_inside
 from detection.models import AnalysisJob, JobStatus, ObjectEvent

@@ -8,33 +8,29 @@ imported when ``create_detector`` is asked for it. The web process never loads a
     detector.load()
     results = detector.detect([bgr_image, ...])  # one list of Detection per image
 
-A backend registers itself with ``@register("name")`` on its Detector subclass; the
-module holding it is listed in ``BACKEND_MODULES`` so the registry can import it on
-first use.
+A backend registers itself with ``@detectors.register("name")`` on its Detector subclass;
+the module holding it is listed in the registry so that it is imported on first use
+(detection.backends.registry, shared with the face backends).
 """
 
 from detection.backends.base import (
-    BACKEND_MODULES,
     Detection,
     Detector,
     DetectorError,
-    available_backends,
     class_wise_nms,
     create_detector,
+    detectors,
     input_size_options,
-    register,
     select_device,
 )
 
 __all__ = [
-    "BACKEND_MODULES",
     "Detection",
     "Detector",
     "DetectorError",
-    "available_backends",
     "class_wise_nms",
     "create_detector",
     "input_size_options",
-    "register",
+    "detectors",
     "select_device",
 ]

@@ -5,7 +5,6 @@ Nothing here imports an inference library: numpy only.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -13,16 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detection.backends.registry import Registry
+
 logger = logging.getLogger("detection.backends")
-
-# name -> module that registers it, imported on first use (lazy: the inference library is
-# only imported when someone asks for that backend).
-BACKEND_MODULES: dict[str, str] = {
-    "onnx": "detection.backends.onnx",
-    "ultralytics": "detection.backends.ultralytics",
-}
-
-_REGISTRY: dict[str, type[Detector]] = {}
 
 
 class DetectorError(Exception):
@@ -114,45 +106,18 @@ class Detector(ABC):
         return self.name
 
 
-def register(name: str) -> Callable[[type[Detector]], type[Detector]]:
-    """Class decorator: make a Detector subclass available as ``create_detector(name)``."""
-
-    def decorate(cls: type[Detector]) -> type[Detector]:
-        if not (isinstance(cls, type) and issubclass(cls, Detector)):
-            raise TypeError(f"@register({name!r}) must decorate a Detector subclass")
-        existing = _REGISTRY.get(name)
-        if existing is not None and existing is not cls:
-            raise ValueError(f"detector backend {name!r} is already registered by {existing.__qualname__}")
-        cls.name = name
-        _REGISTRY[name] = cls
-        return cls
-
-    return decorate
-
-
-def available_backends() -> list[str]:
-    """Backend names one can ask for (registered or importable on demand)."""
-    return sorted(set(BACKEND_MODULES) | set(_REGISTRY))
-
-
-def backend_class(name: str) -> type[Detector]:
-    if name not in _REGISTRY:
-        module = BACKEND_MODULES.get(name)
-        if module is None:
-            raise DetectorError(f"unknown detector backend {name!r}; use one of {', '.join(available_backends())}")
-        try:
-            importlib.import_module(module)
-        except ImportError as e:
-            raise DetectorError(f"detector backend {name!r} cannot be imported: {e}") from e
-        if name not in _REGISTRY:
-            raise DetectorError(f"{module} does not register a detector named {name!r}")
-    return _REGISTRY[name]
+detectors: Registry[Detector] = Registry(
+    "detector backend",
+    Detector,
+    {"onnx": "detection.backends.onnx", "ultralytics": "detection.backends.ultralytics"},
+    DetectorError,
+)
 
 
 def create_detector(name: str, **options) -> Detector:
     """A detector of the named backend, not yet loaded (call ``load()`` where the
     model should be opened, e.g. in the inference process)."""
-    return backend_class(name)(**options)
+    return detectors.get(name)(**options)
 
 
 def class_wise_nms(

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from core.labels import COCO_CLASSES
-from detection.backends.base import Detection, Detector, DetectorError, class_wise_nms, register, select_device
+from detection.backends.base import Detection, Detector, DetectorError, class_wise_nms, detectors, select_device
 
 logger = logging.getLogger("detection.backends")
 
@@ -129,7 +129,7 @@ def _cuda_device_count() -> int:
     return 0
 
 
-@register("onnx")
+@detectors.register("onnx")
 class OnnxDetector(Detector):
     """Options: ``model`` (file name in the models folder or bundled, or a path; None: the
     bundled CenterNet at ``precision``), ``precision`` ('int8' or 'fp32', for the bundled

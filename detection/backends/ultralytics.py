@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detection.backends.base import Detection, Detector, DetectorError, register, select_device
+from detection.backends.base import Detection, Detector, DetectorError, detectors, select_device
 
 logger = logging.getLogger("detection.backends")
 
@@ -121,7 +121,7 @@ def _cuda_count() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-@register("ultralytics")
+@detectors.register("ultralytics")
 class UltralyticsDetector(Detector):
     """YOLO (v5u, v8, 11, ...) through ultralytics' own predictor: letterbox, inference,
     NMS, boxes scaled back to each image."""

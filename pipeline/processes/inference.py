@@ -70,7 +70,7 @@ def main(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, sta
 
     from functools import partial
 
-    from detection.backends.bytetrack import ByteTracker
+    from detection.backends.byte_tracker import ByteTracker
     from detection.motion import FAR_GATE, MotionGate
 
     backend, options = detector_options_from_settings(settings)
@@ -119,7 +119,7 @@ def main(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, sta
         # Crops are for far objects, which the default gate (160 px wide) does not see move.
         gate_factory=partial(MotionGate, **FAR_GATE) if settings.DETECTOR_MOTION_CROP else MotionGate,
         # A box at the detector's floor may start a track: it is a candidate until its
-        # scores say it is real (detection.tracking).
+        # scores say it is real (detection.track_events).
         tracker_factory=partial(ByteTracker, high=options["confidence"], new=options["confidence"]),
     )
     status = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from attendance.recognition.face_tracker import FaceTracker
 from attendance.recognition.matcher import Match
-from attendance.recognition.tracking import FaceTracker
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

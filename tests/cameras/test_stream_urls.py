@@ -11,12 +11,11 @@ from cameras.models import Camera
 from cameras.selectors import stream_url_for_worker
 from cameras.streams import (
     extract_credentials,
-    local_path,
-    redact,
     split_credentials,
     validate_stream_url,
     with_credentials,
 )
+from cameras.url_text import local_path, redact
 
 URLS = [
     "rtsp://192.0.2.10:554/Streaming/Channels/101",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 
 from detection.analysis.gate import ChangeGate
-from detection.analysis.tracking import SampleTracker
+from detection.analysis.sample_tracker import SampleTracker
 from detection.backends import Detection
 from tests.detection.shapes import scene_frames
 from tests.detection.tiny_yolo import T0

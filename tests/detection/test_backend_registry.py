@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from detection.backends import Detection, Detector, DetectorError, class_wise_nms, create_detector, register
-from detection.backends.base import _REGISTRY, parse_device, select_device
+from detection.backends import Detection, Detector, DetectorError, class_wise_nms, create_detector, detectors
+from detection.backends.base import parse_device, select_device
 
 
 class _FixedDetector(Detector):
@@ -32,9 +32,9 @@ class _FixedDetector(Detector):
 
 @pytest.fixture
 def fixed_backend():
-    register("test-fixed")(_FixedDetector)
+    detectors.register("test-fixed")(_FixedDetector)
     yield "test-fixed"
-    _REGISTRY.pop("test-fixed", None)
+    detectors.unregister("test-fixed")
 
 
 def test_importing_backends_loads_no_inference_library():
@@ -63,7 +63,7 @@ def test_registering_a_second_class_under_a_taken_name_fails(fixed_backend):
         pass
 
     with pytest.raises(ValueError, match="already registered"):
-        register(fixed_backend)(Other)
+        detectors.register(fixed_backend)(Other)
 
 
 def test_detect_loads_once_splits_batches_and_filters(fixed_backend):

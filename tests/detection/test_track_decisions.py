@@ -15,7 +15,7 @@ from django.utils import timezone
 from cameras.frames import Frame
 from core.model_scores import BUNDLED
 from detection.backends import Detection, Detector
-from detection.backends.bytetrack import ByteTracker
+from detection.backends.byte_tracker import ByteTracker
 from detection.filters import ClassFilter
 from detection.models import ObjectEvent
 from detection.selectors import CameraAI, camera_ai_settings, camera_threshold

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from detection.backends import Detection
-from detection.backends.bytetrack import ByteTracker, TrackedObject
+from detection.backends.byte_tracker import ByteTracker, TrackedObject
 from detection.models import ObjectEvent
 from detection.services import ObjectEventStore, close_stale_live_events, start_object_event
-from detection.tracking import TrackEvents
+from detection.track_events import TrackEvents
 
 W, H = 640, 360
 
@@ -121,7 +121,7 @@ def test_the_event_keeps_where_the_object_went_for_boxes_on_the_recording(camera
 
 
 def test_a_long_path_is_thinned_keeping_its_ends():
-    from detection.tracking import PATH_POINTS, extend_path
+    from detection.track_events import PATH_POINTS, extend_path
 
     t0 = timezone.now()
     path = []
@@ -239,7 +239,7 @@ class Refuse:
 sys.meta_path.insert(0, Refuse())
 import numpy as np
 from detection.backends import create_detector
-from detection.backends.bytetrack import ByteTracker
+from detection.backends.byte_tracker import ByteTracker
 photo = np.load(sys.argv[1])
 detector = create_detector("onnx", confidence=0.3)
 tracker = ByteTracker()

@@ -1,9 +1,9 @@
 """Face backends: find faces in a BGR picture and turn each into an identity vector.
 
 The same pattern as the object detection backends: one abstract base (base.FaceBackend),
-a registry keyed by name, and imports of OpenCV's DNN / onnxruntime / insightface only
-when a backend is built, so importing this package costs nothing and the web process
-never loads a model.
+a registry keyed by name (base.face_backends), and imports of OpenCV's DNN, onnxruntime
+or insightface only when a backend is built, so importing this package costs nothing and
+the web process never loads a model.
 
     backend = get_face_backend("opencv-sface")
     faces = backend.detect(image)                 # list[DetectedFace]
@@ -12,30 +12,21 @@ never loads a model.
 
 from __future__ import annotations
 
-from importlib import import_module
-
-from detection.backends.face.base import DetectedFace, FaceBackend, FaceBackendUnavailable
+from detection.backends.face.base import DetectedFace, FaceBackend, FaceBackendUnavailable, face_backends
 
 DEFAULT_BACKEND = "opencv-sface"
 
-# name -> "module:Class"; the module is imported on first use.
-REGISTRY = {
-    "opencv-sface": "detection.backends.face.opencv_sface:OpenCVSFaceBackend",
-    "insightface": "detection.backends.face.insightface_pack:InsightFaceBackend",
-}
-
-__all__ = ["DEFAULT_BACKEND", "REGISTRY", "DetectedFace", "FaceBackend", "FaceBackendUnavailable", "get_face_backend"]
+__all__ = [
+    "DEFAULT_BACKEND",
+    "face_backends",
+    "DetectedFace",
+    "FaceBackend",
+    "FaceBackendUnavailable",
+    "get_face_backend",
+]
 
 
 def get_face_backend(name: str = DEFAULT_BACKEND, **options) -> FaceBackend:
-    """Build the backend called `name` (see REGISTRY). Raises FaceBackendUnavailable with
+    """Build the backend called `name` (face_backends). Raises FaceBackendUnavailable with
     one line saying what is missing (package, model file or pack)."""
-    try:
-        target = REGISTRY[name]
-    except KeyError:
-        raise FaceBackendUnavailable(
-            f"unknown face backend {name!r}; choose one of {', '.join(sorted(REGISTRY))}"
-        ) from None
-    module_name, class_name = target.split(":")
-    backend_class = getattr(import_module(module_name), class_name)
-    return backend_class(**options)
+    return face_backends.get(name)(**options)

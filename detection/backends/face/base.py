@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from detection.backends.registry import Registry
+
 
 class FaceBackendUnavailable(RuntimeError):
     """The backend cannot run here: a package, model file or model pack is missing.
@@ -61,3 +63,14 @@ def normalised(vector: np.ndarray) -> np.ndarray:
     vector = np.asarray(vector, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0 else vector
+
+
+face_backends: Registry[FaceBackend] = Registry(
+    "face backend",
+    FaceBackend,
+    {
+        "opencv-sface": "detection.backends.face.opencv_sface",
+        "insightface": "detection.backends.face.insightface_pack",
+    },
+    FaceBackendUnavailable,
+)

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from detection.backends.face.base import DetectedFace, FaceBackend, FaceBackendUnavailable, normalised
+from detection.backends.face.base import DetectedFace, FaceBackend, FaceBackendUnavailable, face_backends, normalised
 
 
+@face_backends.register("insightface")
 class InsightFaceBackend(FaceBackend):
-    name = "insightface"
-
     def __init__(
         self,
         *,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detection.backends.face.base import DetectedFace, FaceBackend, FaceBackendUnavailable, normalised
+from detection.backends.face.base import DetectedFace, FaceBackend, FaceBackendUnavailable, face_backends, normalised
 
 DETECTOR_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
 RECOGNISER_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
@@ -44,8 +44,8 @@ def _checked(path: Path) -> str:
     return str(path)
 
 
+@face_backends.register("opencv-sface")
 class OpenCVSFaceBackend(FaceBackend):
-    name = "opencv-sface"
     model_name = "sface-2021dec-int8bq"
     dimension = 128
 

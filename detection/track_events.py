@@ -37,11 +37,12 @@ import cv2
 import numpy as np
 
 from cameras.zones import AreaMap
-from detection.backends.bytetrack import TrackedObject
+from core.boxes import iou
+from detection.backends.byte_tracker import TrackedObject
 from detection.filters import ClassFilter
 from detection.zone_presence import ZonePresence
 
-log = logging.getLogger("detection.tracking")
+log = logging.getLogger("detection.track_events")
 
 SNAPSHOT_QUALITY = 85
 # A better sighting replaces the snapshot only when clearly better: re-encoding and
@@ -132,14 +133,6 @@ class OpenEvent(Protocol):
     box: tuple[float, float, float, float]
     path: list
     zones: list
-
-
-def box_iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 class EventStore(Protocol):
@@ -276,9 +269,9 @@ class TrackEvents:
         for event in self.resumable.values():
             if event.label != obj.label or now - event.last_seen > self.resume_within:
                 continue
-            iou = box_iou(event.box, obj.box)
-            if iou >= best_iou:
-                best, best_iou = event, iou
+            overlap = iou(event.box, obj.box)
+            if overlap >= best_iou:
+                best, best_iou = event, overlap
         if best is None:
             return None
         del self.resumable[best.id]

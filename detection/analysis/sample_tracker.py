@@ -16,17 +16,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from core.boxes import iou
 from detection.backends.base import Detection
 
 Box = tuple[float, float, float, float]
-
-
-def iou(a: Box, b: Box) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def affinity(a: Box, b: Box, *, min_iou: float, reach: float) -> float:
