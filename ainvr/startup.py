@@ -9,6 +9,8 @@ import os
 import sys
 from contextlib import contextmanager
 
+from core.outages import first_line, is_outage
+
 HINT = "settings come from the environment and the .env file (README.md, Configuration)"
 
 
@@ -17,8 +19,6 @@ def message(error: BaseException) -> str | None:
     which keeps its traceback)."""
     from django.core.exceptions import ImproperlyConfigured
     from django.db.utils import Error as DatabaseError
-
-    from core.outages import first_line, is_outage
 
     if isinstance(error, ImproperlyConfigured):
         return f"{error}; {HINT}"

@@ -32,6 +32,8 @@ from attendance.models import (
     FaceEnrolment,
     FaceTemplate,
 )
+from cameras.probe import open_stream
+from cameras.selectors import stream_url_for_worker
 from core.media import IMAGE_FORMAT_NAMES, ImageRejected, check_image_header
 from core.periodic import PeriodicTask
 
@@ -155,8 +157,6 @@ def grab_frame(url: str, *, timeout: float = GRAB_TIMEOUT_SECONDS) -> np.ndarray
     """One decoded BGR frame of the stream at `url` (the first whole picture after a keyframe)."""
     import time
 
-    from cameras.probe import open_stream
-
     deadline = time.monotonic() + timeout
     with open_stream(url, open_timeout=timeout, read_timeout=timeout) as container:
         video = container.streams.video[0]
@@ -198,7 +198,6 @@ def enrol(enrolment_id: int, *, backend=None, grab=grab_frame) -> FaceEnrolment 
     import cv2
 
     from attendance.recognition.backend import face_backend_from_settings
-    from cameras.selectors import stream_url_for_worker
 
     fail_stalled_enrolments(now=timezone.now())  # those of a worker that died before us
     enrolment = claim_enrolment(enrolment_id)

@@ -13,13 +13,15 @@ import logging
 
 from django.db import transaction
 
+from attendance.models import AttendanceEvent, FaceEnrolment, FaceTemplate
+from detection.retention import delete_snapshot_file
+
 log = logging.getLogger("ainvr.attendance")
 
 
 def delete_unused_photo(sender, instance, **kwargs) -> None:
     """post_delete of FaceEnrolment and FaceTemplate: once the delete commits, the photo
     leaves the disk unless another enrolment or template still names it."""
-    from attendance.models import FaceEnrolment, FaceTemplate
 
     name = instance.photo.name if instance.photo else ""
     if not name:
@@ -39,9 +41,6 @@ def delete_unused_photo(sender, instance, **kwargs) -> None:
 
 def connect() -> None:
     from django.db.models.signals import post_delete
-
-    from attendance.models import AttendanceEvent, FaceEnrolment, FaceTemplate
-    from detection.retention import delete_snapshot_file
 
     post_delete.connect(delete_snapshot_file, sender=AttendanceEvent, dispatch_uid="attendance.delete_snapshot_file")
     for model in (FaceEnrolment, FaceTemplate):

@@ -1,6 +1,7 @@
 from django import forms
 
 from attendance.models import MAX_FACES_PER_EMPLOYEE
+from attendance.selectors import MAX_REPORT_DAYS
 from cameras.models import Camera
 from core.api.fields import DayFormField
 
@@ -40,7 +41,6 @@ class ReportRangeForm(forms.Form):
     date_to = DayFormField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
-        from attendance.selectors import MAX_REPORT_DAYS
 
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")

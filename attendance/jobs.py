@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from attendance.enrolment import enrol
+
 
 def enrol_face(enrolment_id: int) -> str:
-    from attendance.enrolment import enrol
 
     enrolment = enrol(enrolment_id)
     return enrolment.status if enrolment else "missing"

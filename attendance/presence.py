@@ -24,6 +24,8 @@ from attendance.models import (
     PresenceState,
 )
 from attendance.signals import AttendanceNotice, attendance_notice
+from cameras.models import Camera
+from core import metrics
 from core.realtime import ALERTS_GROUP, broadcast_on_commit
 
 log = logging.getLogger("ainvr.attendance")
@@ -154,9 +156,6 @@ def record_sighting(
         event.snapshot.save("face.jpg", ContentFile(snapshot), save=False)  # a random name (models)
     event.save()
     if employee_id is not None and camera_id is not None:
-        from cameras.models import Camera
-        from core import metrics
-
         slug = Camera.objects.filter(pk=camera_id).values_list("slug", flat=True).first()
         metrics.attendance_sighting(slug or str(camera_id))
     if employee_id is None:

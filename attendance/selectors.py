@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from attendance.models import Employee, Presence, PresenceState
+from attendance.models import AlertLog, DailyAttendance, Employee, FaceTemplate, Presence, PresenceState
 
 
 def tracking_state() -> list[dict]:
@@ -40,8 +40,6 @@ def roster_signature(model_name: str) -> tuple:
     or re-embedded, or an employee is (de)activated: the worker reloads its matrix then."""
     from django.db.models import Count, Max, Sum
 
-    from attendance.models import FaceTemplate
-
     return tuple(
         FaceTemplate.objects.filter(model_name=model_name, employee__active=True)
         .aggregate(n=Count("id"), top=Max("id"), total=Sum("id"), employees=Sum("employee_id"))
@@ -53,8 +51,6 @@ def load_roster(model_name: str, dimension: int):
     """(vectors float32 [n, dimension], employee ids [n]) of every active employee's
     templates made with `model_name`."""
     import numpy as np
-
-    from attendance.models import FaceTemplate
 
     rows = list(
         FaceTemplate.objects.filter(model_name=model_name, dimension=dimension, employee__active=True)
@@ -73,7 +69,6 @@ MAX_REPORT_DAYS = 366
 def attendance_report(from_date, to_date, *, employee_id: int | None = None) -> list[dict]:
     """First in / last out per employee and local day from `from_date` to `to_date`
     (both included), oldest day first."""
-    from attendance.models import DailyAttendance
 
     rows = DailyAttendance.objects.filter(date__gte=from_date, date__lte=to_date).select_related("employee")
     if employee_id is not None:
@@ -94,6 +89,5 @@ def attendance_report(from_date, to_date, *, employee_id: int | None = None) -> 
 
 
 def open_alerts(limit: int = 50) -> list:
-    from attendance.models import AlertLog
 
     return list(AlertLog.objects.filter(resolved__isnull=True).select_related("employee", "camera")[:limit])

@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from cameras import secrets
 from cameras.streams import validate_query_key, validate_stream_url
+from cameras.zones import check_points
 from core.labels import COCO_CLASSES, DEFAULT_CLASSES, validate_labels
 
 
@@ -250,7 +251,6 @@ class Zone(models.Model):
 
     def clean(self):
         super().clean()
-        from cameras.zones import check_points
 
         try:
             self.points = check_points(self.points)

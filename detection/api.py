@@ -9,8 +9,8 @@ from cameras.models import Camera
 from core.api.fields import MomentField, SlugLookupField
 from core.api.filters import ChoiceFilter, FractionFilter, IdFilter, TextFilter, TimeRangeFilterSet
 from core.labels import COCO_CLASSES, validate_labels
+from detection.analysis.services import JobFinished, cancel_analysis_job, create_analysis_job
 from detection.models import AnalysisJob, ObjectEvent, Source
-from detection.services import JobFinished, cancel_analysis_job, create_analysis_job
 
 
 class ObjectEventSerializer(serializers.ModelSerializer):

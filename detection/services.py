@@ -5,65 +5,21 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from cameras.models import ZoneKind
+from core import metrics
 from core.realtime import broadcast_on_commit, camera_group
-from detection.models import AnalysisJob, JobStatus, ObjectEvent, ReviewItem, ReviewMark, Severity, Source
-from detection.selectors import camera_threshold, recent_live_events
+from detection.models import ObjectEvent, ReviewItem, ReviewMark, Severity, Source
+from detection.selectors import recent_live_events
 from detection.signals import alert_raised
 
 log = logging.getLogger("detection")
 
 # An object that starts within this of a review item's span joins it: one visit, one item.
 REVIEW_GAP = timedelta(seconds=10)
-
-MAX_ANALYSIS_RANGE = timedelta(days=31)
-
-
-class JobFinished(Exception):
-    """The job has already ended; it cannot be cancelled."""
-
-
-@transaction.atomic
-def create_analysis_job(*, requested_by, camera, start, end, **options) -> AnalysisJob:
-    """Store a queued analysis job after checking its range.
-
-    The RQ job on the `analysis` queue runs it (detection.analysis.jobs); a range with no
-    recordings is refused here."""
-    if end <= start:
-        raise ValidationError({"end": "The end must be after the start."})
-    if end - start > MAX_ANALYSIS_RANGE:
-        raise ValidationError({"end": f"Analyse at most {MAX_ANALYSIS_RANGE.days} days at a time."})
-    if start > timezone.now():
-        raise ValidationError({"start": "The start is in the future: there is nothing recorded yet."})
-    from detection.analysis.services import check_recordings_exist, enqueue_analysis_job
-
-    check_recordings_exist(camera, start, end)
-    if options.get("confidence") is None:
-        options["confidence"] = camera_threshold(camera)  # what the camera's live events count
-    job = AnalysisJob(requested_by=requested_by, camera=camera, start=start, end=end, **options)
-    job.full_clean()
-    job.save()
-    enqueue_analysis_job(job)  # on the "analysis" queue once this transaction commits
-    return job
-
-
-def cancel_analysis_job(job: AnalysisJob) -> AnalysisJob:
-    """Cancel a queued or running job. A running job sees the status change and stops at
-    its next step. Claimed with a conditional UPDATE, so a job that finishes at the same
-    moment is never marked cancelled."""
-    updated = AnalysisJob.objects.filter(pk=job.pk, status__in=AnalysisJob.ACTIVE).update(
-        status=JobStatus.CANCELLED, finished_at=timezone.now()
-    )
-    job.refresh_from_db()
-    if updated != 1:
-        raise JobFinished(f"The job has already ended ({job.get_status_display().lower()}).")
-    return job
 
 
 # --- Object events (live detection) ---------------------------------------------------
@@ -259,7 +215,6 @@ def close_stale_live_events(camera_ids=None, *, started_before=None) -> int:
 def on_event_started(event: ObjectEvent) -> None:
     """Called once a new ObjectEvent is committed (after the dashboards are told): logged and
     counted. Notifications are for alerts (file_for_review), not every object."""
-    from core import metrics
 
     log.info("object event %s: %s on camera %s", event.pk, event.label, event.camera_id)
     metrics.event(event.camera.slug, event.label)

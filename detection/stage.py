@@ -39,6 +39,7 @@ from detection.backends import Detector
 from detection.backends.byte_tracker import ByteTracker
 from detection.look import Look, crop_side, fits, inside
 from detection.motion import FULL_FRAME, Box, MotionGate, motion_crops
+from detection.overlay import detections_payload
 from detection.selectors import CameraAI
 from detection.status import StageMetrics
 from detection.track_events import EventStore, TrackEvents
@@ -385,7 +386,6 @@ class InferenceStage:
         state.overlay = objects
         if self.publisher is None:
             return
-        from detection.overlay import detections_payload
 
         height, width = frame.image.shape[:2]
         payload = detections_payload(

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import role_required
 from detection.analysis import selectors
+from detection.analysis.services import JobFinished, cancel_analysis_job, create_analysis_job
 from detection.forms import AnalysisForm
-from detection.services import JobFinished, cancel_analysis_job, create_analysis_job
 
 
 @require_http_methods(["GET", "POST"])

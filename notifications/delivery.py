@@ -14,6 +14,8 @@ from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import metrics
+from detection.models import ObjectEvent
 from notifications.messages import describe
 from notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
 from notifications.senders import DeliveryError, PermanentError, Snapshot, sender_for
@@ -97,8 +99,6 @@ def load_snapshot(delivery) -> Snapshot | None:
     name = ""
     event_id = (delivery.payload.get("object") or {}).get("event_id")
     if event_id:
-        from detection.models import ObjectEvent
-
         name = ObjectEvent.objects.filter(pk=event_id).values_list("snapshot", flat=True).first() or ""
     name = name or delivery.snapshot.name
     if not name:
@@ -166,7 +166,6 @@ def attempt(delivery_id: int, *, last_try: bool) -> str:
 
 
 def _sent(delivery, record) -> None:
-    from core import metrics
 
     metrics.delivery(delivery.channel.kind, True)
     now = timezone.now()
@@ -182,7 +181,6 @@ def _sent(delivery, record) -> None:
 
 
 def _failed(delivery, record, error: str, *, final: bool) -> None:
-    from core import metrics
 
     metrics.delivery(delivery.channel.kind, False)
     error = error[:2000]

@@ -17,6 +17,9 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from attendance.models import AlertLog, Employee
+from cameras.models import Camera
+from detection.models import ObjectEvent, Source
 from notifications import delivery as deliveries
 from notifications.matching import OBJECT, Trigger, matches
 from notifications.models import (
@@ -76,7 +79,6 @@ def camera_info(camera) -> dict | None:
 
 
 def _notify_object_event(event_id: int) -> list[Delivery]:
-    from detection.models import ObjectEvent, Source
 
     event = ObjectEvent.objects.select_related("camera").filter(pk=event_id).first()
     if event is None or event.source != Source.LIVE:  # analysis of old footage notifies nobody
@@ -94,8 +96,6 @@ def _notify_object_event(event_id: int) -> list[Delivery]:
 
 
 def _notify_attendance_event(kind, *, employee_id, camera_id, at, alert_id, snapshot) -> list[Delivery]:
-    from attendance.models import AlertLog, Employee
-    from cameras.models import Camera
 
     if kind not in AttendanceTrigger.values:
         log.error("notifications: unknown attendance event kind %r", kind)

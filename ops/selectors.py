@@ -13,7 +13,10 @@ from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from cameras.models import Camera, CameraLease, WorkerHost
 from core.redis_client import redis_client
+from detection.status import detector_statuses, stage_statuses
+from recordings.models import Segment, StorageSettings
 
 
 @dataclass
@@ -164,7 +167,6 @@ def rq_state(client) -> tuple[list[QueueRow], list[WorkerRow]]:
 def hosts_and_cameras(now: datetime) -> tuple[list[HostRow], list[CameraRow]]:
     """The runworkers hosts (their heartbeat rows, and any host a lease still names) and
     every camera with the host that holds it."""
-    from cameras.models import Camera, CameraLease, WorkerHost
 
     ttl = timedelta(seconds=settings.WORKER_LEASE_SECONDS)
     hosts: dict[str, HostRow] = {}
@@ -195,7 +197,6 @@ def hosts_and_cameras(now: datetime) -> tuple[list[HostRow], list[CameraRow]]:
 def stage_rows(client, now: float | None = None) -> list[StageRow]:
     """The stage processes every live runworkers host reports (detection.status), with what
     each detector says it watches."""
-    from detection.status import detector_statuses, stage_statuses
 
     now = time.time() if now is None else now
     detectors = {(d.get("host"), d.get("pid")): d for d in detector_statuses(client)}
@@ -236,7 +237,6 @@ def disks(usage=shutil.disk_usage) -> list[DiskRow]:
 
 def status() -> Status:
     """Everything the admin status page shows; never raises for a service that is down."""
-    from recordings.models import Segment, StorageSettings
 
     now = timezone.now()
     checks = health_checks()
@@ -282,7 +282,6 @@ def _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, mi
 
 def scrape_values() -> dict:
     """What /metrics computes at scrape time (not reported by the pipeline)."""
-    from cameras.models import Camera
 
     values = {"disks": disks(), "cameras": [], "stages": []}
     if settings.REDIS_URL:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from cameras.probe import open_stream
+from cameras.probe import explain, open_stream
 from cameras.url_text import local_path
 from pipeline.reconnect import Backoff, ReconnectPolicy, probe_address, tcp_probe
 from pipeline.specs import CameraSpec, CameraStates
@@ -301,6 +301,5 @@ class CaptureWorker:
 
 
 def _explain(exc: BaseException, url: str, timeout_s: float) -> str:
-    from cameras.probe import explain
 
     return explain(exc, url, timeout_s)

@@ -10,7 +10,7 @@ answers but opening fails (a camera whose RTSP service is still starting, a wron
 full opens back off exponentially up to `Backoff.cap`, so such a camera is not hammered.
 
 Pure logic with the clock and the probe passed in (no Django): tests drive it with a fake
-clock (tests/workers/test_reconnect_policy.py).
+clock (tests/pipeline/test_reconnect_policy.py).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from core import metrics
 from core.redis_client import redis_client
 from detection.status import (
     RECENT_EXITS_S,
@@ -39,7 +40,9 @@ from detection.status import (
     STAGE_RUNNING,
     STAGE_STOPPED,
     StageStatus,
+    publish_stage_statuses,
 )
+from pipeline.forkserver import WorkerProcess, worker_context
 from pipeline.restarts import FLAP_COOLDOWN_S, FLAP_MESSAGE, Supervised
 
 log = logging.getLogger("ainvr.workers")
@@ -72,7 +75,6 @@ def stage_main(spec: StageSpec, frames, stop) -> None:
 
 
 def _stage_handle(spec: StageSpec, frames):
-    from pipeline.supervisor import WorkerProcess, worker_context
 
     handle = WorkerProcess()
     ctx = worker_context()
@@ -274,14 +276,12 @@ class RedisStageReport:
             if not url:
                 return
             self.client = redis_client(url)
-        from detection.status import publish_stage_statuses
 
         publish_stage_statuses(self.client, statuses)
 
 
 def _forget_metrics(pid: int) -> None:
     """A stage process is gone: its live gauges (queue depth) stop counting at once."""
-    from core import metrics
 
     metrics.process_died(pid)
 
@@ -303,6 +303,5 @@ def default_stages() -> list[StageSpec]:
 
 
 def _make_queue(size: int):
-    from pipeline.supervisor import worker_context
 
     return worker_context().Queue(maxsize=size)

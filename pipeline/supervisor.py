@@ -26,9 +26,11 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from cameras.models import Camera, CameraState
+from cameras.models import Camera, CameraLease, CameraState
 from cameras.secrets import CredentialsUnreadable
 from cameras.selectors import stream_url_for_worker
+from cameras.services import report_camera_status
+from core import metrics
 from core.db import drop_stale_connections
 from core.periodic import one_host_at_a_time
 from pipeline.cluster import hosts, leases
@@ -39,6 +41,7 @@ from pipeline.report_writer import apply_report
 from pipeline.reports import Report, drain
 from pipeline.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Supervised
 from pipeline.specs import CameraSpec
+from recordings.reconcile import reconcile_camera
 
 log = logging.getLogger("ainvr.workers")
 
@@ -313,7 +316,6 @@ class Supervisor(Membership):
         return [camera_spec(camera) for camera in cameras]
 
     def _own_lease_ids(self) -> list[int]:
-        from cameras.models import CameraLease
 
         own = CameraLease.objects.filter(host=self.host, instance=self.me.instance)
         return list(own.values_list("camera_id", flat=True))
@@ -359,7 +361,6 @@ class Supervisor(Membership):
 
 
 def _forget_metrics(handle) -> None:
-    from core import metrics
 
     pid = getattr(handle, "pid", None)
     if isinstance(pid, int):
@@ -367,7 +368,6 @@ def _forget_metrics(handle) -> None:
 
 
 def _mark_camera_error(camera_id: int, message: str) -> None:
-    from cameras.services import report_camera_status
 
     report_camera_status(camera_id, state=CameraState.ERROR, last_error=message)
 
@@ -375,7 +375,6 @@ def _mark_camera_error(camera_id: int, message: str) -> None:
 def _reconcile_camera(spec: CameraSpec) -> None:
     """A capture process that died left its last file without a row: add it now (we hold
     the camera and its process is gone: nobody writes its files)."""
-    from recordings.reconcile import reconcile_camera
 
     reconcile_camera(spec.id)
 
@@ -383,6 +382,5 @@ def _reconcile_camera(spec: CameraSpec) -> None:
 def _reconcile_settled(spec: CameraSpec) -> None:
     """A camera taken over (at start-up too): rows for the files its last holder left,
     leaving alone the file our own process is writing (fresh)."""
-    from recordings.reconcile import reconcile_camera
 
     reconcile_camera(spec.id, settled_s=spec.segment_seconds + RECONCILE_MARGIN_S)

@@ -35,6 +35,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from cameras.models import Camera
+from core import metrics
 from core.periodic import PeriodicTask
 from recordings.models import Segment, StorageSettings
 
@@ -128,7 +129,6 @@ class _Deleter:
         if not gone:
             return 0, 0
         Segment.objects.filter(pk__in=[row.id for row, _ in gone]).delete()
-        from core import metrics
 
         row_bytes = file_bytes = 0
         for row, size in gone:

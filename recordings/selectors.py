@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from cameras.models import Camera
 from core.api.fields import check_day, check_moment
+from recordings.codecs import mse_codec
 from recordings.models import Segment
 
 log = logging.getLogger("ainvr.playback")
@@ -87,8 +88,6 @@ def segment_by_id(pk: int) -> Segment | None:
 def mse_mime(segment: Segment) -> str | None:
     """`video/mp4; codecs="avc1.xxxxxx"` read from the file, for Media Source Extensions."""
     import av
-
-    from recordings.codecs import mse_codec
 
     try:
         with av.open(str(Path(settings.RECORDINGS_DIR) / segment.path)) as container:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -15,10 +15,19 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
+from recordings.models import Segment
 from tests.installs import Install, migrate_template
+from tests.media import make_clip
 
 PASSWORD = "correct-horse-battery-staple-42"
 PERSONAS = ("admin", "operator", "anonymous")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 at production cost would make every login and user slow; a test of the real
+    hasher sets PASSWORD_HASHERS itself."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -131,3 +140,52 @@ def recorded(request):
     return Segment.objects.create(
         camera=camera, start=start, end=end, duration=(end - start).total_seconds(), path=f"{camera.slug}/all.mp4"
     )
+
+
+# --- Recordings on disk with their rows, served as files (no X-Accel-Redirect) ---
+
+# A moment far from midnight in Europe/Paris (the tests' time zone), so the day is unambiguous.
+T0 = datetime(2026, 3, 10, 9, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def recordings_dir(settings, tmp_path):
+    root = tmp_path / "recordings"
+    root.mkdir()
+    settings.RECORDINGS_DIR = root
+    settings.RECORDINGS_ACCEL_REDIRECT = None
+    return root
+
+
+@pytest.fixture
+def media_dir(settings, tmp_path):
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    settings.MEDIA_ACCEL_REDIRECT = None
+    return root
+
+
+@pytest.fixture
+def add_segment(recordings_dir):
+    """add_segment(camera, start, seconds=4, gap=0) -> a Segment row with a real fragmented
+    MP4 (10 fps, a keyframe each second) as the recorder writes them."""
+
+    def make(camera, start: datetime, seconds: float = 4.0) -> Segment:
+        rel = f"{camera.slug}/{start:%Y-%m-%d}/{start:%H-%M-%S}.mp4"
+        path = recordings_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make_clip(path, seconds=seconds, fps=10, gop=10, fragmented=True)
+        return Segment.objects.create(
+            camera=camera,
+            start=start,
+            end=start + timedelta(seconds=seconds),
+            duration=seconds,
+            path=rel,
+            size_bytes=path.stat().st_size,
+            codec="h264",
+            width=320,
+            height=240,
+        )
+
+    return make

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.db import close_old_connections, connection
 
+from detection.analysis.services import fail_unfinished_job, run_analysis_job
+
 WORKER_LOST = "The worker running this analysis stopped (killed or crashed) before it finished: start it again."
 
 
 def run_analysis(job_id: int) -> None:
-    from detection.analysis.services import run_analysis_job
 
     _fresh_connection()
     run_analysis_job(job_id)
@@ -19,7 +20,6 @@ def analysis_failed(job, _redis, _exc_type, _exc_value, _traceback) -> None:
     worker was killed would otherwise stay "running" for ever. RQ finds it abandoned when a
     worker cleans its registries (at start, then every 10 minutes) after the job's timeout
     has passed (RQ 3 scores a started job by it), and calls this."""
-    from detection.analysis.services import fail_unfinished_job
 
     _fresh_connection()
     fail_unfinished_job(job.args[0], WORKER_LOST)

@@ -19,6 +19,8 @@ from core.periodic import PeriodicTask
 from detection.analysis.footage import SegmentFile
 from detection.analysis.runner import AnalysisRun, Progress
 from detection.models import AnalysisJob, JobStatus
+from detection.selectors import camera_threshold
+from recordings.models import Segment
 
 log = logging.getLogger("detection.analysis")
 
@@ -28,10 +30,50 @@ JOB_FUNCTION = "detection.analysis.jobs.run_analysis"
 # (another worker's registry cleanup finds the job abandoned and calls this).
 FAILURE_CALLBACK = "detection.analysis.jobs.analysis_failed"
 
+MAX_ANALYSIS_RANGE = timedelta(days=31)
+
+
+class JobFinished(Exception):
+    """The job has already ended; it cannot be cancelled."""
+
+
+@transaction.atomic
+def create_analysis_job(*, requested_by, camera, start, end, **options) -> AnalysisJob:
+    """Store a queued analysis job after checking its range.
+
+    The RQ job on the `analysis` queue runs it (detection.analysis.jobs); a range with no
+    recordings is refused here."""
+    if end <= start:
+        raise ValidationError({"end": "The end must be after the start."})
+    if end - start > MAX_ANALYSIS_RANGE:
+        raise ValidationError({"end": f"Analyse at most {MAX_ANALYSIS_RANGE.days} days at a time."})
+    if start > timezone.now():
+        raise ValidationError({"start": "The start is in the future: there is nothing recorded yet."})
+    check_recordings_exist(camera, start, end)
+    if options.get("confidence") is None:
+        options["confidence"] = camera_threshold(camera)  # what the camera's live events count
+    job = AnalysisJob(requested_by=requested_by, camera=camera, start=start, end=end, **options)
+    job.full_clean()
+    job.save()
+    enqueue_analysis_job(job)  # on the "analysis" queue once this transaction commits
+    return job
+
+
+def cancel_analysis_job(job: AnalysisJob) -> AnalysisJob:
+    """Cancel a queued or running job. A running job sees the status change and stops at
+    its next step. Claimed with a conditional UPDATE, so a job that finishes at the same
+    moment is never marked cancelled."""
+    updated = AnalysisJob.objects.filter(pk=job.pk, status__in=AnalysisJob.ACTIVE).update(
+        status=JobStatus.CANCELLED, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if updated != 1:
+        raise JobFinished(f"The job has already ended ({job.get_status_display().lower()}).")
+    return job
+
 
 def recorded_segments(camera, start: datetime, end: datetime) -> list[SegmentFile]:
     """The camera's recordings with footage between start and end, oldest first."""
-    from recordings.models import Segment
 
     root = Path(settings.RECORDINGS_DIR)
     rows = Segment.objects.filter(camera=camera).overlapping(start, end).order_by("start")
@@ -40,7 +82,6 @@ def recorded_segments(camera, start: datetime, end: datetime) -> list[SegmentFil
 
 def check_recordings_exist(camera, start: datetime, end: datetime) -> None:
     """ValidationError (on `start`) when the camera recorded nothing in the range."""
-    from recordings.models import Segment
 
     if not Segment.objects.filter(camera=camera).overlapping(start, end).exists():
         first, last = timezone.localtime(start), timezone.localtime(end)
@@ -240,8 +281,6 @@ def start_analysis_here(*, camera, start: datetime, end: datetime, **options) ->
     """Create a job and claim it for this process (`manage.py analyze` runs it itself):
     checked as the API checks it, plus that there are recordings; it is never enqueued,
     since it is no longer queued when the transaction commits."""
-    from detection.services import create_analysis_job
-
     job = create_analysis_job(requested_by=None, camera=camera, start=start, end=end, **options)
     check_recordings_exist(camera, start, end)  # raising rolls the new row back
     # The row is ours until this transaction commits: nobody else can have claimed it.

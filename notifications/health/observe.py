@@ -14,7 +14,10 @@ from django.db.models import Sum
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
+from cameras.models import Camera, CameraState
+from detection.status import STAGE_GIVEN_UP, STAGE_RESTARTING, STAGE_RUNNING
 from notifications.models import HealthTrigger
+from recordings.models import Segment, StorageSettings
 
 log = logging.getLogger("ainvr.health")
 
@@ -38,7 +41,6 @@ class Trouble:
 
 def camera_troubles(now: datetime) -> list[Trouble]:
     """Enabled cameras not online, or online with a status gone stale."""
-    from cameras.models import Camera, CameraState
 
     troubles = []
     for camera in Camera.objects.enabled().with_status().order_by("pk"):
@@ -87,7 +89,6 @@ def storage_troubles(disks, *, min_free_percent: float, min_free_bytes: int | No
 def stage_troubles(stages) -> list[Trouble]:
     """Stage processes (detection.status.StageStatus) dead and waiting for their restart,
     given up on, or restarting in a loop."""
-    from detection.status import STAGE_GIVEN_UP, STAGE_RESTARTING, STAGE_RUNNING
 
     troubles = []
     for stage in stages:
@@ -112,7 +113,6 @@ def stage_troubles(stages) -> list[Trouble]:
 
 def observe(now: datetime, *, read_stages: Callable[[], list], disk_rows: Callable[[], list]) -> tuple[list, set]:
     """Every trouble now, and the kinds that could be looked at (the others keep theirs)."""
-    from recordings.models import Segment, StorageSettings
 
     troubles = camera_troubles(now)
     looked = {HealthTrigger.CAMERA_OFFLINE.value}

@@ -9,7 +9,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from core.periodic import PeriodicTask
+from core.redis_client import redis_client
+from detection.status import stage_statuses
 from notifications.health import evaluate, observe
+from ops.selectors import disks
 
 INTERVAL_S = 5.0
 
@@ -18,14 +21,10 @@ def read_stage_statuses() -> list:
     """The stage statuses the pools publish; none without Redis (nothing publishes them)."""
     from django.conf import settings
 
-    from core.redis_client import redis_client
-    from detection.status import stage_statuses
-
     return stage_statuses(redis_client(settings.REDIS_URL)) if settings.REDIS_URL else []
 
 
 def read_disks() -> list:
-    from ops.selectors import disks
 
     return disks()
 

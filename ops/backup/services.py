@@ -19,9 +19,14 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.recorder import MigrationRecorder
 
+from accounts.models import User
+from cameras.models import Camera
+from cameras.secrets import key_source
+from cameras.selectors import cameras_with_unreadable_credentials
 from ops.backup import archive
 from ops.backup.database import check_restorable, dump_database, engine, load_database
 from ops.backup.errors import BackupError
+from recordings.models import Segment
 
 log = logging.getLogger("ainvr.backup")
 Progress = Callable[[str], None]
@@ -136,7 +141,6 @@ def create_backup(
 
 
 def _has_camera_credentials() -> bool:
-    from cameras.models import Camera
 
     return Camera.objects.exclude(encrypted_username="", encrypted_password="").exists()
 
@@ -210,9 +214,6 @@ def _latest_migrations() -> dict[str, str]:
 
 def populated_reason() -> str | None:
     """Why this installation is not empty (restoring would mix or lose data), or None."""
-    from accounts.models import User
-    from cameras.models import Camera
-    from recordings.models import Segment
 
     tables = set(connections[DEFAULT_DB_ALIAS].introspection.table_names())
     for model, what in ((User, "users"), (Camera, "cameras"), (Segment, "recordings")):
@@ -269,8 +270,6 @@ def _check_credentials(progress: Progress) -> int:
     """Say, in one line, when the restored camera credentials do not open with this
     installation's key (the archive leaves it out unless asked): the restore stands, the
     cameras go to error until the key is provided."""
-    from cameras.secrets import key_source
-    from cameras.selectors import cameras_with_unreadable_credentials
 
     unreadable = cameras_with_unreadable_credentials()
     if unreadable:

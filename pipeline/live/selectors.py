@@ -9,7 +9,9 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from attendance.models import AlertLog
 from cameras.models import Camera, DashboardLayout, Zone
+from detection.selectors import recent_alerts, unreviewed_alert_count
 
 
 @dataclass
@@ -82,8 +84,6 @@ def alerts_feed(user, *, with_employee_alerts: bool, limit: int = 20) -> dict:
     """The alerts menu when a page opens: the user's unreviewed alerts (their count is the
     badge) and recent employee alerts (later ones arrive over the dashboard socket).
     Employee alerts name people: attendance is for admins only."""
-    from attendance.models import AlertLog
-    from detection.selectors import recent_alerts, unreviewed_alert_count
 
     since = timezone.now() - timedelta(hours=24)
     employee_alerts = AlertLog.objects.select_related("employee", "camera").filter(started__gte=since)

@@ -4,6 +4,9 @@ Capture processes run WITHOUT Django: they are forked from a forkserver that has
 and the capture modules already imported (so 32 cameras start in well under a second,
 and share those pages), and they talk to the database only through their supervisor
 (pipeline.reports). What they need of the settings comes in a CaptureConfig.
+
+main() imports the capture code itself: the supervisor imports this module for
+CaptureConfig and CAPTURE_PRELOAD, and only the forked child needs the rest.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@
     )
 
 It takes cameras.frames.Frame objects from `frames_queue` (the capture processes'
-ProcessQueueSink), and only plain values as arguments.
+ProcessQueueSink), and only plain values as arguments. A spawned child imports this module
+to unpickle its target: models and the face backend are imported in main(), once Django is
+set up.
 """
 
 from __future__ import annotations

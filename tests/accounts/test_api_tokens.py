@@ -20,12 +20,6 @@ NEW_PASSWORD = "Orange-Kettle-Songs-58"
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Argon2 first as in production, but cheap: these tests are about tokens, not hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def empty_cache():
     # The token endpoint's throttle counts in the cache, which outlives a test.
     cache.clear()

@@ -20,13 +20,6 @@ WRONG = "Your username and password didn't match"
 LIMIT = 5  # LOGIN_FAILURE_LIMIT's default
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every failed try hashes a password; Argon2 at production cost would make this module slow.
-    # test_the_lockout_holds_with_the_argon2_hasher keeps the real hasher.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def proxies(settings):
     """A setter for the number of trusted proxies; unused, the shipped default (0) holds."""

@@ -14,7 +14,7 @@ from attendance.recognition.backend import roster_matcher_for
 from attendance.recognition.stage import RecognitionConfig, RecognitionStage
 from tests.attendance.faces import photo
 from tests.attendance.stage_support import feed
-from tests.realtime.sockets import TIMEOUT, headers_for
+from tests.pipeline.live.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.settings.conftest import load_settings, settings_env  # noqa: F401  (fixtures)
-from tests.settings.test_settings_refuse_bad_values import refusal
+from tests.ainvr.conftest import load_settings, settings_env  # noqa: F401  (fixtures)
+from tests.ainvr.test_settings_refuse_bad_values import refusal
 
 
 @pytest.mark.parametrize(

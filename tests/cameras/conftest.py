@@ -12,12 +12,6 @@ import pytest
 from tests.media import make_clip
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords play no part here: skip Argon2's deliberate slowness."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(scope="session")
 def h264_clip(tmp_path_factory) -> Path:
     return make_clip(tmp_path_factory.mktemp("clips") / "small clip.mp4", seconds=1, fps=10)

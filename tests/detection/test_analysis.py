@@ -12,9 +12,8 @@ import pytest
 from django.utils import timezone
 
 from detection.analysis.runner import AnalysisRun
-from detection.analysis.services import recorded_segments, run_claimed_job, start_analysis_here
+from detection.analysis.services import cancel_analysis_job, recorded_segments, run_claimed_job, start_analysis_here
 from detection.models import JobStatus, ObjectEvent, Source
-from detection.services import cancel_analysis_job
 from tests.detection.tiny_yolo import *  # noqa: F403  (fixtures)
 from tests.detection.tiny_yolo import T0
 
@@ -169,8 +168,7 @@ def test_decoding_ahead_in_a_thread_finds_what_decoding_in_turn_finds(camera, re
 
 
 def test_a_job_cancelled_before_it_starts_is_never_run(camera, recorded_scene, tiny_weights, settings):
-    from detection.analysis.services import run_analysis_job
-    from detection.services import create_analysis_job
+    from detection.analysis.services import create_analysis_job, run_analysis_job
 
     job = create_analysis_job(requested_by=None, camera=camera, start=T0, end=T0 + timedelta(seconds=8))
     cancel_analysis_job(job)
@@ -181,9 +179,8 @@ def test_a_job_cancelled_before_it_starts_is_never_run(camera, recorded_scene, t
 
 
 def test_a_failure_is_kept_on_the_job(camera, recorded_scene, tmp_path):
-    from detection.analysis.services import claim_job
+    from detection.analysis.services import claim_job, create_analysis_job
     from detection.backends import DetectorError
-    from detection.services import create_analysis_job
 
     job = claim_job(create_analysis_job(requested_by=None, camera=camera, start=T0, end=T0 + timedelta(seconds=8)).pk)
     with pytest.raises(DetectorError):

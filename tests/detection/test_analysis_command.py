@@ -16,9 +16,8 @@ from rq import SimpleWorker
 from rq.registry import StartedJobRegistry
 
 from detection.analysis.jobs import WORKER_LOST, analysis_failed
-from detection.analysis.services import QUEUE, claim_job, enqueue_analysis_job
+from detection.analysis.services import QUEUE, claim_job, create_analysis_job, enqueue_analysis_job
 from detection.models import AnalysisJob, JobStatus, ObjectEvent
-from detection.services import create_analysis_job
 from tests.detection.tiny_yolo import *  # noqa: F403  (fixtures)
 from tests.detection.tiny_yolo import T0
 

@@ -19,8 +19,8 @@ from cameras.demo import make_demo_clip
 from cameras.models import Camera
 from cameras.services import save_camera
 from detection.models import ObjectEvent
-from tests.realtime.sockets import TIMEOUT, headers_for
-from tests.workers.test_runworkers_processes import start_runworkers, stop
+from tests.pipeline.live.sockets import TIMEOUT, headers_for
+from tests.pipeline.test_runworkers_processes import start_runworkers, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

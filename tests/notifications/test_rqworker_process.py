@@ -14,7 +14,7 @@ import pytest
 from notifications.models import Delivery, DeliveryStatus
 from notifications.services import notify_object_event
 from tests.installs import REPO
-from tests.workers.test_runworkers_processes import child_database_url
+from tests.pipeline.test_runworkers_processes import child_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ import pytest
 from cameras.models import Camera
 from cameras.services import save_camera
 from recordings.models import Segment
-from tests.workers.test_runworkers_processes import start_runworkers, stop, wait_for
+from tests.pipeline.test_runworkers_processes import start_runworkers, stop, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

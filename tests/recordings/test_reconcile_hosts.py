@@ -16,9 +16,9 @@ from cameras.services import save_camera
 from pipeline.supervisor import RECONCILE_MARGIN_S, Supervisor
 from recordings.models import Segment
 from recordings.reconcile import reconcile_recordings
+from tests.pipeline.cluster import Clock
 from tests.recordings.conftest import relative_path, write_fragmented_mp4
 from tests.recordings.test_reconcile import header_only
-from tests.workers.cluster import Clock
 
 SEGMENT_S = 10
 

@@ -19,7 +19,7 @@ from django.conf import settings
 from ainvr.asgi import application
 from pipeline.live.channel import watch_key
 from pipeline.live.quota import CLOSE_PROCESS_FULL, CLOSE_TOO_MANY_FOR_USER, PROCESS_SLOTS, user_key
-from tests.realtime.sockets import TIMEOUT, headers_for
+from tests.pipeline.live.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from ainvr.asgi import application
 from detection.overlay import detections_payload
 from pipeline.live.channel import detections_group, join_channel, live_group, redis_db, watch_key
-from tests.realtime.sockets import TIMEOUT, connects, headers_for
+from tests.pipeline.live.sockets import TIMEOUT, connects, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,5 +1,5 @@
 """Worker hosts sharing one database, for tests: Supervisor objects with fake processes
-and one fake clock, stepped round by round (tests/workers/test_supervisor_hosts.py and
+and one fake clock, stepped round by round (tests/pipeline/test_supervisor_hosts.py and
 test_supervisor_fencing.py)."""
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.settings.test_deploy_check import STRONG_KEY, deploy_check
-from tests.settings.test_settings_refuse_bad_values import refusal
+from tests.ainvr.test_deploy_check import STRONG_KEY, deploy_check
+from tests.ainvr.test_settings_refuse_bad_values import refusal
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ def lines(path):
 
 
 def probe(out, **kwargs):
-    return StageSpec("probe", "tests.workers.stage_probe:record_frames", "detection", {"out": str(out), **kwargs})
+    return StageSpec("probe", "tests.pipeline.stage_probe:record_frames", "detection", {"out": str(out), **kwargs})
 
 
 def spec(**flags):

@@ -10,7 +10,7 @@ from core.periodic import OneHostAtATime, PeriodicTask
 from pipeline.cluster.leases import TaskTurns
 from pipeline.supervisor import Supervisor
 from recordings.retention import RetentionTask
-from tests.workers.cluster import Clock
+from tests.pipeline.cluster import Clock
 
 
 class Counting(PeriodicTask):

@@ -23,7 +23,7 @@ from pipeline.capture import CaptureWorker, StatusReporter
 from pipeline.live.channel import RedisLiveChannel, watch_key
 from pipeline.live.relay import LiveRelay, split_boxes
 from pipeline.supervisor import camera_spec
-from tests.realtime.sockets import TIMEOUT, headers_for
+from tests.pipeline.live.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,7 @@ import uuid
 
 import pytest
 
-from tests.api.conftest import empty_cache, fast_password_hashing, rq_worker_key, spare_camera, world  # noqa: F401
-from tests.realtime.conftest import redis_layer  # noqa: F401
+from tests.pipeline.live.conftest import redis_layer  # noqa: F401
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import av
 import pytest
 
-from tests.web.conftest import T0
+from tests.conftest import T0
 
 
 def export(client, **params):

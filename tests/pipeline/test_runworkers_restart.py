@@ -17,8 +17,8 @@ import pytest
 from cameras.models import WorkerHost
 from recordings.models import Segment
 from tests.installs import REPO
+from tests.pipeline.test_runworkers_processes import add_camera, child_database_url, files_of, stop
 from tests.waiting import wait_for
-from tests.workers.test_runworkers_processes import add_camera, child_database_url, files_of, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

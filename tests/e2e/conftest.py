@@ -20,13 +20,6 @@ T0 = datetime(2025, 6, 10, 10, 0, 0, tzinfo=PARIS)
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 at production cost takes ~0.3 s a user; these tests are not about hashing.
-    Autouse, so it is in place before the personas are created."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def empty_cache():
     """The token endpoint's throttle counts in the cache; each test starts from zero."""
     cache.clear()

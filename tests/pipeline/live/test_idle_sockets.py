@@ -16,7 +16,7 @@ from django.conf import settings
 
 from ainvr.asgi import application
 from pipeline.live.channel import live_group, watch_key
-from tests.realtime.sockets import TIMEOUT, headers_for
+from tests.pipeline.live.sockets import TIMEOUT, headers_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

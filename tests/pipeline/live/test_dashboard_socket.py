@@ -18,7 +18,7 @@ from django.db import transaction
 from ainvr.asgi import application
 from cameras.services import update_camera_status
 from core.realtime import ALERTS_GROUP, broadcast_on_commit, camera_group, send_now
-from tests.realtime.sockets import TIMEOUT, connects, headers_for
+from tests.pipeline.live.sockets import TIMEOUT, connects, headers_for
 
 PATH = "/ws/dashboard/"
 

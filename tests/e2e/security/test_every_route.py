@@ -8,7 +8,7 @@ each then gets. A route with no row fails test_every_route_has_a_row ("add it to
 table"), so a new URL cannot ship without a decision about who may reach it. No request,
 whatever the persona, ever answers a 500.
 
-tests/api/test_permissions.py pins the exact answer per request; this module checks the
+tests/e2e/api/test_permissions.py pins the exact answer per request; this module checks the
 rules (operators 403 on admin pages and admin-only APIs, anonymous sent to the login page
 or 401, missing objects 404) over the whole route table, for GET and POST alike.
 """
@@ -23,9 +23,9 @@ from django.contrib import admin
 from django.test import Client
 
 from ainvr.routing import websocket_urlpatterns
-from tests.api.test_permissions import all_routes
 from tests.conftest import PERSONAS
-from tests.realtime.sockets import connects, headers_for
+from tests.e2e.api.test_permissions import all_routes
+from tests.pipeline.live.sockets import connects, headers_for
 
 LOGIN = "sent to /login/?next=<the URL>"
 OPEN = "served: not 401/403, not sent to log in, no 5xx"

@@ -9,8 +9,8 @@ import pytest
 from django.db import OperationalError, connection
 
 from pipeline.cluster.fencing import Ticker
+from tests.pipeline.cluster import LEASE_S, Cluster, add_cameras
 from tests.waiting import wait_for
-from tests.workers.cluster import LEASE_S, Cluster, add_cameras
 
 
 class DatabaseGone:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from recordings.segments import create_segment_file
-from tests.workers.test_segment_writer import T0, remux
+from tests.recordings.test_segment_writer import T0, remux
 
 
 @pytest.fixture(scope="module")

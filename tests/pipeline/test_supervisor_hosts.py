@@ -11,7 +11,7 @@ import pytest
 from cameras.models import CameraLease, WorkerHost
 from cameras.services import save_camera
 from pipeline.supervisor import Supervisor
-from tests.workers.cluster import LEASE_S, Cluster, add_cameras
+from tests.pipeline.cluster import LEASE_S, Cluster, add_cameras
 
 
 @pytest.fixture

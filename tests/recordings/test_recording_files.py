@@ -7,7 +7,7 @@ import os
 import pytest
 
 from accounts.models import User
-from tests.web.conftest import T0
+from tests.conftest import T0
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pipeline.supervisor import camera_spec
 from recordings.models import Segment, StorageSettings
 from recordings.services import record_segment
 from tests.media import duration_of, make_clip, video_packets
-from tests.workers.test_capture_worker import T0, FakeTime
+from tests.pipeline.test_capture_worker import T0, FakeTime
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0, reason="fills a small tmpfs, and mounting one needs root (CI runs as root)"

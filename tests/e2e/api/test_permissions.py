@@ -17,8 +17,8 @@ from django.contrib import admin
 from django.urls import URLResolver, get_resolver, resolve
 
 from cameras.models import Camera
-from tests.api.conftest import T0
 from tests.conftest import PASSWORD, PERSONAS
+from tests.e2e.conftest import T0
 
 LOGIN = "sent to /login/"  # a chain of redirects ending at /login/?next=<the requested URL>
 

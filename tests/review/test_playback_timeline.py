@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from detection.models import ObjectEvent
-from tests.web.conftest import T0
+from tests.conftest import T0
 
 
 def timeline(client, **params):

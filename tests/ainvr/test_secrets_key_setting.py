@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet
 
-from tests.settings.test_settings_refuse_bad_values import refusal
+from tests.ainvr.test_settings_refuse_bad_values import refusal
 
 KEY_A = Fernet.generate_key().decode()
 KEY_B = Fernet.generate_key().decode()

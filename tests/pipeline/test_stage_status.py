@@ -175,7 +175,7 @@ def test_a_stage_process_killed_is_reported_restarting_at_once_and_its_gauges_go
     from tests.waiting import wait_for
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    spec = StageSpec("probe", "tests.workers.stage_probe:record_frames", "detection", {"out": str(tmp_path / "f")})
+    spec = StageSpec("probe", "tests.pipeline.stage_probe:record_frames", "detection", {"out": str(tmp_path / "f")})
     pool = StagePool([spec], host="nvr-kill-test")
 
     def reported():
