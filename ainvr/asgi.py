@@ -11,8 +11,9 @@ from ainvr.startup import one_line_errors
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ainvr.settings")
 # The web server pools its PostgreSQL connections: under ASGI, Django opens a new one for each
-# request and each socket handshake otherwise (CONN_MAX_AGE must stay 0 there), ~20 ms each,
-# and a live grid's sockets open one after another. Only here: RQ workers fork, and a pool
+# request and each socket handshake otherwise (CONN_MAX_AGE must stay 0 there), each a
+# connection set-up (bench/README.md, "Smaller figures from former code comments"), and a live
+# grid's sockets open one after another. Only here: RQ workers fork, and a pool
 # must not cross a fork; runworkers keeps one connection of its own. DATABASE_POOL=false turns
 # it off. The variable is set only while the settings load, so no process started from this
 # one inherits it.

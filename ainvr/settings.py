@@ -471,8 +471,9 @@ DETECTOR_PRECISION = env_choice("DETECTOR_PRECISION", "int8", ("int8", "fp32"))
 # Side of the detector's square input in pixels, a multiple of 32; 0: the model's own (512 for
 # the bundled CenterNet, 640 for ultralytics models). Smaller is faster and finds fewer small
 # or distant objects. Offline analysis has its own; 0 there: DETECTOR_INPUT_SIZE when that is
-# set, else 384 for the bundled CenterNet (half the cost of a call over hours of footage, a few
-# of the weakest detections lost: bench/README.md) and a chosen model's own size.
+# set, else 384 for the bundled CenterNet (a much cheaper call over hours of footage, a few of
+# the weakest detections lost: bench/README.md, "Fourth session: any input size, ...") and a
+# chosen model's own size.
 DETECTOR_INPUT_SIZE = env_input_size("DETECTOR_INPUT_SIZE")
 ANALYSIS_INPUT_SIZE = env_input_size("ANALYSIS_INPUT_SIZE")
 DETECTOR_THREADS = env_int("DETECTOR_THREADS", 0, minimum=0, maximum=256)  # 0: the runtime's default

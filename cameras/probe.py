@@ -17,13 +17,14 @@ from cameras.url_text import local_path, redact
 
 
 def open_stream(url: str, *, open_timeout: float = 5.0, read_timeout: float = 5.0):
-    """Open a camera stream. RTSP goes over TCP with light probing (0.2 s to open instead
-    of 2 s); both timeouts are enforced by FFmpeg so a frozen camera cannot hang us.
+    """Open a camera stream. RTSP goes over TCP with light probing, which opens a camera far
+    sooner than FFmpeg's default probing (bench/README.md, "Reconnect benchmark"); both
+    timeouts are enforced by FFmpeg so a frozen camera cannot hang us.
 
     The read timeout is FFmpeg's own socket timeout, in C. PyAV's read timeout would take
-    the GIL and call time.monotonic() in Python at each of FFmpeg's interrupt checks, about
-    1,100 a second for a 2 Mbit/s RTSP stream: 0.07 % of a core per camera, measured here
-    (bench/README.md). PyAV's timeout still bounds the whole of opening (DESCRIBE, SETUP,
+    the GIL and call time.monotonic() in Python at each of FFmpeg's interrupt checks, many
+    times a second per camera (bench/README.md, "FFmpeg's socket timeout, and the floor of
+    PyAV"). PyAV's timeout still bounds the whole of opening (DESCRIBE, SETUP,
     PLAY and probing), where a slow server could otherwise answer each read just in time."""
     import av
 
@@ -125,7 +126,7 @@ def probe_stream(url: str, *, timeout_s: float = 5.0) -> ProbeResult:
     else:
         scheme = urlsplit(url).scheme.lower()
         if scheme in ("rtsp", "rtsps"):
-            # TCP and light probing: measured 0.19 s to open instead of 2 s (see NOTES).
+            # TCP and light probing, as open_stream: the person testing a camera waits for it.
             options = {"rtsp_transport": "tcp", "analyzeduration": "1000000", "probesize": "500000"}
     started = time.monotonic()
     try:

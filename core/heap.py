@@ -4,12 +4,12 @@ CPython frees most objects at once, but objects in reference cycles (asyncio eve
 from async_to_sync, caught exceptions and their frames, Django query internals) wait for a
 collection of the generation they sit in. Whatever lived through two collections sits in
 the oldest one, which is collected in full only once the objects added there since the
-last full collection reach a quarter of it: in a set-up Django worker of ~120,000 objects,
-after some 30,000 more. A worker loop that leaves a few cycles a round climbs for a long
-while before that happens (bench/soak: the runworkers supervisor and the face process).
-`HeapKeeper.step()` in the loop collects every `interval_s` instead, and `settle()` moves
-the start-up heap out of the collector's way (gc.freeze): a full collection then costs well
-under a millisecond instead of ~130 ms.
+last full collection reach a quarter of it, and a set-up Django worker's heap is large. A
+worker loop that leaves a few cycles a round climbs for a long while before that happens
+(bench/README.md, Soak benchmark, "The supervisor's climb": the runworkers supervisor and
+the face process). `HeapKeeper.step()` in the loop collects every `interval_s` instead, and
+`settle()` moves the start-up heap out of the collector's way (gc.freeze), so a full
+collection walks only what came after start-up.
 """
 
 from __future__ import annotations

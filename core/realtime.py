@@ -26,7 +26,7 @@ DASHBOARD_MESSAGE_TYPE = "dashboard.event"
 # A web process's asyncio Redis clients, one per event loop (asyncio connections belong to
 # the loop that opened them; daphne runs one). Shared by every socket of that loop, as the
 # channel layer's own pools are: a client per socket was a Redis connection per socket
-# (150 live sockets: Redis clients 4 -> 157).
+# (bench/README.md, "Smaller figures from former code comments").
 _ASYNC_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # At most this many connections per loop; a busy moment waits for a free one (up to
 # ASYNC_POOL_TIMEOUT_S) instead of opening more.

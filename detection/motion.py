@@ -4,7 +4,7 @@ Per camera, on a small grey copy of the frame (160 px wide by default): a runnin
 average of the scene is the background; pixels that differ from it by more than a
 threshold are "moving"; moving blobs smaller than a minimum area (sensor noise, leaves,
 rain) are ignored. A static scene costs a resize, a blur and a few array operations per
-frame (well under a millisecond), and no inference.
+frame, and no inference.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 
 Box = tuple[float, float, float, float]
 FULL_FRAME: Box = (0.0, 0.0, 1.0, 1.0)
-# A gate that sees a far person move (56 px tall in 1080p; the default gate does not), at about
-# 3x the default's cost per frame (bench/README.md). Used with motion crops.
+# A gate that sees a far person move, which the default gate does not, at a few times the
+# default's cost per frame (bench/README.md, "Motion crops"). Used with motion crops.
 FAR_GATE = {"width": 480, "min_area": 0.0003}
 _DILATE = np.ones((3, 3), np.uint8)
 

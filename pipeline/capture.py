@@ -6,7 +6,8 @@ packet by packet. The stream opener, the clocks and the sinks are passed in.
 
 Nothing here needs Django set up: a capture process sends its status and closed segments
 to the supervisor (pipeline.reports), which writes them. Each process then costs PyAV and
-the stream, not a Django installation (measured in bench/ingest).
+the stream, not a Django installation (bench/README.md, "After the capture processes lost
+Django").
 """
 
 from __future__ import annotations

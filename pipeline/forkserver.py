@@ -16,8 +16,9 @@ _forkserver = None
 
 def worker_context():
     """The multiprocessing context of worker processes: a forkserver that has imported
-    PyAV and the capture code once (a spawned interpreter per camera took 0.5-0.75 CPU-s
-    and ~45 MB each, and 32 of them 14 s to start)."""
+    PyAV and the capture code once, where a spawned interpreter per camera paid its imports
+    in CPU, memory and start-up time for every camera (bench/README.md, Recording benchmark,
+    "Results on this machine" and "Where AINVR's CPU goes")."""
     global _forkserver
     if _forkserver is None:
         _forkserver = multiprocessing.get_context("forkserver")

@@ -2,7 +2,7 @@
 the folder the file belongs to, or handed to nginx with X-Accel-Redirect.
 
 Django's FileResponse and django.views.static.serve ignore Range; a browser cannot seek
-in an MP4 without it (NOTES.md).
+in an MP4 without it.
 """
 
 from __future__ import annotations

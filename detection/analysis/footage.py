@@ -75,10 +75,11 @@ class FootageSampler:
     scaled down to at most `max_width` pixels wide. Unreadable files are logged and skipped
     (`skipped` lists them): one damaged file must not sink an hour's analysis.
 
-    `deblock=False` skips H.264/H.265's in-loop deblocking filter: 20-30 % less decoding
-    time, and images that only a person looking closely would tell apart (block edges at low
-    bitrates, drifting a little through each GOP). For samples that only the detector sees;
-    an annotated video, which people watch, keeps it."""
+    `deblock=False` skips H.264/H.265's in-loop deblocking filter: cheaper decoding
+    (bench/README.md, "Fourth session: any input size, ..."), and images that only a person
+    looking closely would tell apart (block edges at low bitrates, drifting a little through
+    each GOP). For samples that only the detector sees; an annotated video, which people
+    watch, keeps it."""
 
     def __init__(
         self,
@@ -128,15 +129,16 @@ class FootageSampler:
         skip_nonkey = self.keyframes_only
         if skip_nonkey is None:
             # A camera keeps its GOP: measured on the first readable file only (each
-            # measurement is one more open of a fragmented MP4, ~30 ms).
+            # measurement is one more open of a fragmented MP4).
             if self._gop is None:
                 self._gop = keyframe_interval(segment.path) or 0.0
             skip_nonkey = self._gop > 0 and self.interval >= self._gop - 1e-3
         with av.open(str(segment.path)) as container:
             stream = container.streams.video[0]
             # Slice threads, not frame threads: a frame thread holds each frame back until
-            # the others have one, so reaching a due frame took ~8 % more decoded frames (and
-            # the threads' hand-offs more CPU); slices cost nothing when a stream has one.
+            # the others have one, so reaching a due frame took more decoded frames (and the
+            # threads' hand-offs more CPU; bench/README.md, "Fourth session: any input size,
+            # ..."); slices cost nothing when a stream has one.
             stream.thread_type = "SLICE"
             if not self.deblock:
                 stream.codec_context.options = {"skip_loop_filter": "all"}

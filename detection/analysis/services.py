@@ -174,7 +174,8 @@ def claim_job(job_id: int) -> AnalysisJob | None:
 
 
 # The bundled CenterNet's input side in offline analysis unless a size is set: a call costs
-# about half of one at its own 512, for a few of the weakest detections (bench/README.md).
+# much less than at its own 512, for a few of the weakest detections (bench/README.md,
+# "Fourth session: any input size, ...").
 BUNDLED_MODEL_ANALYSIS_SIZE = 384
 
 

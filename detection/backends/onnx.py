@@ -206,8 +206,8 @@ class OnnxDetector(Detector):
         if not self.spinning:
             # onnxruntime's worker threads spin for work between calls by default: fine on a
             # machine of its own, but here the cores are shared with video decoding (capture
-            # processes; analysis's decoder thread), which the spinning starves. Measured: offline
-            # analysis 13.4x -> 16.5x realtime at 512, a fixed camera 44x -> 54x.
+            # processes; analysis's decoder thread), which the spinning starves (bench/README.md,
+            # "Fourth session: any input size, ...").
             session_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session_options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         try:

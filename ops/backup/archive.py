@@ -38,8 +38,9 @@ TOP_FOLDERS = ("database", "recordings", "media", "state")
 CHUNK = 1024 * 1024
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024
 GZIP_LEVEL = 6
-# MP4 does not compress: deflate gains nothing on recordings and costs ~10x the time (measured
-# 20 MB/s against 245 MB/s stored on one core), so they go in a gzip member of their own, stored.
+# MP4 does not compress: deflate gains nothing on recordings and only slows the backup down
+# (bench/README.md, "Smaller figures from former code comments"), so they go in a gzip member of
+# their own, stored.
 GZIP_LEVEL_STORED = 0
 
 

@@ -81,8 +81,8 @@ class RedisLiveChannel:
     process without Django settings; without it the configured layer is used.
 
     The channel keeps its own event loop: async_to_sync would start a thread, a loop and a
-    new Redis connection for every message (~10 ms and 4.5 ms of CPU each, measured here;
-    one loop costs 1 ms and 0.4 ms), too slow for 15 fragments a second per camera."""
+    new Redis connection for every message, too slow for 15 fragments a second per camera
+    (bench/README.md, "The live relay's check for viewers")."""
 
     RESUBSCRIBE_S = 5.0  # after Redis went away, try the join channel again this often
 
@@ -129,8 +129,9 @@ class RedisLiveChannel:
             if self._watch is not None and self._watch.quiet():
                 # Nothing arrived (and redis-py's buffer is empty: the loop below drains
                 # it). One poll() instead of get_message(), which toggles the socket's
-                # timeout and raises and catches an exception when there is nothing: that
-                # was 0.13 % of a core per camera at 15 polls a second (bench notes).
+                # timeout and raises and catches an exception when there is nothing, a large
+                # share of a capture process with no viewer (bench/README.md, "The live
+                # relay's check for viewers").
                 return []
             while (message := self._pubsub.get_message(timeout=0.0)) is not None:
                 if message.get("type") == "message":

@@ -1,8 +1,8 @@
 """Entry points of worker processes.
 
 Capture processes run WITHOUT Django: they are forked from a forkserver that has PyAV
-and the capture modules already imported (so 32 cameras start in well under a second,
-and share those pages), and they talk to the database only through their supervisor
+and the capture modules already imported (so a camera starts without importing them
+again, and shares those pages), and they talk to the database only through their supervisor
 (pipeline.reports). What they need of the settings comes in a CaptureConfig.
 
 main() imports the capture code itself: the supervisor imports this module for
@@ -72,8 +72,8 @@ class StopCheck:
     """Whether a capture process should stop: `stop` set, its parent gone, or its
     supervisor's pipe broken. Asked before every packet but worked out at most every
     `every_s`: a multiprocessing Event takes two semaphores and getppid() is a system call,
-    0.03-0.04 % of a core per camera at 15 packets a second (bench notes), for an answer
-    that only needs to come within a fraction of a second."""
+    too dear before every packet (bench/README.md, "The live relay's check for viewers") for
+    an answer that only needs to come within a fraction of a second."""
 
     def __init__(self, *, every_s: float = 0.1, clock=time.monotonic):
         self.every_s = every_s

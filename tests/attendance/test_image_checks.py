@@ -166,6 +166,6 @@ def test_a_photo_stored_before_the_limit_was_lowered_fails_then_succeeds_on_retr
 def test_pillows_guard_is_the_same_limit(settings):
     from PIL import Image
 
-    # Refusing, not just warning, is checked in a fresh process (tests/settings): pytest
+    # Refusing, not just warning, is checked in a fresh process (tests/ainvr): pytest
     # records warnings instead of raising them.
     assert Image.MAX_IMAGE_PIXELS == settings.MAX_IMAGE_PIXELS == 40_000_000

@@ -7,8 +7,8 @@ from cameras.selectors import unknown_enabled_slugs
 
 
 class Command(BaseCommand):
-    # The web process runs the system checks; here they cost a second of start-up while
-    # cameras wait to be recorded.
+    # The web process runs the system checks; here they would delay start-up while cameras
+    # wait to be recorded.
     requires_system_checks = []
     help = (
         "Run the camera workers until SIGTERM or SIGINT: one capture process per enabled camera "
