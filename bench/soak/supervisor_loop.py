@@ -73,6 +73,7 @@ def run(args, scratch: Path) -> int:
     from core.db import keep_connection
     from detection.analysis.services import StalledJobsTask
     from detection.retention import EventRetentionTask
+    from pipeline.reports import SegmentReport, StatusReport
     from pipeline.stage_pool import StagePool, StageSpec
     from pipeline.supervisor import Supervisor
     from recordings.retention import RetentionTask
@@ -109,14 +110,14 @@ def run(args, scratch: Path) -> int:
                 down = n % args.flap_every < 50
                 state = "offline" if down else "online"
                 fields = {"last_error": "stream ended"} if down else {"fps": 15.0, "width": 1280, "height": 720}
-                handle.sender.send(("status", camera_id, state, fields))
+                handle.sender.send(StatusReport(camera_id, state, fields))
             if n % 50 == 0:  # a 10 s segment
                 slug = f"cam-{camera_id:02d}"
                 path = f"{slug}/{at:%Y-%m-%d}/{at:%H-%M-%S-%f}.mp4"
                 closed = ClosedSegment(
                     scratch / "recordings" / path, path, at - timedelta(seconds=10), at, 2_500_000, "h264", 1280, 720
                 )
-                handle.sender.send(("segment", camera_id, closed))
+                handle.sender.send(SegmentReport(camera_id, closed))
         supervisor.step()
         if n == args.warmup:
             tracemalloc.start(args.frames)

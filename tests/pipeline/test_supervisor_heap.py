@@ -12,6 +12,7 @@ import pytest
 from cameras.models import Camera
 from cameras.services import save_camera
 from core.heap import HeapKeeper
+from pipeline.reports import StatusReport
 from pipeline.supervisor import Supervisor
 
 
@@ -73,7 +74,7 @@ def _rounds(supervisor, keeper, processes, clock, rounds: int) -> int:
             if n % 25 == 0:
                 down = n % 100 < 25
                 fields = {"last_error": "stream ended"} if down else {"fps": 15.0, "width": 1280, "height": 720}
-                process.sender.send(("status", process.spec.id, "offline" if down else "online", fields))
+                process.sender.send(StatusReport(process.spec.id, "offline" if down else "online", fields))
         supervisor.step()
         if keeper is not None:
             keeper.step()
