@@ -7,9 +7,16 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF reads an empty ?page= as page 1; a parameter given must be a number, as the
+        # schema says (an empty choice filter is refused the same way).
+        if request.query_params.get(self.page_query_param) == "":
+            raise ValidationError({self.page_query_param: ["A whole number from 1."]})
+        return super().paginate_queryset(queryset, request, view)
+
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return self.page_size
         try:
             size = int(raw)

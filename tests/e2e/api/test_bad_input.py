@@ -27,12 +27,19 @@ def test_a_boolean_filter_still_filters(admin_api, camera, word, count):
     assert admin_api.get("/api/cameras/", {"enabled": word}).json()["count"] == count
 
 
-@pytest.mark.parametrize("size", ["abc", "0", "-3", "true"])
+@pytest.mark.parametrize("size", ["abc", "0", "-3", "true", ""])
 def test_a_bad_page_size_is_refused(admin_api, camera, size):
     response = admin_api.get("/api/cameras/", {"page_size": size})
 
     assert response.status_code == 400
     assert "page_size" in response.json()
+
+
+def test_an_empty_page_is_refused_not_read_as_the_first(admin_api, camera):
+    response = admin_api.get("/api/segments/", {"page": ""})
+
+    assert response.status_code == 400
+    assert response.json() == {"page": ["A whole number from 1."]}
 
 
 @pytest.mark.parametrize(
