@@ -4,14 +4,18 @@ capture processes it forks (a stop event, a report pipe)."""
 from __future__ import annotations
 
 import multiprocessing
+from multiprocessing.context import ForkServerContext
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from typing import Any
 
 from cameras.process_main import CAPTURE_PRELOAD, CaptureConfig, capture_main
 from cameras.specs import CameraSpec
 
-_forkserver = None
+_forkserver: ForkServerContext | None = None
 
 
-def worker_context():
+def worker_context() -> ForkServerContext:
     """The multiprocessing context of worker processes: a forkserver that has imported
     PyAV and the capture code once (a spawned interpreter per camera took 0.5-0.75 CPU-s
     and ~45 MB each, and 32 of them 14 s to start)."""
@@ -33,36 +37,44 @@ def start_worker_server() -> None:
 class WorkerProcess:
     """A worker process and the event that asks it to stop (capture or stage)."""
 
-    stop_event = None
-    process = None
+    stop_event: Event | None = None
+    process: BaseProcess | None = None
+
+    def _process(self) -> BaseProcess:
+        # Set by whoever makes the handle (ProcessHandle, cameras.stages) before any use.
+        assert self.process is not None
+        return self.process
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid
+        return self._process().pid
 
     def is_alive(self) -> bool:
-        return self.process.is_alive()
+        return self._process().is_alive()
 
     @property
     def exitcode(self) -> int | None:
-        return self.process.exitcode
+        return self._process().exitcode
 
     def request_stop(self) -> None:
+        assert self.stop_event is not None
         self.stop_event.set()
 
     def join(self, timeout: float) -> bool:
-        self.process.join(timeout)
-        return not self.process.is_alive()
+        self._process().join(timeout)
+        return not self._process().is_alive()
 
     def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
+        self._process().kill()
+        self._process().join(5)
 
 
 class ProcessHandle(WorkerProcess):
     """A capture process, the event that asks it to stop, and the pipe it reports on."""
 
-    def __init__(self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict | None = None):
+    def __init__(
+        self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict[str, Any] | None = None
+    ):
         ctx = worker_context()
         self.stop_event = ctx.Event()
         self.reports, child_end = ctx.Pipe(duplex=False)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -85,7 +87,7 @@ class CameraAdminSerializer(serializers.ModelSerializer):
 
 
 class DashboardSlotSerializer(serializers.ModelSerializer):
-    camera = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    camera: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = DashboardSlot

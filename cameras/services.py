@@ -23,7 +23,7 @@ def save_camera(camera: Camera, *, username=UNCHANGED, password=UNCHANGED) -> Ca
     came in are kept so the workers put them back the same way. `username`/`password` left
     UNCHANGED keep the stored values; an empty string clears them.
     """
-    from_url = {}
+    from_url: dict[str, str] = {}
     for field in ("stream_url", "detect_url"):
         split = extract_credentials(getattr(camera, field))
         setattr(camera, field, split.url)

@@ -31,7 +31,7 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 import cv2
 import numpy as np
@@ -288,7 +288,7 @@ class TrackEvents:
             best.start,
             now,
             best.confidence,
-            tuple(best.box),
+            cast("tuple[float, float, float, float]", tuple(best.box)),
             event_id=best.id,
             saved_at=now,
             saved_end=best.last_seen,
@@ -353,7 +353,7 @@ class TrackEvents:
             event.start,
             event.last_seen,
             event.confidence,
-            tuple(event.box),
+            cast("tuple[float, float, float, float]", tuple(event.box)),
             path=list(event.path),
             presence=ZonePresence(entered=list(event.zones)),
         )

@@ -7,11 +7,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import redis
 
 REDIS_TIMEOUT_S = 2.0
 
@@ -23,13 +29,13 @@ class Check:
     detail: str = ""
 
 
-def redis_client():
+def redis_client() -> redis.Redis:
     """A client that gives up within seconds: a health check must not hang."""
     import redis
 
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
-    )
+    url = settings.REDIS_URL
+    assert url is not None  # callers check REDIS_URL first
+    return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
 
 
 def check_database() -> Check:
@@ -148,7 +154,7 @@ class Status:
     stages: list[StageRow] = field(default_factory=list)
 
 
-def rq_state(client) -> tuple[list[QueueRow], list[WorkerRow]]:
+def rq_state(client: redis.Redis) -> tuple[list[QueueRow], list[WorkerRow]]:
     from rq import Queue, Worker
 
     queues = []
@@ -185,14 +191,14 @@ def hosts_and_cameras(now: datetime) -> tuple[list[HostRow], list[CameraRow]]:
     cameras = []
     for camera in Camera.objects.with_status().select_related("lease").order_by("name"):
         status = camera.current_status
-        lease = getattr(camera, "lease", None)  # the reverse one-to-one raises an AttributeError when absent
-        live_lease = lease is not None and lease.expires_at > now
-        if live_lease:
-            hosts[lease.host].cameras.append(camera.slug)
+        held: CameraLease | None = getattr(camera, "lease", None)  # the reverse one-to-one raises when absent
+        live_lease = held is not None and held.expires_at > now
+        if held is not None and live_lease:
+            hosts[held.host].cameras.append(camera.slug)
         cameras.append(
             CameraRow(
                 camera.name, camera.slug, camera.enabled, status.state, status.last_frame_at, status.fps,
-                lease.host if live_lease else "", status.last_error,
+                held.host if held is not None and live_lease else "", status.last_error,
             )
         )  # fmt: skip
     for row in hosts.values():
@@ -201,7 +207,7 @@ def hosts_and_cameras(now: datetime) -> tuple[list[HostRow], list[CameraRow]]:
     return sorted(hosts.values(), key=lambda h: h.host), cameras
 
 
-def stage_rows(client, now: float | None = None) -> list[StageRow]:
+def stage_rows(client: redis.Redis, now: float | None = None) -> list[StageRow]:
     """The stage processes every live runworkers host reports (detection.status), with what
     each detector says it watches."""
     from detection.status import detector_statuses, stage_statuses
@@ -221,9 +227,10 @@ def stage_rows(client, now: float | None = None) -> list[StageRow]:
     return rows
 
 
-def disks(usage=shutil.disk_usage) -> list[DiskRow]:
+def disks(usage: Callable[[Path], Any] = shutil.disk_usage) -> list[DiskRow]:
     """The data folders' disks (`usage`: shutil.disk_usage, passed in by tests)."""
-    rows, seen = [], {}
+    rows: list[DiskRow] = []
+    seen: dict[int, DiskRow] = {}
     for label, path in (
         ("Recordings", settings.RECORDINGS_DIR),
         ("Media", settings.MEDIA_ROOT),
@@ -249,7 +256,10 @@ def status() -> Status:
 
     now = timezone.now()
     checks = health_checks()
-    queues, workers, stages, rq_error = [], [], [], ""
+    queues: list[QueueRow] = []
+    workers: list[WorkerRow] = []
+    stages: list[StageRow] = []
+    rq_error = ""
     if settings.REDIS_URL and all(c.ok for c in checks if c.name == "redis"):
         try:
             client = redis_client()
@@ -275,7 +285,15 @@ def status() -> Status:
     )  # fmt: skip
 
 
-def _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, min_free) -> list[str]:
+def _warnings(
+    checks: list[Check],
+    hosts: list[HostRow],
+    cameras: list[CameraRow],
+    disk_rows: list[DiskRow],
+    recordings_bytes: int,
+    max_total: int | None,
+    min_free: int | None,
+) -> list[str]:
     warnings = [f"{c.name} is down: {c.detail}" for c in checks if not c.ok]
     warnings += [f"runworkers host {h.host} is silent" for h in hosts if not h.alive]
     unheld = [c.name for c in cameras if c.enabled and not c.host]
@@ -289,11 +307,11 @@ def _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, mi
     return warnings
 
 
-def scrape_values() -> dict:
+def scrape_values() -> dict[str, list[Any]]:
     """What /metrics computes at scrape time (not reported by the pipeline)."""
     from cameras.models import Camera
 
-    values = {"disks": disks(), "cameras": [], "stages": []}
+    values: dict[str, list[Any]] = {"disks": disks(), "cameras": [], "stages": []}
     if settings.REDIS_URL:
         try:
             values["stages"] = stage_rows(redis_client())

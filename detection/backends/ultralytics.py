@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -208,7 +209,7 @@ class UltralyticsDetector(Detector):
                     Detection(
                         label=self.labels.get(int(c), str(int(c))),
                         confidence=float(s),
-                        box=tuple(float(v) for v in b),
+                        box=cast("tuple[float, float, float, float]", tuple(float(v) for v in b)),
                     )
                     for b, s, c in zip(xyxyn, scores, class_ids, strict=True)
                 ]
