@@ -73,11 +73,11 @@ class _SocketWatch:
         sock = getattr(getattr(self.pubsub, "connection", None), "_sock", None)
         if sock is None:
             return False
-        if sock is not self._sock:
-            self._sock, self._poller = sock, select.poll()
-            self._poller.register(sock, self.EVENTS)
-        assert self._poller is not None  # made with self._sock, which is not None here
-        return not self._poller.poll(0)
+        poller = self._poller  # made with self._sock, which is not None here
+        if sock is not self._sock or poller is None:
+            self._sock, self._poller = sock, (poller := select.poll())
+            poller.register(sock, self.EVENTS)
+        return not poller.poll(0)
 
 
 class RedisLiveChannel:

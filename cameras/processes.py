@@ -42,7 +42,8 @@ class WorkerProcess:
 
     def _process(self) -> BaseProcess:
         # Set by whoever makes the handle (ProcessHandle, cameras.stages) before any use.
-        assert self.process is not None
+        if self.process is None:
+            raise RuntimeError("the worker process was never started")
         return self.process
 
     @property
@@ -57,7 +58,8 @@ class WorkerProcess:
         return self._process().exitcode
 
     def request_stop(self) -> None:
-        assert self.stop_event is not None
+        if self.stop_event is None:
+            raise RuntimeError("the worker process was never started")
         self.stop_event.set()
 
     def join(self, timeout: float) -> bool:

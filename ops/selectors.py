@@ -34,7 +34,8 @@ def redis_client() -> redis.Redis:
     import redis
 
     url = settings.REDIS_URL
-    assert url is not None  # callers check REDIS_URL first
+    if not url:
+        raise RuntimeError("REDIS_URL is not set")  # callers check it first
     return redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S)
 
 

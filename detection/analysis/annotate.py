@@ -97,7 +97,8 @@ class AnnotatedVideo:
 
         if self._out is None:
             self._open(image.shape[1], image.shape[0])
-        assert self._out is not None and self._stream is not None and self._size is not None  # set by _open
+        if self._out is None or self._stream is None or self._size is None:
+            raise RuntimeError("the video could not be opened")  # _open sets all three or raises
         width, height = self._size
         if (image.shape[1], image.shape[0]) != (width, height):
             image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
@@ -113,7 +114,8 @@ class AnnotatedVideo:
         if self._out is None:
             return None
         out, self._out = self._out, None
-        assert self._stream is not None  # opened with self._out
+        if self._stream is None:
+            raise RuntimeError("the video has no stream")  # opened with self._out
         for packet in self._stream.encode(None):
             out.mux(packet)
         out.close()

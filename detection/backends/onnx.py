@@ -225,7 +225,8 @@ class OnnxDetector(Detector):
         logger.info("%s", self.describe())
 
     def _read_layout(self, session) -> None:
-        assert self.model_path is not None  # _load sets it just before
+        if self.model_path is None:
+            raise DetectorError("the model is not loaded")  # _load sets model_path just before
         inp = session.get_inputs()[0]
         shape = list(inp.shape)
         if len(shape) != 4:
