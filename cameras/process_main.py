@@ -14,7 +14,9 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 # What the forkserver imports once, before it forks any capture process.
 CAPTURE_PRELOAD = [
@@ -44,7 +46,7 @@ class CaptureConfig:
     def from_settings(cls) -> CaptureConfig:
         from django.conf import settings
 
-        layer = settings.CHANNEL_LAYERS.get("default", {})
+        layer: dict[str, Any] = settings.CHANNEL_LAYERS.get("default", {})
         redis_layer = layer.get("BACKEND", "").startswith("channels_redis")
         return cls(
             recordings_root=str(settings.RECORDINGS_DIR),
@@ -69,7 +71,7 @@ def frame_sink(spec, frame_queues: dict):
 
     wanted = {"detection": spec.ai_enabled, "attendance": spec.attendance_enabled}
     sinks = [
-        ProcessQueueSink(q, on_drop=lambda purpose=purpose: metrics.frames_dropped(spec.slug, purpose))
+        ProcessQueueSink(q, on_drop=partial(metrics.frames_dropped, spec.slug, purpose))
         for purpose, q in sorted(frame_queues.items())
         if wanted.get(purpose)
     ]

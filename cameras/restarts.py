@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from cameras.capture import Backoff  # type: ignore[attr-defined]  # re-exported by capture (from cameras.reconnect); the import stays as is until the file move
+from cameras.capture import Backoff  # type: ignore[attr-defined, unused-ignore]  # re-exported by capture (from cameras.reconnect); the import stays as is until the file move
 
 FLAP_RESTARTS = 5
 FLAP_WINDOW_S = 60.0

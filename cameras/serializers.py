@@ -10,7 +10,7 @@ from cameras.services import UNCHANGED, save_camera, save_zone
 from cameras.zones import MAX_POINTS, MIN_POINTS, check_points
 from detection.labels import COCO_CLASSES
 
-PUBLIC_FIELDS = (
+PUBLIC_FIELDS: tuple[str, ...] = (
     "id", "name", "slug", "enabled", "recording_enabled", "segment_seconds", "retention_days",
     "ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating", "rotation", "attendance_enabled",
     "status",
@@ -46,7 +46,14 @@ class CameraDocumentedSerializer(CameraSerializer):
     password_key = serializers.CharField(required=False, help_text="Admins only.")
 
     class Meta(CameraSerializer.Meta):
-        fields = (*PUBLIC_FIELDS, "stream_url", "detect_url", "has_credentials", "username_key", "password_key")
+        fields: tuple[str, ...] = (
+            *PUBLIC_FIELDS,
+            "stream_url",
+            "detect_url",
+            "has_credentials",
+            "username_key",
+            "password_key",
+        )
         read_only_fields = PUBLIC_FIELDS
 
 

@@ -138,9 +138,9 @@ def set_layout_tiles(layout: DashboardLayout, cameras: dict[int, Camera]) -> Non
     if outside:
         raise ValueError(f"positions {outside} are outside a layout of {layout.capacity} tiles")
     current = {s.position: s for s in layout.slots.all()}
-    for position, slot in current.items():
+    for position, old in current.items():
         if position not in cameras:
-            slot.delete()
+            old.delete()
     for position, camera in cameras.items():
         slot = current.get(position)
         if slot is None:

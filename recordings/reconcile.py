@@ -21,7 +21,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path, PurePosixPath
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -86,7 +88,8 @@ def probe_recording(path: Path) -> RecordingProbe | None:
             return None
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
-        default_ticks = max(1, round(1 / (rate * stream.time_base))) if rate else 1
+        time_base = cast(Fraction, stream.time_base)  # set for every demuxed stream
+        default_ticks = max(1, round(1 / (rate * time_base))) if rate else 1
         first = last_end = None
         try:
             for packet in container.demux(stream):
@@ -99,12 +102,12 @@ def probe_recording(path: Path) -> RecordingProbe | None:
                 last_end = end if last_end is None else max(last_end, end)
         except av.error.FFmpegError as e:
             log.debug("reconcile: %s: demuxing stopped early: %s", path, e)
-        if first is None:
+        if first is None or last_end is None:  # both or neither
             return None
         ctx = stream.codec_context
         return RecordingProbe(
             start=_metadata_start(container.metadata.get("comment")),
-            duration=float((last_end - first) * stream.time_base),
+            duration=float((last_end - first) * time_base),
             codec=ctx.name or "",
             width=ctx.width or None,
             height=ctx.height or None,
@@ -127,7 +130,9 @@ def start_from_name(date_folder: str, file_name: str) -> datetime | None:
     if day is None or time_of_day is None:
         return None
     try:
-        return datetime(*map(int, day.groups()), *map(int, time_of_day.groups()), tzinfo=UTC)
+        year, month, day_of_month = (int(v) for v in day.groups())
+        hour, minute, second = (int(v) for v in time_of_day.groups())
+        return datetime(year, month, day_of_month, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
 

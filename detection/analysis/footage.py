@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -112,7 +112,7 @@ class FootageSampler:
         # The epsilon keeps 6.0 / 0.2 = 29.999... from counting the same slot twice.
         self._k = math.floor((at - self.start).total_seconds() / self.interval + 1e-6) + 1
 
-    def samples(self) -> Iterator[Sample]:
+    def samples(self) -> Generator[Sample, None, None]:
         for segment in self.segments:
             if segment.end <= self.start or segment.start >= self.end:
                 continue
