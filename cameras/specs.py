@@ -7,6 +7,10 @@ Plain, frozen values with no Django import at module level: a process started wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cameras.models import Camera
 
 
 class CameraStates:
@@ -40,7 +44,7 @@ class CameraSpec:
     credentials_error: str = ""
 
     @classmethod
-    def from_camera(cls, camera) -> CameraSpec:
+    def from_camera(cls, camera: Camera) -> CameraSpec:
         from django.conf import settings
 
         from cameras.secrets import CredentialsUnreadable
