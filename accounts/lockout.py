@@ -66,6 +66,7 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     passes the credentials where the original response belongs, and daphne runs it async."""
     message = lockout_message()
     retry_after = str(lockout_minutes() * 60)
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message}, status=429)
     else:

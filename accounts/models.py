@@ -1,3 +1,5 @@
+from typing import Any, ClassVar
+
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -33,7 +35,7 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR, db_index=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         ordering = ["username"]
@@ -44,14 +46,14 @@ class User(AbstractUser):
         super().set_unusable_password()
         self._password_disabled = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.is_staff = self.is_superuser = self.role == Role.ADMIN
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "role" in update_fields:
             kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
         # Django keeps the raw password in _password from set_password to the save (for its
         # password_changed hook); its re-hash at login clears it first.
-        password_replaced = self._password is not None or self._password_disabled
+        password_replaced = self._password is not None or self._password_disabled  # type: ignore[attr-defined]  # AbstractBaseUser._password: private, not in django-stubs
         super().save(*args, **kwargs)
         if password_replaced or not (self.is_active and self.role in Role.values):
             Token.objects.filter(user=self).delete()

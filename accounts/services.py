@@ -1,5 +1,6 @@
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from axes.utils import reset as reset_login_attempts
 from django.contrib.auth.password_validation import validate_password
@@ -9,6 +10,11 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Role, User
 from accounts.selectors import token_expiry
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from django.db.models import QuerySet
 
 
 class BootstrapError(Exception):
@@ -85,7 +91,7 @@ def obtain_api_token(user: User) -> Token:
     return create_api_token(user)
 
 
-def revoke_api_tokens(users) -> int:
+def revoke_api_tokens(users: "User | QuerySet[User] | Iterable[int]") -> int:
     """Delete the tokens of these users (a User or a queryset); return how many there were."""
     if isinstance(users, User):
         users = [users.pk]
@@ -96,7 +102,7 @@ def revoke_api_tokens(users) -> int:
 # --- Login lockout ---------------------------------------------------------------------
 
 
-def unlock_logins(usernames) -> int:
+def unlock_logins(usernames: "Iterable[str]") -> int:
     """Forget the failed logins counted against these usernames (django-axes): they may log
     in again at once. Failures counted against a client address are left to expire
     (or `manage.py axes_reset_ip ADDRESS`)."""

@@ -123,7 +123,8 @@ def tidy_third_party_admins() -> None:
         def change_view(self, request, object_id, form_url="", extra_context=None):
             return redirect("admin:django_rq_dashboard_changelist")
 
-        history_view = change_view
+        def history_view(self, request, object_id, extra_context=None):
+            return redirect("admin:django_rq_dashboard_changelist")
 
         def delete_view(self, request, object_id, extra_context=None):
             return redirect("admin:django_rq_dashboard_changelist")

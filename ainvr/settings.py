@@ -241,7 +241,7 @@ AXES_ENABLE_ADMIN = False  # Users › Unlock instead; its own pages would list 
 AXES_DISABLE_ACCESS_LOG = True  # a row per successful login, kept for ever: not needed to lock out
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False  # its start-up banner would add a line to every command's output
-AXES_SENSITIVE_PARAMETERS = []  # its warnings name the username and address (to unlock); never the password
+AXES_SENSITIVE_PARAMETERS: list[str] = []  # its warnings name the username and address (to unlock); never the password
 # API tokens stop working this many days after they are made (0: never).
 API_TOKEN_MAX_AGE_DAYS = env_int("API_TOKEN_MAX_AGE_DAYS", 0, minimum=0, maximum=3650)
 

@@ -204,7 +204,7 @@ def enrol(enrolment_id: int, *, backend=None, grab=grab_frame) -> FaceEnrolment 
     if enrolment is None:
         return FaceEnrolment.objects.filter(pk=enrolment_id).first()
     try:
-        if enrolment.camera_id and not enrolment.photo:
+        if enrolment.camera_id and enrolment.camera is not None and not enrolment.photo:
             image = grab(stream_url_for_worker(enrolment.camera, "main"))
             ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
             enrolment.photo.save("capture.jpg", ContentFile(encoded.tobytes()), save=False)  # a random name

@@ -7,6 +7,7 @@ transaction commits; the notice to whoever listens (attendance.signals, notifica
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -44,7 +45,7 @@ def alert_payload(alert: AlertLog) -> dict:
         "id": alert.pk,
         "kind": alert.kind,
         "employee": alert.employee.name,
-        "camera": alert.camera.slug if alert.camera_id else None,
+        "camera": alert.camera.slug if alert.camera_id and alert.camera is not None else None,
         "started": alert.started.isoformat(),
         "resolved": alert.resolved.isoformat() if alert.resolved else None,
         "message": alert.message,
@@ -106,7 +107,7 @@ def record_presence(
 
 
 @transaction.atomic
-def mark_absences(*, now: datetime, threshold_seconds: int, exclude: set[int] = frozenset()) -> list[AlertLog]:
+def mark_absences(*, now: datetime, threshold_seconds: int, exclude: AbstractSet[int] = frozenset()) -> list[AlertLog]:
     """Employees available but unseen for `threshold_seconds` go off, each with an absence
     alert pushed to the dashboard. `exclude`: employees seen but not yet written."""
     cutoff = now - timedelta(seconds=threshold_seconds)
@@ -121,7 +122,7 @@ def mark_absences(*, now: datetime, threshold_seconds: int, exclude: set[int] = 
         presence.state = PresenceState.OFF
         presence.since = presence.last_seen
         presence.save(update_fields=["state", "since"])
-        where = f" at {presence.last_camera.name}" if presence.last_camera_id else ""
+        where = f" at {presence.last_camera.name}" if presence.last_camera_id and presence.last_camera else ""
         seen = timezone.localtime(presence.last_seen).strftime("%H:%M:%S")
         alert = AlertLog.objects.create(
             employee=presence.employee,

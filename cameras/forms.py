@@ -1,9 +1,14 @@
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 
 from cameras.models import Camera, DashboardLayout, default_ai_classes
 from cameras.streams import extract_credentials
 from core.labels import COCO_CLASSES
 from core.model_scores import model_score_defaults
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
 
 COCO_CHOICES = [(name, name) for name in COCO_CLASSES]
 
@@ -67,7 +72,7 @@ class CameraAdminForm(forms.ModelForm):
     def _take_credentials_out_of_the_urls(self) -> None:
         """Credentials typed into a URL leave it before anything else sees it: a form shown
         again with an error must not echo them back into the page."""
-        data = self.data.copy()
+        data = cast("QueryDict | dict[str, Any]", self.data).copy()  # a QueryDict from a request
         for name in ("stream_url", "detect_url"):
             key = self.add_prefix(name)
             split = extract_credentials(data.get(key) or "")

@@ -24,11 +24,11 @@ def validate_ai_classes(value) -> None:
         raise ValidationError(str(e), code="classes") from None
 
 
-class CameraQuerySet(models.QuerySet):
-    def enabled(self):
+class CameraQuerySet(models.QuerySet["Camera"]):
+    def enabled(self) -> "CameraQuerySet":
         return self.filter(enabled=True)
 
-    def with_status(self):
+    def with_status(self) -> "CameraQuerySet":
         return self.select_related("status")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal, overload
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -69,6 +70,10 @@ def key_source() -> str:
     return "SECRETS_KEY" if settings.SECRETS_KEYS else str(settings.SECRETS_KEY_PATH)
 
 
+@overload
+def _fernet(*, create: Literal[True]) -> MultiFernet: ...
+@overload
+def _fernet(*, create: bool) -> MultiFernet | None: ...
 def _fernet(*, create: bool) -> MultiFernet | None:
     keys = list(settings.SECRETS_KEYS)
     path = Path(settings.SECRETS_KEY_PATH)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cameras import secrets
 from cameras.models import Camera, DashboardLayout
+
+if TYPE_CHECKING:
+    from cameras.models import CameraQuerySet
 from cameras.streams import with_credentials
 
 
@@ -39,7 +44,7 @@ def default_layout() -> DashboardLayout | None:
     return DashboardLayout.objects.prefetch_related("slots__camera").order_by("-is_default", "name").first()
 
 
-def cameras_for_dashboard():
+def cameras_for_dashboard() -> CameraQuerySet:
     return Camera.objects.enabled().with_status().order_by("name")
 
 

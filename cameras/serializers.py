@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,7 +10,7 @@ from cameras.zones import MAX_POINTS, MIN_POINTS, check_points
 from core.api.fields import SlugLookupField
 from core.labels import COCO_CLASSES
 
-PUBLIC_FIELDS = (
+PUBLIC_FIELDS: tuple[str, ...] = (
     "id", "name", "slug", "enabled", "recording_enabled", "segment_seconds", "retention_days",
     "ai_enabled", "ai_classes", "ai_confidence", "detect_fps", "motion_gating", "rotation", "attendance_enabled",
     "status",
@@ -44,7 +46,14 @@ class CameraDocumentedSerializer(CameraSerializer):
     password_key = serializers.CharField(required=False, help_text="Admins only.")
 
     class Meta(CameraSerializer.Meta):
-        fields = (*PUBLIC_FIELDS, "stream_url", "detect_url", "has_credentials", "username_key", "password_key")
+        fields: tuple[str, ...] = (
+            *PUBLIC_FIELDS,
+            "stream_url",
+            "detect_url",
+            "has_credentials",
+            "username_key",
+            "password_key",
+        )
         read_only_fields = PUBLIC_FIELDS
 
 
@@ -85,7 +94,7 @@ class CameraAdminSerializer(serializers.ModelSerializer):
 
 
 class DashboardSlotSerializer(serializers.ModelSerializer):
-    camera = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    camera: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = DashboardSlot

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +17,9 @@ STATUS_FIELDS = {"last_frame_at", "fps", "width", "height", "codec", "last_error
 
 
 @transaction.atomic
-def save_camera(camera: Camera, *, username=UNCHANGED, password=UNCHANGED) -> Camera:
+def save_camera(
+    camera: Camera, *, username: str | None | object = UNCHANGED, password: str | None | object = UNCHANGED
+) -> Camera:
     """Validate and save a camera.
 
     Credentials typed into a URL (rtsp://user:pass@host/..., or ?user=..&password=..) are
@@ -23,7 +27,7 @@ def save_camera(camera: Camera, *, username=UNCHANGED, password=UNCHANGED) -> Ca
     came in are kept so the workers put them back the same way. `username`/`password` left
     UNCHANGED keep the stored values; an empty string clears them.
     """
-    from_url = {}
+    from_url: dict[str, str] = {}
     for field in ("stream_url", "detect_url"):
         split = extract_credentials(getattr(camera, field))
         setattr(camera, field, split.url)
@@ -37,9 +41,9 @@ def save_camera(camera: Camera, *, username=UNCHANGED, password=UNCHANGED) -> Ca
     if password is UNCHANGED and "password" in from_url:
         password = from_url["password"]
     if username is not UNCHANGED:
-        camera.username = username or ""
+        camera.username = cast("str | None", username) or ""  # not the UNCHANGED sentinel
     if password is not UNCHANGED:
-        camera.password = password or ""
+        camera.password = cast("str | None", password) or ""
     camera.full_clean()
     camera.save()
     CameraStatus.objects.get_or_create(camera=camera)
@@ -66,7 +70,7 @@ def rotate_credentials() -> int:
     return rotated
 
 
-def status_payload(camera: Camera, status: CameraStatus) -> dict:
+def status_payload(camera: Camera, status: CameraStatus) -> dict[str, Any]:
     return {
         "camera": camera.slug,
         "state": status.state,
@@ -79,7 +83,7 @@ def status_payload(camera: Camera, status: CameraStatus) -> dict:
 
 
 @transaction.atomic
-def update_camera_status(camera: Camera, *, state: str, **fields) -> CameraStatus:
+def update_camera_status(camera: Camera, *, state: str, **fields: Any) -> CameraStatus:
     """Record what a worker sees of a camera and tell the dashboards after commit.
 
     A change of state is broadcast; a mere refresh (same state, new fps) is written
@@ -102,7 +106,7 @@ def update_camera_status(camera: Camera, *, state: str, **fields) -> CameraStatu
     return status
 
 
-def refresh_camera_status(camera_id: int, *, state: str, **fields) -> bool:
+def refresh_camera_status(camera_id: int, *, state: str, **fields: Any) -> bool:
     """Update the status of a camera whose state has not changed, in one query, without a
     broadcast. False when the state differs (or there is no status yet): nothing written,
     use report_camera_status."""
@@ -115,7 +119,7 @@ def refresh_camera_status(camera_id: int, *, state: str, **fields) -> bool:
     return bool(updated)
 
 
-def report_camera_status(camera_id: int, *, state: str, **fields) -> CameraStatus:
+def report_camera_status(camera_id: int, *, state: str, **fields: Any) -> CameraStatus:
     """update_camera_status for a worker that knows its camera by id only."""
     camera = Camera.objects.only("id", "slug").get(pk=camera_id)
     return update_camera_status(camera, state=state, **fields)
@@ -138,9 +142,9 @@ def set_layout_tiles(layout: DashboardLayout, cameras: dict[int, Camera]) -> Non
     if outside:
         raise ValueError(f"positions {outside} are outside a layout of {layout.capacity} tiles")
     current = {s.position: s for s in layout.slots.all()}
-    for position, slot in current.items():
+    for position, old in current.items():
         if position not in cameras:
-            slot.delete()
+            old.delete()
     for position, camera in cameras.items():
         slot = current.get(position)
         if slot is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import shapely
 from django.core.exceptions import ValidationError
@@ -119,7 +120,7 @@ class AreaMap:
         if not areas:
             return
         sizes = ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32), (np.uint64, 64))
-        dtype = next(t for t, bits in sizes if len(areas) <= bits)
+        dtype: type[np.unsignedinteger[Any]] = next(t for t, bits in sizes if len(areas) <= bits)
         self._grid = np.zeros((self.SIDE, self.SIDE), dtype)
         layer = np.zeros((self.SIDE, self.SIDE), np.uint8)
         for i, area in enumerate(areas):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
@@ -18,6 +19,10 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
+@overload
+def env_str(name: str, default: str) -> str: ...
+@overload
+def env_str(name: str, default: str | None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
@@ -119,6 +124,10 @@ def url_scheme_check(name: str, value: str, schemes: set[str]) -> str:
     return value
 
 
+@overload
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float: ...
+@overload
+def env_float(name: str, default: float | None, *, minimum: float, maximum: float) -> float | None: ...
 def env_float(name: str, default: float | None, *, minimum: float, maximum: float) -> float | None:
     raw = env_str(name)
     if raw is None or raw.strip() == "":

@@ -118,7 +118,7 @@ def _listen_args(url: str) -> tuple[list[str], int]:
             else:
                 why = f"{host}:{port} cannot be listened on: {e.strerror}"
             raise fail(why) from None
-    return ["--bind", addr[0], "--port", str(port), *auth], port
+    return ["--bind", str(addr[0]), "--port", str(port), *auth], port
 
 
 def _major(binary: str) -> str:
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
             print(server.pid)
         return 0
     except (Error, OSError) as e:
-        if getattr(e, "log_tail", None):
+        if isinstance(e, Error) and e.log_tail:
             print(f"ainvr: last lines of {Path(args.dir).absolute() / LOGFILE}:", file=sys.stderr)
             print("\n".join("    " + line for line in e.log_tail), file=sys.stderr)
         print(f"ainvr: error: {e}", file=sys.stderr)

@@ -29,7 +29,7 @@ OPENERS = ["JPEG", "PNG", "WEBP", "BMP"]  # Pillow's parsers for those (JPEG's a
 def is_private(name: str) -> bool:
     """True for a MEDIA_DIR-relative name under one of PRIVATE_PREFIXES (`faces//x` too)."""
     parts = PurePosixPath(name.replace("\\", "/")).parts
-    parts = [p for p in parts if p not in ("/", ".")]
+    parts = tuple(p for p in parts if p not in ("/", "."))
     return bool(parts) and parts[0].lower() in PRIVATE_PREFIXES
 
 

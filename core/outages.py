@@ -52,7 +52,7 @@ class OutageLines(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if is_outage(error):
+        if error is not None and is_outage(error):
             record.msg = f"{record.getMessage()} ({first_line(error)})"
             record.args = None
             record.exc_info = None

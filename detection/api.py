@@ -1,3 +1,5 @@
+from typing import Any
+
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -14,7 +16,7 @@ from detection.models import AnalysisJob, ObjectEvent, Source
 
 
 class ObjectEventSerializer(serializers.ModelSerializer):
-    camera = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    camera: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     has_snapshot = serializers.SerializerMethodField()
 
     class Meta:
@@ -52,8 +54,10 @@ class ObjectEventViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class AnalysisJobSerializer(serializers.ModelSerializer):
-    camera = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    camera: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    requested_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = AnalysisJob

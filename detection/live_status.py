@@ -26,6 +26,8 @@ log = logging.getLogger("detection.stage")
 
 def read_statuses() -> tuple[list[dict], list]:
     """(detector statuses, stage statuses) from Redis; raises when Redis cannot be read."""
+    if not settings.REDIS_URL:
+        raise RuntimeError("REDIS_URL is not set")  # camera_ai_states checks it first
     client = redis_client(settings.REDIS_URL)
     return detector_statuses(client), stage_statuses(client)
 

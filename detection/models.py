@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -77,8 +81,8 @@ class AnalysisJob(models.Model):
         return self.status in self.ACTIVE
 
 
-class ObjectEventQuerySet(models.QuerySet):
-    def between(self, start, end):
+class ObjectEventQuerySet(models.QuerySet["ObjectEvent"]):
+    def between(self, start: datetime, end: datetime) -> ObjectEventQuerySet:
         """Events that were going on at some moment between start and end."""
         return self.filter(start__lt=end).filter(Q(end__gt=start) | Q(end__isnull=True))
 

@@ -10,6 +10,7 @@ frame, and no inference.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ Box = tuple[float, float, float, float]
 FULL_FRAME: Box = (0.0, 0.0, 1.0, 1.0)
 # A gate that sees a far person move, which the default gate does not, at a few times the
 # default's cost per frame (bench/README.md, "Motion crops"). Used with motion crops.
-FAR_GATE = {"width": 480, "min_area": 0.0003}
+FAR_GATE: dict[str, Any] = {"width": 480, "min_area": 0.0003}
 _DILATE = np.ones((3, 3), np.uint8)
 
 

@@ -408,7 +408,11 @@ class InferenceStage:
             if events is None or not (events.active or events.resumable):
                 continue
             # On the frames' clock; on the wall clock before the first frame.
-            at = wall if state.frame_at is None else state.frame_at + (wall - state.handled_at)
+            at = (
+                wall
+                if state.frame_at is None or state.handled_at is None  # set together
+                else state.frame_at + (wall - state.handled_at)
+            )
             try:
                 events.expire(at)
             except Exception:

@@ -29,9 +29,10 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 import cv2
 import numpy as np
@@ -170,7 +171,7 @@ class TrackEvents:
         classes: set[str] | None = None,
         threshold: float = 0.0,
         min_frames: int = 1,
-        resumable: list[OpenEvent] = (),
+        resumable: Iterable[OpenEvent] = (),
         resume_iou: float = 0.3,
     ):
         self.camera_id = camera_id
@@ -225,7 +226,7 @@ class TrackEvents:
                 track.confidence, track.box, track.label = obj.confidence, obj.box, obj.label
                 if image is not None and obj.confidence >= track.snapshot_confidence + SNAPSHOT_MARGIN:
                     track.best_image = image
-            if entered or now - track.saved_at >= self.update_every:
+            if entered or track.saved_at is None or now - track.saved_at >= self.update_every:
                 self._save(track, now)  # at once when it entered a zone: alerts may wait on that
         self.expire(now)
 
@@ -281,7 +282,7 @@ class TrackEvents:
             best.start,
             now,
             best.confidence,
-            tuple(best.box),
+            cast("tuple[float, float, float, float]", tuple(best.box)),
             event_id=best.id,
             saved_at=now,
             saved_end=best.last_seen,
@@ -312,7 +313,7 @@ class TrackEvents:
         if unchanged and snapshot is None and not news:
             track.saved_at = now  # nothing new to write
             return
-        self.store.update(track.event_id, track, snapshot)
+        self.store.update(_event_id(track), track, snapshot)
         track.saved_at, track.saved_end, track.saved_confidence = now, track.last_seen, track.confidence
         track.saved_points, track.saved_zones = len(track.path), len(track.presence.entered)
         self.writes += 1
@@ -327,7 +328,7 @@ class TrackEvents:
         gone = [e for e in self.resumable.values() if now - e.last_seen > self.resume_within]
         for event in gone:
             self._close_resumable(event)
-        return [t.event_id for t in closed] + [e.id for e in gone]
+        return [_event_id(t) for t in closed] + [e.id for e in gone]
 
     def close_all(self) -> None:
         """Close every open event at its last sighting (the stage is stopping)."""
@@ -346,7 +347,7 @@ class TrackEvents:
             event.start,
             event.last_seen,
             event.confidence,
-            tuple(event.box),
+            cast("tuple[float, float, float, float]", tuple(event.box)),
             path=list(event.path),
             presence=ZonePresence(entered=list(event.zones)),
         )
@@ -357,5 +358,12 @@ class TrackEvents:
         snapshot = encode_snapshot(track.best_image)
         track.best_image = None
         self.active.pop(track.track_id, None)
-        self.store.close(track.event_id, track, snapshot)
+        self.store.close(_event_id(track), track, snapshot)
         self.writes += 1
+
+
+def _event_id(track: ActiveTrack) -> int:
+    """The event of an active track (started with one: _start() stores it at once)."""
+    if track.event_id is None:
+        raise RuntimeError(f"track {track.track_id} has no event")
+    return track.event_id

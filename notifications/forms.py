@@ -99,7 +99,9 @@ class PushSubscriptionForm(forms.Form):
 
     @classmethod
     def from_json(cls, body: dict) -> PushSubscriptionForm:
-        keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
+        keys = body.get("keys")
+        if not isinstance(keys, dict):
+            keys = {}
         return cls({"endpoint": body.get("endpoint"), "p256dh": keys.get("p256dh"), "auth": keys.get("auth")})
 
     def clean_endpoint(self):

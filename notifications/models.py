@@ -35,7 +35,7 @@ class HealthTrigger(models.TextChoices):
 
 
 # The event sent when a trouble ends, after its "down" notification was sent.
-HEALTH_RECOVERY = {
+HEALTH_RECOVERY: dict[str, str] = {
     HealthTrigger.CAMERA_OFFLINE: "camera_online",
     HealthTrigger.STORAGE_LOW: "storage_ok",
     HealthTrigger.STAGE_DOWN: "stage_up",

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from accounts.models import Role, User
 from notifications.models import ADMIN_ONLY_EVENTS, PushSubscription, email_list
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
-def admins_only(payload: dict) -> bool:
+    from notifications.models import Channel
+
+
+def admins_only(payload: dict[str, Any]) -> bool:
     """Attendance names people: such a notification reaches admins only."""
     return payload.get("event") in ADMIN_ONLY_EVENTS
 
 
-def push_subscriptions_for(channel, *, admins_only: bool = False):
+def push_subscriptions_for(channel: Channel, *, admins_only: bool = False) -> QuerySet[PushSubscription]:
     """Browsers a web push channel reaches: its chosen users' (all users when none is
     chosen), active users with a role only; admins only when `admins_only`, whoever was
     chosen."""
@@ -23,7 +30,7 @@ def push_subscriptions_for(channel, *, admins_only: bool = False):
     return subscriptions.select_related("user").order_by("pk")
 
 
-def email_recipients(channel, *, admins_only: bool = False) -> list[str]:
+def email_recipients(channel: Channel, *, admins_only: bool = False) -> list[str]:
     """The channel's addresses; when `admins_only`, without those of users who are not
     admins (an address no user has is the admin's own choice and stays)."""
     addresses = email_list(channel.email_to)

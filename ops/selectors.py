@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
@@ -17,6 +18,11 @@ from cameras.models import Camera, CameraLease, WorkerHost
 from core.redis_client import redis_client
 from detection.status import detector_statuses, stage_statuses
 from recordings.models import Segment, StorageSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import redis
 
 
 @dataclass
@@ -142,7 +148,7 @@ class Status:
     stages: list[StageRow] = field(default_factory=list)
 
 
-def rq_state(client) -> tuple[list[QueueRow], list[WorkerRow]]:
+def rq_state(client: redis.Redis) -> tuple[list[QueueRow], list[WorkerRow]]:
     from rq import Queue, Worker
 
     queues = []
@@ -178,14 +184,14 @@ def hosts_and_cameras(now: datetime) -> tuple[list[HostRow], list[CameraRow]]:
     cameras = []
     for camera in Camera.objects.with_status().select_related("lease").order_by("name"):
         status = camera.current_status
-        lease = getattr(camera, "lease", None)  # the reverse one-to-one raises an AttributeError when absent
-        live_lease = lease is not None and lease.expires_at > now
-        if live_lease:
-            hosts[lease.host].cameras.append(camera.slug)
+        held: CameraLease | None = getattr(camera, "lease", None)  # the reverse one-to-one raises when absent
+        live_lease = held is not None and held.expires_at > now
+        if held is not None and live_lease:
+            hosts[held.host].cameras.append(camera.slug)
         cameras.append(
             CameraRow(
                 camera.name, camera.slug, camera.enabled, status.state, status.last_frame_at, status.fps,
-                lease.host if live_lease else "", status.last_error,
+                held.host if held is not None and live_lease else "", status.last_error,
             )
         )  # fmt: skip
     for row in hosts.values():
@@ -194,7 +200,7 @@ def hosts_and_cameras(now: datetime) -> tuple[list[HostRow], list[CameraRow]]:
     return sorted(hosts.values(), key=lambda h: h.host), cameras
 
 
-def stage_rows(client, now: float | None = None) -> list[StageRow]:
+def stage_rows(client: redis.Redis, now: float | None = None) -> list[StageRow]:
     """The stage processes every live runworkers host reports (detection.status), with what
     each detector says it watches."""
 
@@ -213,9 +219,10 @@ def stage_rows(client, now: float | None = None) -> list[StageRow]:
     return rows
 
 
-def disks(usage=shutil.disk_usage) -> list[DiskRow]:
+def disks(usage: Callable[[Path], Any] = shutil.disk_usage) -> list[DiskRow]:
     """The data folders' disks (`usage`: shutil.disk_usage, passed in by tests)."""
-    rows, seen = [], {}
+    rows: list[DiskRow] = []
+    seen: dict[int, DiskRow] = {}
     for label, path in (
         ("Recordings", settings.RECORDINGS_DIR),
         ("Media", settings.MEDIA_ROOT),
@@ -240,7 +247,10 @@ def status() -> Status:
 
     now = timezone.now()
     checks = health_checks()
-    queues, workers, stages, rq_error = [], [], [], ""
+    queues: list[QueueRow] = []
+    workers: list[WorkerRow] = []
+    stages: list[StageRow] = []
+    rq_error = ""
     if settings.REDIS_URL and all(c.ok for c in checks if c.name == "redis"):
         try:
             client = redis_client(settings.REDIS_URL)
@@ -266,7 +276,15 @@ def status() -> Status:
     )  # fmt: skip
 
 
-def _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, min_free) -> list[str]:
+def _warnings(
+    checks: list[Check],
+    hosts: list[HostRow],
+    cameras: list[CameraRow],
+    disk_rows: list[DiskRow],
+    recordings_bytes: int,
+    max_total: int | None,
+    min_free: int | None,
+) -> list[str]:
     warnings = [f"{c.name} is down: {c.detail}" for c in checks if not c.ok]
     warnings += [f"runworkers host {h.host} is silent" for h in hosts if not h.alive]
     unheld = [c.name for c in cameras if c.enabled and not c.host]
@@ -280,10 +298,10 @@ def _warnings(checks, hosts, cameras, disk_rows, recordings_bytes, max_total, mi
     return warnings
 
 
-def scrape_values() -> dict:
+def scrape_values() -> dict[str, list[Any]]:
     """What /metrics computes at scrape time (not reported by the pipeline)."""
 
-    values = {"disks": disks(), "cameras": [], "stages": []}
+    values: dict[str, list[Any]] = {"disks": disks(), "cameras": [], "stages": []}
     if settings.REDIS_URL:
         try:
             values["stages"] = stage_rows(redis_client(settings.REDIS_URL))

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from cameras.probe import explain, open_stream
 from cameras.url_text import local_path
@@ -128,15 +129,15 @@ class CaptureWorker:
         self.writer: SegmentWriter | None = None
         self.segments_closed = 0
         self.reconnects = 0
-        self._container = None
-        self._packets = None
-        self._video = None
+        self._container: Any = None  # the open av InputContainer
+        self._packets: Any = None  # its demux() iterator
+        self._video: Any = None  # its av VideoStream
         self.open_attempts = 0  # full opens of the stream (what a camera feels)
         self._file_source = is_file_source(spec.main_url)  # asked for every packet
         address = None if self._file_source else probe_address(spec.main_url)
         self.reconnect = ReconnectPolicy(address, backoff=self.backoff, probe=probe)
         self._down_since: float | None = None  # monotonic time the current outage began
-        self._pace = None  # (monotonic at first packet, first dts) for file sources
+        self._pace: tuple[float, int] | None = None  # (monotonic at first packet, first dts) for file sources
         self._opened_before = False
 
     # --- the loop -----------------------------------------------------------------
@@ -221,7 +222,7 @@ class CaptureWorker:
             self._keep_pace(packet)
         if packet.stream.type == "video":
             if self._down_since is not None:
-                self._back()
+                self._back(self._down_since)
             self.status.frame()
         if self.live is not None:
             self.live.write(packet)  # before the recorder, which moves the packet to its file
@@ -276,9 +277,9 @@ class CaptureWorker:
         else:
             log.debug("%s: %s (next open in %.1f s at the earliest)", self.spec.slug, reason, delay)
 
-    def _back(self) -> None:
-        """Video flows again after an outage."""
-        log.info("%s: back after %.1f s", self.spec.slug, self.monotonic() - self._down_since)
+    def _back(self, down_since: float) -> None:
+        """Video flows again after an outage (that began at `down_since`, monotonic)."""
+        log.info("%s: back after %.1f s", self.spec.slug, self.monotonic() - down_since)
         self._down_since = None
         self.reconnect.connected()
 

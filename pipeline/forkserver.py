@@ -4,6 +4,10 @@ capture processes it forks (a stop event, a report pipe)."""
 from __future__ import annotations
 
 import multiprocessing
+from multiprocessing.context import ForkServerContext
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
+from typing import Any
 
 from django.conf import settings
 
@@ -11,10 +15,10 @@ from pipeline.processes import capture
 from pipeline.processes.capture import CAPTURE_PRELOAD, CaptureConfig
 from pipeline.specs import CameraSpec
 
-_forkserver = None
+_forkserver: ForkServerContext | None = None
 
 
-def worker_context():
+def worker_context() -> ForkServerContext:
     """The multiprocessing context of worker processes: a forkserver that has imported
     PyAV and the capture code once, where a spawned interpreter per camera paid its imports
     in CPU, memory and start-up time for every camera (bench/README.md, Recording benchmark,
@@ -36,7 +40,7 @@ def start_worker_server() -> None:
 
 def capture_config() -> CaptureConfig:
     """What of the settings a capture process needs, read here where Django is set up."""
-    layer = settings.CHANNEL_LAYERS.get("default", {})
+    layer: dict[str, Any] = settings.CHANNEL_LAYERS.get("default", {})
     redis_layer = layer.get("BACKEND", "").startswith("channels_redis")
     return CaptureConfig(
         recordings_root=str(settings.RECORDINGS_DIR),
@@ -49,36 +53,46 @@ def capture_config() -> CaptureConfig:
 class WorkerProcess:
     """A worker process and the event that asks it to stop (capture or stage)."""
 
-    stop_event = None
-    process = None
+    stop_event: Event | None = None
+    process: BaseProcess | None = None
+
+    def _process(self) -> BaseProcess:
+        # Set by whoever makes the handle (ProcessHandle, pipeline.stage_pool) before any use.
+        if self.process is None:
+            raise RuntimeError("the worker process was never started")
+        return self.process
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid
+        return self._process().pid
 
     def is_alive(self) -> bool:
-        return self.process.is_alive()
+        return self._process().is_alive()
 
     @property
     def exitcode(self) -> int | None:
-        return self.process.exitcode
+        return self._process().exitcode
 
     def request_stop(self) -> None:
+        if self.stop_event is None:
+            raise RuntimeError("the worker process was never started")
         self.stop_event.set()
 
     def join(self, timeout: float) -> bool:
-        self.process.join(timeout)
-        return not self.process.is_alive()
+        self._process().join(timeout)
+        return not self._process().is_alive()
 
     def kill(self) -> None:
-        self.process.kill()
-        self.process.join(5)
+        self._process().kill()
+        self._process().join(5)
 
 
 class ProcessHandle(WorkerProcess):
     """A capture process, the event that asks it to stop, and the pipe it reports on."""
 
-    def __init__(self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict | None = None):
+    def __init__(
+        self, spec: CameraSpec, config: CaptureConfig | None = None, frame_queues: dict[str, Any] | None = None
+    ):
         ctx = worker_context()
         self.stop_event = ctx.Event()
         self.reports, child_end = ctx.Pipe(duplex=False)

@@ -90,7 +90,7 @@ class ReconnectPolicy:
         self.blind_every = blind_every
         self.probes = 0
         self._open_at = 0.0  # no full open before this (the backoff after a failed one)
-        self._last_open = None  # when the last failed open was tried
+        self._last_open: float | None = None  # when the last failed open was tried
         self._check_at = 0.0  # the next probe
         self._down = False  # the last probe found nothing listening
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from pipeline.capture import Backoff
 
@@ -17,7 +18,7 @@ class Restarts:
     """A process's restart history: backoff after each exit, and a pause of
     FLAP_COOLDOWN_S after FLAP_RESTARTS starts within FLAP_WINDOW_S (it flaps)."""
 
-    starts: deque = field(default_factory=lambda: deque(maxlen=FLAP_RESTARTS))
+    starts: deque[float] = field(default_factory=lambda: deque(maxlen=FLAP_RESTARTS))
     backoff: Backoff = field(default_factory=lambda: Backoff(initial=1.0, cap=30.0))
     start_at: float = 0.0
     gave_up_until: float = 0.0
@@ -45,12 +46,31 @@ class Restarts:
             self.backoff.reset()  # it has run a good while: the next failure starts afresh
 
 
+class WorkerHandle(Protocol):
+    """What the supervisors use of a worker process (pipeline.forkserver.WorkerProcess, or a
+    test's fake)."""
+
+    def is_alive(self) -> bool: ...
+
+    @property
+    def exitcode(self) -> int | None: ...
+
+    def request_stop(self) -> None: ...
+
+    def join(self, timeout: float) -> bool: ...
+
+    def kill(self) -> None: ...
+
+
+SpecT = TypeVar("SpecT")
+
+
 @dataclass
-class Supervised:
+class Supervised(Generic[SpecT]):
     """A process to keep running: what it runs, its handle while it runs, its restarts."""
 
-    spec: object
-    handle: object | None = None
+    spec: SpecT
+    handle: WorkerHandle | None = None
     restarts: Restarts = field(default_factory=Restarts)
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from attendance.enrolment import StalledEnrolmentsTask
 from core import heap, metrics
 from core.db import keep_connection
+from core.periodic import PeriodicTask
 from detection.analysis.services import StalledJobsTask
 from detection.live_status import AiStateTask
 from detection.retention import EventRetentionTask
@@ -25,7 +26,7 @@ from recordings.retention import RetentionTask
 log = logging.getLogger("ainvr.workers")
 
 
-def periodic_tasks() -> list:
+def periodic_tasks() -> list[PeriodicTask]:
     """What runs beside the cameras: retention, stalled jobs and enrolments, health alerts, the
     live tiles' AI label. Recordings are reconciled camera by camera by the supervisor, once what
     the last holder wrote has settled."""

@@ -7,6 +7,10 @@ Plain, frozen values with no Django import at module level: a process started wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
 
 
 class CameraStates:

@@ -30,6 +30,8 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event
+from typing import TYPE_CHECKING, Any
 
 from core import metrics
 from core.redis_client import redis_client
@@ -43,7 +45,10 @@ from detection.status import (
     publish_stage_statuses,
 )
 from pipeline.forkserver import WorkerProcess, worker_context
-from pipeline.restarts import FLAP_COOLDOWN_S, FLAP_MESSAGE, Supervised
+from pipeline.restarts import FLAP_COOLDOWN_S, FLAP_MESSAGE, Supervised, WorkerHandle
+
+if TYPE_CHECKING:
+    import redis
 
 log = logging.getLogger("ainvr.workers")
 
@@ -57,11 +62,11 @@ class StageSpec:
     name: str
     entry: str  # "package.module:function"
     queue: str  # the frame queue it reads
-    kwargs: dict = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)
     queue_size: int = 0  # frames that may wait; 0: FRAME_QUEUE_SIZE
 
 
-def stage_main(spec: StageSpec, frames, stop) -> None:
+def stage_main(spec: StageSpec, frames: Any, stop: Event) -> None:
     """A stage process: set Django up, then run the entry function until `stop`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when we stop
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -74,13 +79,13 @@ def stage_main(spec: StageSpec, frames, stop) -> None:
     entry(frames, stop, **spec.kwargs)
 
 
-def _stage_handle(spec: StageSpec, frames):
+def _stage_handle(spec: StageSpec, frames: Any) -> WorkerHandle:
 
     handle = WorkerProcess()
     ctx = worker_context()
     handle.stop_event = ctx.Event()
-    handle.process = ctx.Process(target=stage_main, args=(spec, frames, handle.stop_event), name=spec.name)
-    handle.process.start()
+    handle.process = process = ctx.Process(target=stage_main, args=(spec, frames, handle.stop_event), name=spec.name)
+    process.start()
     return handle
 
 
@@ -101,8 +106,8 @@ class StagePool:
         self,
         specs: Iterable[StageSpec],
         *,
-        spawn: Callable | None = None,
-        make_queue: Callable[[int], object] | None = None,
+        spawn: Callable[[StageSpec, Any], WorkerHandle] | None = None,
+        make_queue: Callable[[int], Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         queue_size: int = FRAME_QUEUE_SIZE,
         host: str | None = None,
@@ -121,7 +126,7 @@ class StagePool:
             sizes[s.queue] = max(sizes.get(s.queue, 0), s.queue_size or queue_size)
         self.queues = {name: make_queue(size) for name, size in sorted(sizes.items())}
         self.running = {s.name: Supervised(spec=s) for s in self.specs}
-        self.stopping: list[tuple[object, float]] = []  # (handle, kill deadline)
+        self.stopping: list[tuple[WorkerHandle, float]] = []  # (handle, kill deadline)
         # The host name, as the detector processes write it in their own status keys.
         self.host = host or socket.gethostname()
         self.report = report or RedisStageReport()
@@ -234,7 +239,7 @@ class StagePool:
             handle.join(max(0.05, min(0.5, deadline - self.clock())))
             self._reap(self.clock())
 
-    def _stop(self, handle, now: float, timeout_s: float = 15.0) -> None:
+    def _stop(self, handle: WorkerHandle, now: float, timeout_s: float = 15.0) -> None:
         handle.request_stop()
         self.stopping.append((handle, now + timeout_s))
 
@@ -254,7 +259,7 @@ class StagePool:
         self.stopping = still
         return reaped
 
-    def _gone(self, handle) -> None:
+    def _gone(self, handle: WorkerHandle) -> None:
         pid = getattr(handle, "pid", None)
         if isinstance(pid, int):
             self.process_gone(pid)
@@ -266,7 +271,7 @@ class RedisStageReport:
 
     def __init__(self, url: str | None = None):
         self.url = url
-        self.client = None
+        self.client: redis.Redis | None = None
 
     def __call__(self, statuses: list[StageStatus]) -> None:
         if self.client is None:
@@ -302,6 +307,6 @@ def default_stages() -> list[StageSpec]:
     ]
 
 
-def _make_queue(size: int):
+def _make_queue(size: int) -> Any:
 
     return worker_context().Queue(maxsize=size)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -39,9 +40,12 @@ from pipeline.cluster.membership import Membership
 from pipeline.forkserver import ProcessHandle, WorkerProcess, start_worker_server, worker_context
 from pipeline.report_writer import apply_report
 from pipeline.reports import Report, drain
-from pipeline.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Supervised
+from pipeline.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Supervised, WorkerHandle
 from pipeline.specs import CameraSpec
 from recordings.reconcile import reconcile_camera
+
+if TYPE_CHECKING:
+    from pipeline.stage_pool import StagePool
 
 log = logging.getLogger("ainvr.workers")
 
@@ -52,7 +56,7 @@ __all__ = ["FLAP_RESTARTS", "ProcessHandle", "Supervisor", "WorkerProcess", "sta
 RECONCILE_MARGIN_S = 15.0
 
 # --- the pool --------------------------------------------------------------------------
-Slot = Supervised  # one camera held by this host: its CameraSpec, process and restarts
+Slot = Supervised[CameraSpec]  # one camera held by this host: its CameraSpec, process and restarts
 
 
 def camera_spec(camera: Camera) -> CameraSpec:
@@ -89,19 +93,19 @@ class Supervisor(Membership):
         identity: hosts.Identity | None = None,
         lock_held: bool = False,
         only_slugs: Iterable[str] | None = None,
-        spawn: Callable[[CameraSpec], object] | None = None,
-        stages=None,
+        spawn: Callable[[CameraSpec], WorkerHandle] | None = None,
+        stages: StagePool | None = None,
         clock: Callable[[], float] = time.monotonic,
-        now: Callable = timezone.now,
+        now: Callable[[], datetime] = timezone.now,
         refresh_s: float | None = None,
         lease_s: float | None = None,
         stop_timeout_s: float = 15.0,
-        tasks: Iterable = (),
+        tasks: Iterable[Any] = (),  # PeriodicTasks, or anything with a step()
         mark_error: Callable[[int, str], None] | None = None,
         after_crash: Callable[[CameraSpec], None] | None = None,
         reconcile: Callable[[CameraSpec], None] | None = None,
         apply: Callable[[Report], None] = apply_report,
-    ):
+    ) -> None:
         self.me = identity or hosts.Identity(host or settings.WORKER_HOST_ID)
         self.host = self.me.host
         # True when this process holds the host's lock file (pipeline.cluster.hosts.HostLock): no
@@ -126,7 +130,7 @@ class Supervisor(Membership):
         self.apply = apply
         self.slots: dict[int, Slot] = {}
         # Processes asked to stop, still finishing their segment: (camera id, handle, kill deadline).
-        self.stopping: list[tuple[int, object, float]] = []
+        self.stopping: list[tuple[int, WorkerHandle, float]] = []
         self.registered = False  # this process is its host's live instance
         self.handing_over: set[int] = set()  # stopping for another host: the lease goes once stopped
         self.share = leases.Share(host=self.host, instance=self.me.instance, ttl=self.ttl, grace_s=2 * self.refresh_s)
@@ -175,7 +179,7 @@ class Supervisor(Membership):
             self._fenced_logged = False
         return changed
 
-    def _refresh(self, wall) -> tuple[bool, bool]:
+    def _refresh(self, wall: datetime) -> tuple[bool, bool]:
         if not self.registered:
             self.registered = hosts.register(self.me, now=wall, ttl=self.ttl, lock_held=self.lock_held)
             if not self.registered:
@@ -200,10 +204,10 @@ class Supervisor(Membership):
                 del self.slots[camera_id]
                 changed = True
         for camera_id in give:
-            slot = self.slots.pop(camera_id, None)
-            if slot is not None:
-                log.info("%s: handing it over to a less loaded host", slot.spec.slug)
-                self._stop_slot(slot)
+            given = self.slots.pop(camera_id, None)
+            if given is not None:
+                log.info("%s: handing it over to a less loaded host", given.spec.slug)
+                self._stop_slot(given)
             self.handing_over.add(camera_id)
             self.share.handed(camera_id, self.clock())
             changed = True
@@ -241,7 +245,7 @@ class Supervisor(Membership):
             applied += self._drain(handle)
         return applied > 0
 
-    def _drain(self, handle) -> int:
+    def _drain(self, handle: WorkerHandle) -> int:
         reports = getattr(handle, "reports", None)
         if reports is None or reports.closed:
             return 0
@@ -360,7 +364,7 @@ class Supervisor(Membership):
         return reaped
 
 
-def _forget_metrics(handle) -> None:
+def _forget_metrics(handle: WorkerHandle) -> None:
 
     pid = getattr(handle, "pid", None)
     if isinstance(pid, int):

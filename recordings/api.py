@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers, viewsets
 
 from core.api.filters import TextFilter, TimeRangeFilterSet
@@ -5,7 +7,7 @@ from recordings.models import Segment
 
 
 class SegmentSerializer(serializers.ModelSerializer):
-    camera = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    camera: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = Segment

@@ -13,7 +13,7 @@ import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -82,6 +82,7 @@ def serve_file(
     request, root: Path, relative: str, *, accel_prefix: str | None = None, download_name: str | None = None
 ):
     """Answer a GET/HEAD for `relative` under `root` with Range support."""
+    response: HttpResponseBase
     path = safe_path(root, relative)
     if accel_prefix:
         # nginx serves it (with Range) from an `internal` location mapped to `root`.

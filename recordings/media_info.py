@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 log = logging.getLogger("ainvr.reconcile")
 
@@ -48,7 +50,8 @@ def probe_recording(path: Path) -> RecordingProbe | None:
             return None
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
-        default_ticks = max(1, round(1 / (rate * stream.time_base))) if rate else 1
+        time_base = cast(Fraction, stream.time_base)  # set for every demuxed stream
+        default_ticks = max(1, round(1 / (rate * time_base))) if rate else 1
         first = last_end = None
         try:
             for packet in container.demux(stream):
@@ -61,12 +64,12 @@ def probe_recording(path: Path) -> RecordingProbe | None:
                 last_end = end if last_end is None else max(last_end, end)
         except av.error.FFmpegError as e:
             log.debug("reconcile: %s: demuxing stopped early: %s", path, e)
-        if first is None:
+        if first is None or last_end is None:  # both or neither
             return None
         ctx = stream.codec_context
         return RecordingProbe(
             start=_metadata_start(container.metadata.get("comment")),
-            duration=float((last_end - first) * stream.time_base),
+            duration=float((last_end - first) * time_base),
             codec=ctx.name or "",
             width=ctx.width or None,
             height=ctx.height or None,

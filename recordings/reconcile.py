@@ -56,7 +56,9 @@ def start_from_name(date_folder: str, file_name: str) -> datetime | None:
     if day is None or time_of_day is None:
         return None
     try:
-        return datetime(*map(int, day.groups()), *map(int, time_of_day.groups()), tzinfo=UTC)
+        year, month, day_of_month = (int(v) for v in day.groups())
+        hour, minute, second = (int(v) for v in time_of_day.groups())
+        return datetime(year, month, day_of_month, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from recordings.media_info import UnreadableRecording, probe_recording
 
@@ -135,14 +136,14 @@ class SegmentWriter:
         self.on_closed = on_closed
         self.packets_written = 0
         self.packets_dropped = 0
-        self._video = None
-        self._audio = None
+        self._video: Any = None  # the input's av.VideoStream, from begin() on
+        self._audio: Any = None  # its av.AudioStream, if any
         self._clocks: dict[int, _StreamClock] = {}
-        self._held: dict[int, object] = {}
+        self._held: dict[int, Any] = {}  # av.Packets waiting for a timestamp
         self._last_end: datetime | None = None
         self._anchor: datetime | None = None
         self._anchor_dts: int | None = None
-        self._out = None
+        self._out: Any = None  # the open segment's av OutputContainer
 
     # --- connection ---------------------------------------------------------------
     def begin(self, video, audio=None, *, wall_clock: datetime) -> None:
@@ -212,8 +213,11 @@ class SegmentWriter:
         return elapsed >= self.segment_seconds
 
     def _wall_time(self, dts: int) -> datetime:
-        seconds = float((dts - self._anchor_dts) * self._video.time_base)
-        return self._anchor + timedelta(seconds=seconds)
+        anchor, anchor_dts = self._anchor, self._anchor_dts
+        if anchor is None or anchor_dts is None:
+            raise RuntimeError("no packet was written since begin()")  # _write_timed sets both first
+        seconds = float((dts - anchor_dts) * self._video.time_base)
+        return anchor + timedelta(seconds=seconds)
 
     def _open(self, keyframe_dts: int) -> None:
         import av

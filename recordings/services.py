@@ -5,11 +5,15 @@ from __future__ import annotations
 import posixpath
 from datetime import datetime
 from pathlib import PurePath, PurePosixPath
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from cameras.models import Camera
 from recordings.models import Segment
+
+if TYPE_CHECKING:
+    from recordings.segments import ClosedSegment
 
 # --- Segment rows (retention / reconcile) ------------------------------------------------
 
@@ -72,7 +76,7 @@ def create_segment_row(
 # --- end of the segment-row block ---------------------------------------------------------
 
 
-def record_segment(*, camera_id: int, closed) -> Segment:
+def record_segment(*, camera_id: int, closed: ClosedSegment) -> Segment:
     """The row of a file the recorder has just closed (a recordings.segments.ClosedSegment).
 
     Idempotent by path: if reconcile got to the file first (it may run while a writer is

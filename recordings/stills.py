@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import logging
 from collections import OrderedDict
+from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 
@@ -68,7 +70,9 @@ def preview_at(camera: Camera, at, *, max_side: int = 320) -> bytes | None:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             if step:
-                container.seek(int(step / stream.time_base), stream=stream, backward=True, any_frame=False)
+                container.seek(
+                    int(step / cast(Fraction, stream.time_base)), stream=stream, backward=True, any_frame=False
+                )
             frame = next(container.decode(stream), None)
     except Exception:  # deleted by retention meanwhile, half-written
         log.debug("no preview from %s", segment.path, exc_info=True)

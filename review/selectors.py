@@ -4,6 +4,7 @@ boxes to draw over the recording."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -22,7 +23,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
+def timeline(camera: Camera, start: datetime, end: datetime) -> dict[str, Any]:
     """Everything the playback page draws for one window: recorded spans, the segments to
     play, and the detection events."""
     # What the camera's live AI saw; an analysis job's events of the same people are on its own
@@ -37,7 +38,7 @@ def timeline(camera: Camera, start: datetime, end: datetime) -> dict:
     return recorded_window(camera, start, end) | {"events": events}
 
 
-def boxes_between(camera: Camera, start: datetime, end: datetime) -> list[dict]:
+def boxes_between(camera: Camera, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Where the camera's live objects were between `start` and `end`, to draw their boxes
     on the recording: each event overlapping the range with its path (detection.track_events)."""
     if end <= start:
@@ -64,7 +65,7 @@ def boxes_between(camera: Camera, start: datetime, end: datetime) -> list[dict]:
     ]
 
 
-def event_row(event: ObjectEvent, origin: datetime | None = None) -> dict:
+def event_row(event: ObjectEvent, origin: datetime | None = None) -> dict[str, Any]:
     row = {
         "id": event.id,
         "camera": event.camera.slug,

@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from attendance.recognition.matcher import Match
 
 from core.boxes import iou
 
@@ -53,7 +57,7 @@ class FaceTrack:
 
     @property
     def employee_id(self) -> int | None:
-        return None if self.identity is _UNDECIDED else self.identity
+        return None if self.identity is _UNDECIDED else cast("int | None", self.identity)
 
 
 class FaceTracker:
@@ -70,7 +74,7 @@ class FaceTracker:
         self.tracks: dict[int, FaceTrack] = {}
         self._next_id = 1
 
-    def update(self, at: datetime, observations: list[tuple[tuple, object]]) -> list[FaceTrack]:
+    def update(self, at: datetime, observations: list[tuple[tuple, Match | None]]) -> list[FaceTrack]:
         """observations: (box, Match | None) per face. Returns the track of each observation."""
         self.expire(at)
         pairs = sorted(

@@ -118,7 +118,7 @@ class RosterMatcher:
 
     def matrix(self) -> TemplateMatrix:
         now = self._monotonic()
-        if self._checked_at is None or now - self._checked_at >= self.recheck_seconds:
+        if self._matrix is None or self._checked_at is None or now - self._checked_at >= self.recheck_seconds:
             self._checked_at = now
             signature = self._signature()
             if self._matrix is None or signature != self._seen_signature:

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -50,7 +51,7 @@ class RecognitionConfig:
     def from_settings(cls, **overrides) -> RecognitionConfig:
         from django.conf import settings
 
-        values = {
+        values: dict[str, Any] = {
             "gates": QualityGates.from_settings(),
             "vote_window": settings.ATTENDANCE_VOTE_WINDOW,
             "vote_min": settings.ATTENDANCE_VOTE_MIN,

@@ -14,11 +14,16 @@ import zlib
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from detection.backends.base import Detection
+
+if TYPE_CHECKING:
+    from av import VideoStream
+    from av.container import OutputContainer
 
 log = logging.getLogger("detection.analysis")
 
@@ -68,8 +73,8 @@ class AnnotatedVideo:
         self.max_width = max_width
         self.crf = crf
         self.frames = 0
-        self._out = None
-        self._stream = None
+        self._out: OutputContainer | None = None
+        self._stream: VideoStream | None = None
         self._size: tuple[int, int] | None = None
 
     def _open(self, width: int, height: int) -> None:
@@ -92,6 +97,8 @@ class AnnotatedVideo:
 
         if self._out is None:
             self._open(image.shape[1], image.shape[0])
+        if self._out is None or self._stream is None or self._size is None:
+            raise RuntimeError("the video could not be opened")  # _open sets all three or raises
         width, height = self._size
         if (image.shape[1], image.shape[0]) != (width, height):
             image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
@@ -107,6 +114,8 @@ class AnnotatedVideo:
         if self._out is None:
             return None
         out, self._out = self._out, None
+        if self._stream is None:
+            raise RuntimeError("the video has no stream")  # opened with self._out
         for packet in self._stream.encode(None):
             out.mux(packet)
         out.close()

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -63,7 +65,7 @@ def keyframe_interval(path: Path, *, keyframes: int = 4, max_packets: int = 2000
             if n >= max_packets or len(times) >= keyframes:
                 break
             if packet.is_keyframe and packet.pts is not None:
-                times.append(float(packet.pts * stream.time_base))
+                times.append(float(packet.pts * cast(Fraction, stream.time_base)))
     if len(times) < 2:
         return None
     return float(np.median(np.diff(sorted(times))))
@@ -111,7 +113,7 @@ class FootageSampler:
         # The epsilon keeps 6.0 / 0.2 = 29.999... from counting the same slot twice.
         self._k = math.floor((at - self.start).total_seconds() / self.interval + 1e-6) + 1
 
-    def samples(self) -> Iterator[Sample]:
+    def samples(self) -> Generator[Sample, None, None]:
         for segment in self.segments:
             if segment.end <= self.start or segment.start >= self.end:
                 continue
@@ -145,7 +147,7 @@ class FootageSampler:
             if skip_nonkey:
                 stream.codec_context.skip_frame = "NONKEY"
                 self.decoded_keyframes_only += 1
-            tb = stream.time_base
+            tb = cast(Fraction, stream.time_base)  # set for every demuxed stream
             zero = float(stream.start_time * tb) if stream.start_time is not None else 0.0
             into = (max(self._due(), self.start) - segment.start).total_seconds()
             if into > 1.0:

@@ -48,7 +48,7 @@ class ChangeGate:
         grey = self._small_grey(image)
         if grey.shape != self._reference.shape:
             return Motion(True, [FULL_FRAME], 1.0, "scene changed")  # the resolution changed between recordings
-        mask = (cv2.absdiff(grey, self._reference) > self.threshold).astype(np.uint8) * 255
+        mask: np.ndarray = (cv2.absdiff(grey, self._reference) > self.threshold).astype(np.uint8) * 255
         if self._ignored:
             if self._keep is None or self._keep.shape != mask.shape:
                 self._keep = keep_mask(self._ignored, mask.shape)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from detection.analysis.footage import Sample
 
@@ -30,7 +30,7 @@ class PrefetchedSamples:
     stops the thread and closes `source` (its file) in the thread that ran it; the
     iterator then ends."""
 
-    def __init__(self, source: Iterator[Sample], *, ahead: int = 8):
+    def __init__(self, source: Generator[Sample, None, None], *, ahead: int = 8):
         self._source = source
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, ahead))
         self._stop = threading.Event()

@@ -6,6 +6,7 @@ import json
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -37,7 +38,9 @@ def snapshot_jpeg(track: Track) -> bytes | None:
         image = cv2.resize(image, (SNAPSHOT_WIDTH, height), interpolation=cv2.INTER_AREA)
     else:
         image = np.array(image, copy=True)
-    best = Detection(track.label, track.best_confidence, tuple(track.best_box))
+    best = Detection(
+        track.label, track.best_confidence, cast("tuple[float, float, float, float]", tuple(track.best_box))
+    )
     draw_detections(image, [best], [track.track_id])
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return data.tobytes() if ok else None

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -112,12 +113,14 @@ class AnalysisRun:
         self.frames_cropped = 0  # of frames_detected, those looked at in crops only
         self.inference_seconds = 0.0
         self.status = JobStatus.RUNNING
-        self._samples: Iterator[Sample] | PrefetchedSamples | None = None
+        self._samples: Generator[Sample, None, None] | PrefetchedSamples | None = None
         self._sampler: FootageSampler | None = None
         self._video: AnnotatedVideo | None = None
         self._last: list[Detection] = []
-        self._last_detected_at = None
-        self._began = self._checked = self._saved = None
+        self._last_detected_at: datetime | None = None
+        self._began: float | None = None  # these three are set by _start()
+        self._checked: float | None = None
+        self._saved: float | None = None
 
     # --- steps ------------------------------------------------------------------------
     def _start(self) -> None:
@@ -141,10 +144,13 @@ class AnalysisRun:
         """Analyse the next batch of frames; False when there is nothing more to do."""
         if self._samples is None:
             self._start()
+        samples = self._samples
+        if samples is None:
+            raise RuntimeError("the samples were not opened")  # _start() opens them
         if self._cancelled():
             self.status = JobStatus.CANCELLED
             return False
-        batch = [sample for _, sample in zip(range(self.batch), self._samples, strict=False)]
+        batch = [sample for _, sample in zip(range(self.batch), samples, strict=False)]
         if not batch:
             self.status = JobStatus.DONE
             return False
@@ -226,13 +232,13 @@ class AnalysisRun:
     # --- progress and cancellation ----------------------------------------------------
     def progress(self) -> Progress:
         fraction = min(0.99, self.frames / self.expected) if self.expected else 0.0
-        elapsed = self.clock() - self._began
+        elapsed = self.clock() - _started(self._began)
         eta = elapsed / fraction * (1 - fraction) if fraction > 0.01 else None
         return Progress(fraction, self.frames, self.expected, elapsed, eta)
 
     def _cancelled(self) -> bool:
         now = self.clock()
-        if now - self._checked < self.check_every:
+        if now - _started(self._checked) < self.check_every:
             return False
         self._checked = now
         status = AnalysisJob.objects.filter(pk=self.job.pk).values_list("status", flat=True).first()
@@ -240,7 +246,7 @@ class AnalysisRun:
 
     def _save_progress(self, force: bool = False) -> None:
         now = self.clock()
-        if not force and now - self._saved < self.save_every:
+        if not force and now - _started(self._saved) < self.save_every:
             return
         self._saved = now
         progress = self.progress()
@@ -264,9 +270,9 @@ class AnalysisRun:
             self._samples.close()  # closes the file being read, if any
         self._save_events(self.tracker.pop_all())
         video = self._video.close() if self._video is not None else None
-        elapsed = self.clock() - self._began
+        elapsed = self.clock() - _started(self._began)
         footage = sum(overlap_seconds(s, self.job.start, self.job.end) for s in self.segments)
-        stats = {
+        stats: dict[str, Any] = {
             "frames_analysed": self.frames,
             "frames_detected": self.frames_detected,
             "footage_seconds": round(footage, 1),
@@ -310,3 +316,10 @@ class AnalysisRun:
             self._samples.close()
         if self._video is not None:
             self._video.abandon()
+
+
+def _started(moment: float | None) -> float:
+    """A clock reading that _start() took (step() starts the run before anything reads them)."""
+    if moment is None:
+        raise RuntimeError("the analysis has not started")
+    return moment

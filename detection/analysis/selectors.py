@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.urls import reverse
@@ -85,7 +87,7 @@ def activity_chart(job: AnalysisJob) -> dict:
     start = timezone.localtime(job.start)
     # Bins start on a round local time (a whole minute, hour, day).
     midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    origin = midnight + timezone.timedelta(seconds=((start - midnight).total_seconds() // width) * width)
+    origin = midnight + timedelta(seconds=((start - midnight).total_seconds() // width) * width)
     count = int(((job.end - origin).total_seconds() + width - 1) // width) or 1
     per_label: dict[str, list[int]] = {}
     for label, moment in ObjectEvent.objects.filter(job=job).values_list("label", "start").iterator():
@@ -95,7 +97,7 @@ def activity_chart(job: AnalysisJob) -> dict:
     fmt = "%H:%M" if width < 86400 else "%d/%m"
     if (job.end - job.start).total_seconds() > 86400 and width < 86400:
         fmt = "%d/%m %H:%M"
-    bins = [origin + timezone.timedelta(seconds=i * width) for i in range(count)]
+    bins = [origin + timedelta(seconds=i * width) for i in range(count)]
     return {
         "bin_seconds": width,
         "bin_name": _bin_name(width),
@@ -121,8 +123,9 @@ def job_events_page(job: AnalysisJob, page: str | int | None, per_page: int = EV
     result = Paginator(events, per_page).get_page(page)
     result.object_list = list(result.object_list)
     for event in result.object_list:
-        event.label_color = label_color(event.label)
-        event.seen_for = _duration(event.end - event.start) if event.end else ""
+        # Read by the template; not model fields.
+        event.label_color = label_color(event.label)  # type: ignore[attr-defined]  # for the template
+        event.seen_for = _duration(event.end - event.start) if event.end else ""  # type: ignore[attr-defined]  # for the template
     return result
 
 

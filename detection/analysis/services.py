@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -195,14 +196,14 @@ def detector_for(
     `classes` at `confidence` or above; not loaded yet. Raises DetectorError."""
     from detection.backends import create_detector, input_size_options
 
-    name = backend or getattr(settings, "DETECTOR_BACKEND", "onnx")
+    name = backend or cast(str, getattr(settings, "DETECTOR_BACKEND", "onnx"))
     options = {
         "device": device or getattr(settings, "DETECTOR_DEVICE", "cpu"),
         "confidence": confidence,
         "classes": list(classes),
         "max_batch": getattr(settings, "DETECTOR_BATCH", 4),
     }
-    chosen = model or getattr(settings, "DETECTOR_MODEL", "")
+    chosen = model or cast(str, getattr(settings, "DETECTOR_MODEL", ""))
     if chosen:
         options["model"] = chosen
     options.update(input_size_options(name, analysis_input_size(name, chosen)))

@@ -27,6 +27,7 @@ import ctypes
 import hashlib
 import logging
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -175,7 +176,7 @@ class OnnxDetector(Detector):
         self.device = "cpu"
         self.model_path: Path | None = None
         self.providers: list[str] = []
-        self._session = None
+        self._session: Any = None  # an onnxruntime.InferenceSession once loaded
 
     # --- loading ------------------------------------------------------------------
     def _load(self) -> None:
@@ -224,6 +225,8 @@ class OnnxDetector(Detector):
         logger.info("%s", self.describe())
 
     def _read_layout(self, session) -> None:
+        if self.model_path is None:
+            raise DetectorError("the model is not loaded")  # _load sets model_path just before
         inp = session.get_inputs()[0]
         shape = list(inp.shape)
         if len(shape) != 4:

@@ -18,7 +18,7 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Classes of `base` by name; unknown or broken names raise `error` with one line."""
 
-    def __init__(self, kind: str, base: type[T], modules: dict[str, str], error: type[Exception]) -> None:
+    def __init__(self, kind: str, base: type, modules: dict[str, str], error: type[Exception]) -> None:
         self.kind = kind
         self.base = base
         self.modules = modules  # name -> module that registers it

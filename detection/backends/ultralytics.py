@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -150,7 +151,7 @@ class UltralyticsDetector(Detector):
         self.half = False
         self.model_path: Path | None = None
         self.labels: dict[int, str] = {}
-        self._model = None
+        self._model: Any = None  # an ultralytics YOLO once loaded
 
     def _load(self) -> None:
         self.model_path = resolve_model_path(self.model_name, self.models_dir)
@@ -208,7 +209,7 @@ class UltralyticsDetector(Detector):
                     Detection(
                         label=self.labels.get(int(c), str(int(c))),
                         confidence=float(s),
-                        box=tuple(float(v) for v in b),
+                        box=cast("tuple[float, float, float, float]", tuple(float(v) for v in b)),
                     )
                     for b, s, c in zip(xyxyn, scores, class_ids, strict=True)
                 ]

@@ -94,7 +94,7 @@ def _recoveries(now: datetime, still_wrong: set[str]) -> list[Delivery]:
             continue  # deleted or switched off, not back: nothing to tell
         rule = Rule.objects.filter(pk=alert.rule_id, enabled=True, notify_recovery=True).first()
         channels = enabled_channels(rule) if rule is not None else []
-        if not channels:
+        if rule is None or not channels:
             continue
         payload = _payload(HEALTH_RECOVERY[alert.kind], now, alert.camera, alert.subject, alert.title,
                            "", since=alert.sent_at, state="back")  # fmt: skip

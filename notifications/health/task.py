@@ -49,7 +49,7 @@ class HealthCheckTask(PeriodicTask):
         self.now = now
         self.read_stages = read_stages
         self.disk_rows = disk_rows
-        self.last_deliveries = []
+        self.last_deliveries: list[evaluate.Delivery] = []
 
     def run(self) -> None:
         now = self.now()

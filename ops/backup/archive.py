@@ -27,6 +27,7 @@ import tarfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import IO, cast
 
 from ops.backup.errors import BackupError
 
@@ -96,7 +97,9 @@ class ArchiveWriter:
         self._list = open(self._list_path, "w", encoding="utf-8")  # noqa: SIM115 - closed in finish() / abort()
         self._raw = open(self.partial, "xb")  # noqa: SIM115 - closed in finish() / abort()
         self._gzip = _MultiMemberGzip(self._raw, GZIP_LEVEL) if _is_gz(path) else None
-        self._tar = tarfile.open(fileobj=self._gzip or self._raw, mode="w|", format=tarfile.PAX_FORMAT)
+        # A stream ("w|") only writes to its file object: _MultiMemberGzip has what it uses.
+        sink = cast(IO[bytes], self._gzip or self._raw)
+        self._tar = tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT)
 
     def compress(self, enabled: bool) -> None:
         """Compress what follows (True) or store it (False); no effect on a plain .tar."""
@@ -250,7 +253,7 @@ def _extract_all(raw, staging: Path, index, archive: Path, damaged: str, progres
             if member.name == MANIFEST:
                 if member.size > MAX_MANIFEST_BYTES:
                     raise BackupError(f"{archive.name}: its manifest is implausibly large: not an AINVR backup")
-                manifest = _parse_manifest(tar.extractfile(member).read(), archive)
+                manifest = _parse_manifest(_member_file(tar, member).read(), archive)
                 continue
             if member.name == FILE_LIST:
                 file_list = _extract_one(tar, member, staging / ".files.jsonl")
@@ -283,9 +286,17 @@ def _extract_all(raw, staging: Path, index, archive: Path, damaged: str, progres
     return manifest, file_list
 
 
+def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    """A regular member's data (the callers checked member.isfile(): never None then)."""
+    source = tar.extractfile(member)
+    if source is None:
+        raise BackupError(f"{member.name!r} is not a regular file: not an AINVR backup")
+    return source
+
+
 def _extract_one(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path) -> tuple[int, str]:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    source = tar.extractfile(member)
+    source = _member_file(tar, member)
     sha256 = hashlib.sha256()
     size = 0
     with open(dest, "xb") as out:

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.restarts import WorkerHandle
 
 log = logging.getLogger("ainvr.workers")
 
@@ -38,7 +42,7 @@ class Fence:
         return (self.until or 0.0) + self.margin_s / 2
 
 
-def stop_writers(fence: Fence, handles, now: float) -> None:
+def stop_writers(fence: Fence, handles: Iterable[WorkerHandle], now: float) -> None:
     """Past the fence, ask every live process to stop; past the kill time, kill it."""
     if not fence.tripped(now):
         return

@@ -14,15 +14,19 @@ has just moved stays put for a lease period, so cameras never flap between hosts
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from cameras.models import CameraLease, TaskLease
 from pipeline.cluster import hosts
+
+if TYPE_CHECKING:
+    from pipeline.specs import CameraSpec
 
 
 def lease_ttl() -> timedelta:
@@ -40,7 +44,7 @@ def refresh_interval(ttl_s: float) -> float:
     return min(3.0, ttl_s / 4)
 
 
-def camera_weight(spec) -> int:
+def camera_weight(spec: CameraSpec) -> int:
     return 1 + int(bool(spec.ai_enabled)) + int(bool(spec.attendance_enabled))
 
 
@@ -150,7 +154,7 @@ def plan_share(
         elif lease.host in loads:
             loads[lease.host] += weight
 
-    def lightest(among) -> str:
+    def lightest(among: Iterable[str]) -> str:
         return min(among, key=lambda h: (loads[h], h))
 
     plan = SharePlan(loads=loads)
@@ -238,7 +242,7 @@ class TaskTurns:
     a task runs where its TaskLease row was claimed, at most once per interval over all
     hosts, never on two at once. A host that dies mid-run holds it for `hold_s` at most."""
 
-    def __init__(self, *, host: str, instance: str, now, hold_s: float = 900.0):
+    def __init__(self, *, host: str, instance: str, now: Callable[[], datetime], hold_s: float = 900.0) -> None:
         self.host = host
         self.instance = instance
         self.now = now

@@ -9,6 +9,9 @@ A mixin of pipeline.supervisor.Supervisor, whose state it uses: `me`, `ttl`, `fe
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import DatabaseError
 
@@ -17,10 +20,32 @@ from pipeline.cluster import hosts, leases
 from pipeline.cluster.fencing import stop_writers
 from pipeline.specs import CameraSpec
 
+if TYPE_CHECKING:
+    from pipeline.cluster.fencing import Fence
+    from pipeline.restarts import Supervised, WorkerHandle
+
 log = logging.getLogger("ainvr.workers")
 
 
 class Membership:
+    # The supervisor's state this mixin uses (set in Supervisor.__init__).
+    me: hosts.Identity
+    host: str
+    ttl: timedelta
+    fence: Fence
+    share: leases.Share
+    slots: dict[int, Supervised[CameraSpec]]
+    stopping: list[tuple[int, WorkerHandle, float]]
+    handing_over: set[int]
+    registered: bool
+    clock: Callable[[], float]
+    now: Callable[[], datetime]
+    _fenced_logged: bool
+
+    if TYPE_CHECKING:
+
+        def _stop_slot(self, slot: Supervised[CameraSpec], *, kill_at: float | None = None) -> None: ...
+
     def renew(self) -> bool:
         """Heartbeat and renew this process's leases, nothing else: a thread of its own calls
         it (pipeline.cluster.fencing.Ticker) so that a long round of the loop (a retention run, a
@@ -42,7 +67,7 @@ class Membership:
         self.fence.renewed(started)
         return True
 
-    def _take_share(self, wanted: dict[int, CameraSpec], wall) -> tuple[set[int], list[int]]:
+    def _take_share(self, wanted: dict[int, CameraSpec], wall: datetime) -> tuple[set[int], list[int]]:
         """The cameras this process holds after claiming its share, and those to hand over."""
         weights = {camera_id: leases.camera_weight(spec) for camera_id, spec in wanted.items()}
         return self.share.take(weights, now=wall, t=self.clock(), handing_over=self.handing_over)

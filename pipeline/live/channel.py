@@ -6,6 +6,14 @@ from __future__ import annotations
 import logging
 import select
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import redis
+    from redis.client import PubSub
 
 from core.redis_client import redis_client
 
@@ -44,7 +52,7 @@ def join_channel(slug: str, db: int = 0) -> str:
     return f"ainvr:live:join:{db}:{slug}"
 
 
-def redis_db(client) -> int:
+def redis_db(client: Any) -> int:
     """The database number a (sync or asyncio) redis-py client uses."""
     return int(client.connection_pool.connection_kwargs.get("db") or 0)
 
@@ -56,10 +64,10 @@ class _SocketWatch:
 
     EVENTS = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 
-    def __init__(self, pubsub):
+    def __init__(self, pubsub: PubSub) -> None:
         self.pubsub = pubsub
         self._sock = None
-        self._poller = None
+        self._poller: select.poll | None = None
 
     def quiet(self) -> bool:
         """True when nothing arrived; False when something did, or when the socket cannot be
@@ -67,10 +75,11 @@ class _SocketWatch:
         sock = getattr(getattr(self.pubsub, "connection", None), "_sock", None)
         if sock is None:
             return False
-        if sock is not self._sock:
-            self._sock, self._poller = sock, select.poll()
-            self._poller.register(sock, self.EVENTS)
-        return not self._poller.poll(0)
+        poller = self._poller  # made with self._sock, which is not None here
+        if sock is not self._sock or poller is None:
+            self._sock, self._poller = sock, (poller := select.poll())
+            poller.register(sock, self.EVENTS)
+        return not poller.poll(0)
 
 
 class RedisLiveChannel:
@@ -86,18 +95,20 @@ class RedisLiveChannel:
 
     RESUBSCRIBE_S = 5.0  # after Redis went away, try the join channel again this often
 
-    def __init__(self, redis_url: str, *, layer_config: dict | None = None, clock=time.monotonic):
+    def __init__(
+        self, redis_url: str, *, layer_config: dict[str, Any] | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.redis_url = redis_url
         self.layer_config = layer_config
         self.clock = clock
-        self._redis = None
-        self._layer = None
-        self._loop = None
-        self._pubsub = None
+        self._redis: redis.Redis | None = None
+        self._layer: Any = None  # a channels layer (BaseChannelLayer), made at the first message
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pubsub: PubSub | None = None
         self._watch: _SocketWatch | None = None  # the subscription's socket
         self._subscribe_at = 0.0
 
-    def _client(self):
+    def _client(self) -> redis.Redis:
         if self._redis is None:
             self._redis = redis_client(self.redis_url)
         return self._redis
@@ -149,7 +160,7 @@ class RedisLiveChannel:
         message = {"type": "live.catchup", "codec": codec, "epoch": epoch, "init": init, "media": media}
         self._send(viewer, message, group=False)
 
-    def publish_detections(self, slug: str, payload: dict) -> None:
+    def publish_detections(self, slug: str, payload: dict[str, Any]) -> None:
         """What the detector saw in one frame, for the overlays: see publish_detections()."""
         self._send(detections_group(slug), {"type": "live.detections", "payload": payload})
 
@@ -179,7 +190,7 @@ class RedisLiveChannel:
             except Exception:
                 log.debug("closing the join subscription failed", exc_info=True)
 
-    def _send(self, target: str, message: dict, *, group: bool = True) -> None:
+    def _send(self, target: str, message: dict[str, Any], *, group: bool = True) -> None:
         import asyncio
 
         if self._layer is None:

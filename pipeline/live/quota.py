@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import Pipeline
 
 log = logging.getLogger("ainvr.live")
 
@@ -63,7 +68,7 @@ def user_key(user_id: int) -> str:
     return f"ainvr:live:sockets:{user_id}"
 
 
-async def claim_user_slot(redis, user_id: int, socket: str, limit: int, *, now: float, ttl: float) -> bool:
+async def claim_user_slot(redis: Redis, user_id: int, socket: str, limit: int, *, now: float, ttl: float) -> bool:
     """Count `socket` among the user's live sockets if fewer than `limit` are alive (renewed
     within `ttl` seconds); False (and not counted) otherwise. One MULTI: two processes
     claiming at once both see both claims, so the cap is never overshot."""
@@ -80,12 +85,12 @@ async def claim_user_slot(redis, user_id: int, socket: str, limit: int, *, now: 
     return True
 
 
-def renew_user_slot(pipe, user_id: int, socket: str, *, now: float, ttl: float) -> None:
+def renew_user_slot(pipe: Pipeline, user_id: int, socket: str, *, now: float, ttl: float) -> None:
     """Queue on `pipe` the renewal of a counted socket (XX: never re-adds a released one)."""
     key = user_key(user_id)
     pipe.zadd(key, {socket: now}, xx=True)
     pipe.expire(key, int(ttl) + 1)
 
 
-async def release_user_slot(redis, user_id: int, socket: str) -> None:
+async def release_user_slot(redis: Redis, user_id: int, socket: str) -> None:
     await redis.zrem(user_key(user_id), socket)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from recordings.codecs import mse_codec
 
@@ -89,11 +90,11 @@ class LiveRelay:
         self.wall_clock = wall_clock
         self.fragments_sent = 0
         self.catchups_sent = 0
-        self._video = None
+        self._video: Any = None  # the camera's av VideoStream, from begin() on
         self._watched = False
         self._next_poll = 0.0
         self._next_check = 0.0
-        self._out = None
+        self._out: Any = None  # the muxer's av OutputContainer while viewers watch
         self._gop: list | None = None  # [(packet, dts, pts, keyframe)] from a keyframe on
         self._gop_bytes = 0
         self._gop_epoch = 0.0
@@ -194,7 +195,7 @@ class LiveRelay:
         self._epoch = epoch  # the wall-clock time at which media time 0 (this keyframe) arrived
         self._last_dts = -1
         self._pending_keyframe = False
-        self._init = None
+        self._init: bytes | None = None
         self._fragments: list[bytes] | None = []  # since the last keyframe, for catch-ups
         self._fragments_bytes = 0
 

@@ -54,7 +54,7 @@ def grid_for(layout: DashboardLayout | None) -> tuple[int, int, list[Tile]]:
     for slot in slots:
         if slot.camera.enabled:
             by_camera.setdefault(slot.camera_id, []).append(slot)
-    tiles: list[Tile] = []
+    tiles = []
     taken: set[int] = set()
     for camera_slots in by_camera.values():
         camera = camera_slots[0].camera

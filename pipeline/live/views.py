@@ -16,6 +16,7 @@ from pipeline.live import selectors as live_selectors
 @role_required
 def grid(request, pk: int | None = None):
     all_layouts = list(live_selectors.layouts())
+    layout: DashboardLayout | None
     if pk is not None:
         layout = get_object_or_404(DashboardLayout, pk=pk)
     else:

@@ -17,6 +17,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 # What the forkserver imports once, before it forks any capture process.
@@ -59,7 +60,7 @@ def frame_sink(spec, frame_queues: dict):
 
     wanted = {"detection": spec.ai_enabled, "attendance": spec.attendance_enabled}
     sinks = [
-        ProcessQueueSink(q, on_drop=lambda purpose=purpose: metrics.frames_dropped(spec.slug, purpose))
+        ProcessQueueSink(q, on_drop=partial(metrics.frames_dropped, spec.slug, purpose))
         for purpose, q in sorted(frame_queues.items())
         if wanted.get(purpose)
     ]

@@ -90,7 +90,7 @@ def main(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, sta
     if closed:
         log.info("closed %d object event(s) left open by a previous inference process", closed)
 
-    cameras = {}
+    cameras: dict[int, Camera] = {}
 
     def load_settings():
         drop_stale_connections()  # a long-lived process: reconnect if the database went away

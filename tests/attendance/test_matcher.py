@@ -62,6 +62,25 @@ def test_the_matrix_is_rebuilt_only_when_the_signature_changes():
     assert matcher.reloads == 2
 
 
+def test_a_failed_first_load_is_tried_again_at_the_next_match():
+    # The database away at the worker's first frame: the next frame must load the roster,
+    # not find no matrix until the recheck interval has passed.
+    rng = np.random.default_rng(4)
+    vectors, ids = unit(rng, 2), np.array([1, 2])
+    database_up = [False]
+
+    def load():
+        if not database_up[0]:
+            raise ConnectionError("database away")
+        return vectors, ids
+
+    matcher = RosterMatcher(load=load, signature=lambda: "v1", dimension=128, threshold=0.4, monotonic=lambda: 0.0)
+    with pytest.raises(ConnectionError):
+        matcher.match(vectors[0])
+    database_up[0] = True
+    assert matcher.match(vectors[1])[0].employee_id == 2
+
+
 def test_the_reused_score_buffer_never_mixes_batches_of_different_sizes():
     rng = np.random.default_rng(4)
     templates = unit(rng, 300)

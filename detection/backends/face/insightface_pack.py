@@ -10,6 +10,7 @@ downloaded by AINVR. Point ATTENDANCE_INSIGHTFACE_PACK at a folder holding the p
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -68,7 +69,13 @@ class InsightFaceBackend(FaceBackend):
         faces = []
         for index, row in enumerate(boxes if boxes is not None else []):
             landmarks = np.asarray(kpss[index], dtype=np.float32) if kpss is not None else np.zeros((5, 2), np.float32)
-            faces.append(DetectedFace(box=tuple(float(v) for v in row[:4]), score=float(row[4]), landmarks=landmarks))
+            faces.append(
+                DetectedFace(
+                    box=cast("tuple[float, float, float, float]", tuple(float(v) for v in row[:4])),
+                    score=float(row[4]),
+                    landmarks=landmarks,
+                )
+            )
         faces.sort(key=lambda face: face.score, reverse=True)
         return faces
 
