@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
 from attendance.models import AlertLog, DailyAttendance, Employee, FaceTemplate, Presence, PresenceState
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-def tracking_state() -> list[dict]:
+
+def tracking_state() -> list[dict[str, Any]]:
     """Every active employee's presence now: available/off, since when, where last seen."""
     employees = Employee.objects.filter(active=True).select_related("presence__last_camera").order_by("name")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for employee in employees:
         presence = getattr(employee, "presence", None) or Presence(employee=employee)
         camera = presence.last_camera
@@ -28,14 +35,14 @@ def tracking_state() -> list[dict]:
     return rows
 
 
-def count_by_state(rows: list[dict]) -> dict[str, int]:
+def count_by_state(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts = {state: 0 for state in PresenceState.values}
     for row in rows:
         counts[row["state"]] += 1
     return counts
 
 
-def roster_signature(model_name: str) -> tuple:
+def roster_signature(model_name: str) -> tuple[Any, ...]:
     """Changes whenever a template of `model_name` of an active employee is added, removed
     or re-embedded, or an employee is (de)activated: the worker reloads its matrix then."""
     from django.db.models import Count, Max, Sum
@@ -47,7 +54,7 @@ def roster_signature(model_name: str) -> tuple:
     )
 
 
-def load_roster(model_name: str, dimension: int):
+def load_roster(model_name: str, dimension: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     """(vectors float32 [n, dimension], employee ids [n]) of every active employee's
     templates made with `model_name`."""
     import numpy as np
@@ -66,7 +73,7 @@ def load_roster(model_name: str, dimension: int):
 MAX_REPORT_DAYS = 366
 
 
-def attendance_report(from_date, to_date, *, employee_id: int | None = None) -> list[dict]:
+def attendance_report(from_date: date, to_date: date, *, employee_id: int | None = None) -> list[dict[str, Any]]:
     """First in / last out per employee and local day from `from_date` to `to_date`
     (both included), oldest day first."""
 
@@ -88,6 +95,6 @@ def attendance_report(from_date, to_date, *, employee_id: int | None = None) -> 
     ]
 
 
-def open_alerts(limit: int = 50) -> list:
+def open_alerts(limit: int = 50) -> list[AlertLog]:
 
     return list(AlertLog.objects.filter(resolved__isnull=True).select_related("employee", "camera")[:limit])

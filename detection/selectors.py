@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from cameras.models import Camera, ZoneKind
 from cameras.zones import Area, AreaMap, areas
 from core.model_scores import model_score_defaults
 from detection.filters import ClassFilter
 from detection.models import ObjectEvent, ReviewItem, ReviewMark, Severity, Source
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from django.core.paginator import Page
+    from django_stubs_ext import WithAnnotations
+
+    from accounts.models import User
+    from detection.backends.base import Detection
+
+    class _Reviewed(TypedDict):
+        reviewed: bool  # whether the user marked the item (review_items)
+
+
+_Rows = TypeVar("_Rows", bound=QuerySet[Any])
 
 
 @dataclass(frozen=True)
@@ -49,7 +66,7 @@ class CameraAI:
     def motion_masks(self) -> tuple[Area, ...]:
         return tuple(a for a in self.areas if a.kind == ZoneKind.MOTION_MASK)
 
-    def unmasked(self, found: list) -> list:
+    def unmasked(self, found: list[Detection]) -> list[Detection]:
         """The detections (with a .box) that do not stand in one of the camera's object masks."""
         if not self._mask_map.areas or not found:
             return found
@@ -64,7 +81,7 @@ def camera_threshold(camera: Camera) -> float:
     return model_score_defaults().threshold
 
 
-def camera_ai_settings(camera_ids=None) -> dict[int, CameraAI]:
+def camera_ai_settings(camera_ids: Iterable[int] | None = None) -> dict[int, CameraAI]:
     """The AI settings of the enabled cameras (of `camera_ids` when given), by id. A camera
     disabled or with AI off is present with enabled=False, so its frames are skipped."""
     model_threshold = model_score_defaults().threshold
@@ -110,8 +127,8 @@ class OpenEvent:
     last_seen: datetime  # the last saved sighting (its start when none was saved)
     confidence: float
     box: tuple[float, float, float, float]
-    path: list  # detection.track_events.extend_path
-    zones: list  # the names of the zones it entered
+    path: list[list[float]]  # detection.track_events.extend_path
+    zones: list[str]  # the names of the zones it entered
 
 
 def recent_live_events(camera_id: int, since: datetime) -> list[OpenEvent]:
@@ -143,7 +160,7 @@ class ReviewQuery:
     page: int = 1
 
 
-def review_items(user, query: ReviewQuery):
+def review_items(user: User, query: ReviewQuery) -> Page[WithAnnotations[ReviewItem, _Reviewed]]:
     """The review items `query` asks for, newest first, each with `.reviewed` for `user`: a
     page of at most REVIEW_PAGE_SIZE (a Django Page)."""
     from django.core.paginator import Paginator
@@ -171,7 +188,7 @@ def review_items(user, query: ReviewQuery):
     return Paginator(items, REVIEW_PAGE_SIZE).get_page(query.page)
 
 
-def _with_value(items, field: str, value: str):
+def _with_value(items: _Rows, field: str, value: str) -> _Rows:
     """Rows whose JSON list `field` holds `value`: containment on PostgreSQL; SQLite has none,
     so there the quoted value is looked for in the list's text (stored ASCII-escaped)."""
     import json
@@ -183,12 +200,12 @@ def _with_value(items, field: str, value: str):
     return items.filter(**{f"{field}__icontains": json.dumps(value)})
 
 
-def unreviewed_alert_count(user) -> int:
+def unreviewed_alert_count(user: User) -> int:
     """The user's alerts not marked reviewed: the number on the navigation's badge."""
     return ReviewItem.objects.filter(severity=Severity.ALERT).exclude(marks__user=user).count()
 
 
-def recent_alerts(user, limit: int = 10) -> list[ReviewItem]:
+def recent_alerts(user: User, limit: int = 10) -> list[ReviewItem]:
     """The user's latest unreviewed alerts, for the alerts menu."""
     return list(
         ReviewItem.objects.filter(severity=Severity.ALERT)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 
-from cameras.models import ZoneKind
+from cameras.models import Camera, ZoneKind
 from core import metrics
 from core.realtime import broadcast_on_commit, camera_group
 from detection.models import ObjectEvent, ReviewItem, ReviewMark, Severity, Source
-from detection.selectors import recent_live_events
+from detection.selectors import OpenEvent, recent_live_events
 from detection.signals import alert_raised
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from detection.track_events import ActiveTrack
 
 log = logging.getLogger("detection")
 
@@ -25,7 +31,7 @@ REVIEW_GAP = timedelta(seconds=10)
 # --- Object events (live detection) ---------------------------------------------------
 
 
-def object_event_payload(event: ObjectEvent, *, ongoing: bool) -> dict:
+def object_event_payload(event: ObjectEvent, *, ongoing: bool) -> dict[str, Any]:
     """The `detection.event` message on the camera's dashboard group. `end` is the last
     sighting so far while `ongoing` (saved every few seconds), the final one once closed."""
     return {
@@ -51,14 +57,14 @@ def _replace_snapshot(event: ObjectEvent, jpeg: bytes) -> None:
 @transaction.atomic
 def start_object_event(
     *,
-    camera,
+    camera: Camera,
     label: str,
     confidence: float,
-    box,
+    box: Sequence[float],
     track_id: int | None,
-    at,
+    at: datetime,
     snapshot: bytes | None = None,
-    path: list | None = None,
+    path: list[list[float]] | None = None,
     zones: list[str] | None = None,
 ) -> ObjectEvent:
     """Store a new tracked object (end empty: just seen) with its first snapshot, tell the
@@ -92,11 +98,11 @@ def update_object_event(
     *,
     label: str,
     confidence: float,
-    box,
-    end,
+    box: Sequence[float],
+    end: datetime,
     snapshot: bytes | None = None,
     closed: bool = False,
-    path: list | None = None,
+    path: list[list[float]] | None = None,
     zones: list[str] | None = None,
 ) -> ObjectEvent | None:
     """Save a tracked object's last sighting (``end``) and best one (label, confidence,
@@ -175,7 +181,7 @@ def file_for_review(event: ObjectEvent) -> ReviewItem:
     return item
 
 
-def review_payload(item: ReviewItem) -> dict:
+def review_payload(item: ReviewItem) -> dict[str, Any]:
     """The `review.alert` message: a new alert to review (names, not slugs)."""
     return {
         "id": item.pk,
@@ -189,7 +195,7 @@ def review_payload(item: ReviewItem) -> dict:
 
 
 @transaction.atomic
-def mark_reviewed(user, item_ids) -> int:
+def mark_reviewed(user: User, item_ids: Iterable[int]) -> int:
     """Mark these review items reviewed by `user` (those already marked stay as they are);
     how many were newly marked."""
     ids = set(ReviewItem.objects.filter(pk__in=list(item_ids)).values_list("pk", flat=True))
@@ -198,7 +204,7 @@ def mark_reviewed(user, item_ids) -> int:
     return len(ids - done)
 
 
-def close_stale_live_events(camera_ids=None, *, started_before=None) -> int:
+def close_stale_live_events(camera_ids: Iterable[int] | None = None, *, started_before: datetime | None = None) -> int:
     """Live events a killed inference process left without an end get their start as end
     (a later sighting, had there been one, would have been saved). Called when an
     inference process starts, with `started_before` the start of the window in which the
@@ -223,14 +229,14 @@ def on_event_started(event: ObjectEvent) -> None:
 class ObjectEventStore:
     """The database side of detection.track_events.TrackEvents (its EventStore protocol)."""
 
-    def __init__(self, cameras_by_id: dict):
+    def __init__(self, cameras_by_id: dict[int, Camera]):
         self.cameras = cameras_by_id
 
-    def open_events(self, camera_id: int, since) -> list:
+    def open_events(self, camera_id: int, since: datetime) -> list[OpenEvent]:
         """The camera's live events a restarted stage may continue (detection.selectors.OpenEvent)."""
         return recent_live_events(camera_id, since)
 
-    def start(self, camera_id: int, track, snapshot: bytes | None) -> int:
+    def start(self, camera_id: int, track: ActiveTrack, snapshot: bytes | None) -> int:
         event = start_object_event(
             camera=self.cameras[camera_id],
             label=track.label,
@@ -244,7 +250,7 @@ class ObjectEventStore:
         )
         return event.pk
 
-    def update(self, event_id: int, track, snapshot: bytes | None, *, closed: bool = False) -> None:
+    def update(self, event_id: int, track: ActiveTrack, snapshot: bytes | None, *, closed: bool = False) -> None:
         update_object_event(
             event_id,
             label=track.label,
@@ -257,5 +263,5 @@ class ObjectEventStore:
             zones=track.presence.entered,
         )
 
-    def close(self, event_id: int, track, snapshot: bytes | None) -> None:
+    def close(self, event_id: int, track: ActiveTrack, snapshot: bytes | None) -> None:
         self.update(event_id, track, snapshot, closed=True)

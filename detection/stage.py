@@ -27,22 +27,26 @@ import logging
 import queue
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from cameras.frames import Frame
 from core import metrics as prometheus
-from detection.backends import Detector
+from detection.backends import Detection, Detector
 from detection.backends.byte_tracker import ByteTracker
 from detection.look import Look, crop_side, fits, inside
 from detection.motion import FULL_FRAME, Box, MotionGate, motion_crops
 from detection.overlay import detections_payload
 from detection.selectors import CameraAI
 from detection.status import StageMetrics
-from detection.track_events import EventStore, TrackEvents
+from detection.track_events import EventStore, OpenEvent, TrackEvents
+
+if TYPE_CHECKING:
+    from pipeline.live.channel import RedisLiveChannel
 
 log = logging.getLogger("detection.stage")
 
@@ -52,7 +56,7 @@ class _Camera:
     """What the stage keeps per camera (owned by the stage, never shared)."""
 
     ai: CameraAI
-    pending: deque = field(default_factory=deque)
+    pending: deque[Look] = field(default_factory=deque)
     gate: MotionGate | None = None
     tracker: ByteTracker | None = None
     events: TrackEvents | None = None
@@ -60,7 +64,7 @@ class _Camera:
     # The last look found a box the tracker has not confirmed yet (it needs a second
     # sighting): the next frame is looked at even if nothing moves.
     confirming: bool = False
-    overlay: list = field(default_factory=list)  # the objects the live page shows now
+    overlay: list[dict[str, Any]] = field(default_factory=list)  # the objects the live page shows now
     # The newest frame handled: its capture time and the wall time it was handled, so
     # events expire on the frames' clock, and on the wall clock once frames stop.
     frame_at: datetime | None = None
@@ -81,11 +85,11 @@ class InferenceStage:
     def __init__(
         self,
         *,
-        frames,
+        frames: Any,  # see the class docstring: a multiprocessing or in-process queue
         detector: Detector,
         camera_settings: Callable[[], dict[int, CameraAI]],
         store: EventStore,
-        publisher=None,
+        publisher: RedisLiveChannel | None = None,
         batch_size: int = 4,
         batch_ms: float = 50,
         lost_after: timedelta = timedelta(seconds=5),
@@ -305,7 +309,7 @@ class InferenceStage:
             return whole
         return whole if refresh_due else None
 
-    def _after_detect(self, state: _Camera, look: Look, found, inference_ms: float) -> None:
+    def _after_detect(self, state: _Camera, look: Look, found: list[Detection], inference_ms: float) -> None:
         ai, frame = state.ai, look.frame
         height, width = frame.image.shape[:2]
         wanted = ai.unmasked([d for d in found if d.label in ai.classes and fits(ai, d, width, height, frame.rotation)])
@@ -345,7 +349,7 @@ class InferenceStage:
     def _new_events(self, ai: CameraAI) -> TrackEvents:
         """A camera's TrackEvents; the first one of this stage takes over the events a
         previous process left going."""
-        resumable = []
+        resumable: Sequence[OpenEvent] = []
         if ai.id not in self._resume_loaded:
             self._resume_loaded.add(ai.id)
             since = self.now() - (self.lost_after + self.update_every)
@@ -382,7 +386,7 @@ class InferenceStage:
         elif state.overlay:
             self._publish(state, frame, [], None)
 
-    def _publish(self, state: _Camera, frame: Frame, objects: list[dict], inference_ms: float | None) -> None:
+    def _publish(self, state: _Camera, frame: Frame, objects: list[dict[str, Any]], inference_ms: float | None) -> None:
         state.overlay = objects
         if self.publisher is None:
             return

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, cast
@@ -124,16 +124,25 @@ class ActiveTrack:
 
 
 class OpenEvent(Protocol):
-    """An event a previous process left going (detection.selectors.OpenEvent)."""
+    """An event a previous process left going (detection.selectors.OpenEvent, a frozen
+    dataclass: hence read-only members)."""
 
-    id: int
-    label: str
-    start: datetime
-    last_seen: datetime
-    confidence: float
-    box: tuple[float, float, float, float]
-    path: list
-    zones: list
+    @property
+    def id(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def last_seen(self) -> datetime: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def box(self) -> tuple[float, float, float, float]: ...
+    @property
+    def path(self) -> list[list[float]]: ...
+    @property
+    def zones(self) -> list[str]: ...
 
 
 class EventStore(Protocol):
@@ -145,7 +154,7 @@ class EventStore(Protocol):
 
     def close(self, event_id: int, track: ActiveTrack, snapshot: bytes | None) -> None: ...
 
-    def open_events(self, camera_id: int, since: datetime) -> list[OpenEvent]:
+    def open_events(self, camera_id: int, since: datetime) -> Sequence[OpenEvent]:
         """The camera's live events left open, or last seen at or after `since`."""
         ...
 
@@ -240,7 +249,8 @@ class TrackEvents:
             self.min_frames if rule.min_frames is None else rule.min_frames,
         )
 
-    def is_real(self, track_id: int) -> bool:
+    def is_real(self, track_id: int | None) -> bool:
+        """Whether the track is a real object (None, an untracked box's id: never)."""
         return track_id in self.active
 
     def _start(self, candidate: Candidate, now: datetime) -> None:

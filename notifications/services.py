@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from attendance.models import AlertLog, Employee
@@ -31,6 +34,11 @@ from notifications.models import (
     Rule,
     RuleCooldown,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+_P = ParamSpec("_P")
 
 log = logging.getLogger(__name__)
 # Face snapshots copied for attendance notifications: under a private folder (core.media).
@@ -60,8 +68,8 @@ def notify_attendance_event(
     )  # fmt: skip
 
 
-def _after_commit(func, *args, **kwargs) -> None:
-    def run():
+def _after_commit(func: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs) -> None:
+    def run() -> None:
         try:
             func(*args, **kwargs)
         except Exception:
@@ -73,7 +81,7 @@ def _after_commit(func, *args, **kwargs) -> None:
         log.exception("notifications: could not schedule %s%s", func.__name__, args)
 
 
-def camera_info(camera) -> dict | None:
+def camera_info(camera: Camera | None) -> dict[str, Any] | None:
     """The camera as a payload names it (kept there: the notification outlives the row)."""
     return {"id": camera.pk, "slug": camera.slug, "name": camera.name} if camera else None
 
@@ -95,7 +103,15 @@ def _notify_object_event(event_id: int) -> list[Delivery]:
     return create_deliveries(trigger, payload)
 
 
-def _notify_attendance_event(kind, *, employee_id, camera_id, at, alert_id, snapshot) -> list[Delivery]:
+def _notify_attendance_event(
+    kind: str,
+    *,
+    employee_id: int | None,
+    camera_id: int | None,
+    at: datetime,
+    alert_id: int | None,
+    snapshot: bytes | None,
+) -> list[Delivery]:
 
     if kind not in AttendanceTrigger.values:
         log.error("notifications: unknown attendance event kind %r", kind)
@@ -118,7 +134,7 @@ def _notify_attendance_event(kind, *, employee_id, camera_id, at, alert_id, snap
 
 
 # --- Matching and queueing --------------------------------------------------------------
-def create_deliveries(trigger: Trigger, payload: dict, *, snapshot: bytes | None = None) -> list[Delivery]:
+def create_deliveries(trigger: Trigger, payload: dict[str, Any], *, snapshot: bytes | None = None) -> list[Delivery]:
     """One Delivery per (matching rule, enabled channel), after each rule's cooldown; the
     pending ones are queued once committed. Returns the deliveries made."""
     made: list[Delivery] = []
@@ -144,7 +160,7 @@ def enabled_channels(rule: Rule) -> list[Channel]:
 
 
 def queue_for_rule(
-    rule: Rule, channels: list[Channel], camera_id: int | None, payload: dict, *, snapshot_name: str = ""
+    rule: Rule, channels: list[Channel], camera_id: int | None, payload: dict[str, Any], *, snapshot_name: str = ""
 ) -> list[Delivery]:
     """One Delivery of `payload` per channel of `rule`, queued once committed (held on a
     channel flagged failing). The caller has matched the rule and claimed its cooldown."""
@@ -202,7 +218,7 @@ def resume_channel(channel: Channel) -> int:
     return held
 
 
-def retry_deliveries(queryset) -> int:
+def retry_deliveries(queryset: QuerySet[Delivery]) -> int:
     """Send failed or held deliveries again (with a fresh set of retries)."""
     ids = list(queryset.filter(status__in=[DeliveryStatus.FAILED, DeliveryStatus.HELD]).values_list("pk", flat=True))
     Delivery.objects.filter(pk__in=ids).update(status=DeliveryStatus.PENDING, rq_job_id="", claimed_until=None)
@@ -212,7 +228,7 @@ def retry_deliveries(queryset) -> int:
 
 # --- Web push subscriptions ---------------------------------------------------------------
 def save_push_subscription(
-    user, *, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
+    user: User, *, endpoint: str, p256dh: str, auth: str, user_agent: str = ""
 ) -> tuple[PushSubscription, bool]:
     """Store this browser's subscription for `user`: one row per browser (endpoint), taken
     over by whoever subscribes from it last. Returns (subscription, created)."""
@@ -221,6 +237,6 @@ def save_push_subscription(
     )
 
 
-def delete_push_subscription(user, *, endpoint: str) -> bool:
+def delete_push_subscription(user: User, *, endpoint: str) -> bool:
     deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
     return bool(deleted)

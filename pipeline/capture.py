@@ -16,13 +16,18 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cameras.probe import explain, open_stream
 from cameras.url_text import local_path
 from pipeline.reconnect import Backoff, ReconnectPolicy, probe_address, tcp_probe
 from pipeline.specs import CameraSpec, CameraStates
 from recordings.segments import ClosedSegment, RecordingWriteError, SegmentWriter
+
+if TYPE_CHECKING:
+    from pipeline.detect_stream import FrameSampler
+    from pipeline.live.relay import LiveRelay
 
 log = logging.getLogger("ainvr.capture")
 
@@ -39,7 +44,15 @@ class StatusReporter:
     """Writes the camera's status to the database: at once when the state changes, and
     otherwise every `refresh_s` (last frame time, measured fps), not once per frame."""
 
-    def __init__(self, camera_id: int, *, write, refresh_s: float = 5.0, clock=time.monotonic, on_frames=None):
+    def __init__(
+        self,
+        camera_id: int,
+        *,
+        write: Callable[[int, str, dict[str, Any]], None],
+        refresh_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        on_frames: Callable[[int], None] | None = None,
+    ):
         self.camera_id = camera_id
         self.on_frames = on_frames  # called with the frames counted at each refresh (metrics)
         self.refresh_s = refresh_s
@@ -76,7 +89,7 @@ class StatusReporter:
         self._frames, self._window_start = 0, now
         return fps
 
-    def _report(self, state: str, **fields) -> None:
+    def _report(self, state: str, **fields: Any) -> None:
         self.state = state
         self._last_write = self.clock()
         if state == CameraStates.ONLINE:
@@ -95,8 +108,8 @@ class CaptureWorker:
         self,
         spec: CameraSpec,
         *,
-        recordings_root,
-        open_source: Callable = open_stream,
+        recordings_root: Path,
+        open_source: Callable[..., Any] = open_stream,
         status: StatusReporter,
         on_segment: Callable[[int, ClosedSegment], None],
         on_disk_full: Callable[[int, object], None],
@@ -106,8 +119,8 @@ class CaptureWorker:
         sleep: Callable[[float], None] = time.sleep,
         open_timeout: float = 5.0,
         read_timeout: float = 5.0,
-        live=None,
-        sampler=None,
+        live: LiveRelay | None = None,
+        sampler: FrameSampler | None = None,
         on_reconnected: Callable[[], None] | None = None,
         probe: Callable[[tuple[str, int]], bool] = tcp_probe,
     ):
@@ -236,7 +249,7 @@ class CaptureWorker:
                 self._on_write_error(e)
         return True
 
-    def _keep_pace(self, packet) -> None:
+    def _keep_pace(self, packet: Any) -> None:  # an av Packet
         """Play a file in real time, as a camera would send it."""
         if packet.stream.type != "video" or packet.dts is None:
             return

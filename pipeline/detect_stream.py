@@ -13,14 +13,29 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cameras.frames import Frame
 from cameras.url_text import redact
 from pipeline.reconnect import ReconnectPolicy, probe_address
 
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+
+    from pipeline.live.relay import LiveRelay
+
 log = logging.getLogger("ainvr.frames")
+
+# PyAV objects (streams, packets, decoded frames, containers) are typed Any here: their
+# stubs are generic over the stream kind, which this code never narrows.
+
+
+class FrameSink(Protocol):
+    """Where sampled frames go: returns False when the frame was dropped."""
+
+    def offer(self, frame: Frame) -> bool: ...
 
 
 class DroppingQueue:
@@ -28,7 +43,7 @@ class DroppingQueue:
     the detector always gets the newest pictures and the producer never blocks."""
 
     def __init__(self, maxsize: int = 4):
-        self._items: deque = deque(maxlen=maxsize)
+        self._items: deque[Frame] = deque(maxlen=maxsize)
         self._ready = threading.Condition()
         self.dropped = 0
         self.offered = 0
@@ -57,7 +72,7 @@ class ProcessQueueSink:
     """Frames to another process through a multiprocessing queue; a full queue drops the
     new frame (counted) instead of blocking the capture process."""
 
-    def __init__(self, mp_queue, on_drop: Callable[[], None] | None = None):
+    def __init__(self, mp_queue: Queue[Frame], on_drop: Callable[[], None] | None = None):
         self.queue = mp_queue
         self.on_drop = on_drop
         self.dropped = 0
@@ -78,7 +93,7 @@ class ProcessQueueSink:
 class FanOutSink:
     """One frame offered to several stages; each sink drops on its own."""
 
-    def __init__(self, sinks):
+    def __init__(self, sinks: Iterable[FrameSink]):
         self.sinks = list(sinks)
 
     def offer(self, frame: Frame) -> bool:
@@ -94,7 +109,7 @@ class FrameSampler:
         camera_id: int,
         *,
         fps: float,
-        sink,
+        sink: FrameSink,
         max_side: int = 640,
         rotation: int = 0,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -107,14 +122,14 @@ class FrameSampler:
         self.wall_clock = wall_clock
         self.decoded = 0
         self.sampled = 0
-        self._stream = None
+        self._stream: Any = None  # the av video stream being sampled
         self._next_at: float | None = None
 
-    def begin(self, stream) -> None:
+    def begin(self, stream: Any) -> None:
         self._stream = stream
         self._next_at = None
 
-    def feed(self, packet) -> None:
+    def feed(self, packet: Any) -> None:
         if self._stream is None or packet.stream is None or packet.stream.index != self._stream.index:
             return
         try:
@@ -133,7 +148,7 @@ class FrameSampler:
             self.sampled += 1
             self.sink.offer(self._to_frame(frame))
 
-    def _to_frame(self, frame) -> Frame:
+    def _to_frame(self, frame: Any) -> Frame:
         width, height = frame.width, frame.height
         scale = min(1.0, self.max_side / max(width, height))
         if scale < 1.0:
@@ -153,7 +168,15 @@ class DetectStreamReader:
     """The sub-stream, read on a thread of its own and fed to a FrameSampler (AI), a live
     relay (the grid tiles' video, remuxed, never decoded for it), or both."""
 
-    def __init__(self, url: str, sampler: FrameSampler | None, *, open_source, read_timeout: float = 5.0, live=None):
+    def __init__(
+        self,
+        url: str,
+        sampler: FrameSampler | None,
+        *,
+        open_source: Callable[..., Any],
+        read_timeout: float = 5.0,
+        live: LiveRelay | None = None,
+    ):
         self.url = url
         self.sampler = sampler
         self.live = live

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from pipeline.capture import Backoff
+from pipeline.reconnect import Backoff
 
 FLAP_RESTARTS = 5
 FLAP_WINDOW_S = 60.0

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -5,8 +7,8 @@ from django.db.models import F, Q
 from cameras.models import Camera
 
 
-class SegmentQuerySet(models.QuerySet):
-    def overlapping(self, start, end):
+class SegmentQuerySet(models.QuerySet["Segment"]):
+    def overlapping(self, start: datetime, end: datetime) -> "SegmentQuerySet":
         """Segments with any footage between start and end."""
         return self.filter(start__lt=end, end__gt=start)
 

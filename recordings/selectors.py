@@ -7,6 +7,7 @@ import logging
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from cameras.models import Camera
+from cameras.models import Camera, CameraQuerySet
 from core.api.fields import check_day, check_moment
 from recordings.codecs import mse_codec
-from recordings.models import Segment
+from recordings.models import Segment, SegmentQuerySet
 
 log = logging.getLogger("ainvr.playback")
 
@@ -64,7 +65,7 @@ def day_window(day: date) -> tuple[datetime, datetime]:
     return start, end
 
 
-def playback_cameras():
+def playback_cameras() -> CameraQuerySet:
     return Camera.objects.order_by("name").only("id", "name", "slug")
 
 
@@ -77,7 +78,7 @@ def camera_by_slug(slug: str | None) -> Camera:
     return camera
 
 
-def segments_between(camera: Camera, start: datetime, end: datetime):
+def segments_between(camera: Camera, start: datetime, end: datetime) -> SegmentQuerySet:
     return Segment.objects.filter(camera=camera).overlapping(start, end).order_by("start", "id")
 
 
@@ -106,12 +107,12 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def recorded_window(camera: Camera, start: datetime, end: datetime) -> dict:
+def recorded_window(camera: Camera, start: datetime, end: datetime) -> dict[str, Any]:
     """What was recorded in one window: recorded spans and the segments to play (with their
     offset in seconds from `start`)."""
-    segments = []
+    segments: list[dict[str, Any]] = []
     spans: list[list[datetime]] = []
-    mime_by_shape: dict[tuple, str | None] = {}
+    mime_by_shape: dict[tuple[str, int | None, int | None], str | None] = {}
     for seg in segments_between(camera, start, end):
         shape = (seg.codec, seg.width, seg.height)
         if shape not in mime_by_shape:
@@ -150,7 +151,7 @@ def recorded_window(camera: Camera, start: datetime, end: datetime) -> dict:
     }
 
 
-def camera_footage(camera: Camera) -> dict:
+def camera_footage(camera: Camera) -> dict[str, Any]:
     """What a camera has recorded: segments, bytes, first start and last end (None when none)."""
     from django.db.models import Count, Max, Min, Sum
 

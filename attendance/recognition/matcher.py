@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class TemplateMatrix:
         ]
 
 
-def use_one_blas_thread():
+def use_one_blas_thread() -> Any:  # a threadpoolctl limiter (the library is untyped)
     """Run numpy's BLAS on one thread in this process (the attendance worker): see the
     module docstring. threadpoolctl sets it in the loaded library, which the forkserver
     imported before this process existed (so OPENBLAS_NUM_THREADS would come too late).

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
@@ -28,6 +28,14 @@ from attendance import presence as presence_services
 from attendance.recognition.face_tracker import FaceTrack, FaceTracker
 from attendance.recognition.matcher import Match
 from attendance.recognition.quality import QualityGates
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from attendance.recognition.matcher import RosterMatcher, TemplateMatrix
+    from cameras.frames import Frame
+    from detection.backends.face.base import FaceBackend
 
 log = logging.getLogger("ainvr.attendance")
 
@@ -48,7 +56,7 @@ class RecognitionConfig:
     write_seconds: float = 5.0  # how often a present employee's last seen / last out is written
 
     @classmethod
-    def from_settings(cls, **overrides) -> RecognitionConfig:
+    def from_settings(cls, **overrides: Any) -> RecognitionConfig:
         from django.conf import settings
 
         values: dict[str, Any] = {
@@ -92,13 +100,15 @@ class _Pending:
 class FaceResult:
     """One face of one frame, as the stage saw it."""
 
-    box: tuple
+    box: tuple[float, float, float, float]
     refusal: str | None
     match: Match | None
     track: FaceTrack
 
 
-def face_snapshot(image, box, *, margin: float = 0.4, quality: int = 85) -> bytes | None:
+def face_snapshot(
+    image: npt.NDArray[np.uint8], box: Sequence[float], *, margin: float = 0.4, quality: int = 85
+) -> bytes | None:
     """A JPEG of the face with some context around it."""
     import cv2
 
@@ -117,8 +127,8 @@ class RecognitionStage:
     def __init__(
         self,
         *,
-        backend,
-        matcher,
+        backend: FaceBackend,
+        matcher: RosterMatcher | TemplateMatrix,
         config: RecognitionConfig | None = None,
         clock: Callable[[], datetime] = timezone.now,
         camera_ids: set[int] | None = None,
@@ -131,7 +141,7 @@ class RecognitionStage:
         self.trackers: dict[int, FaceTracker] = {}
         self._pending: dict[int, _Pending] = {}
         # (camera, "employee", id) or (camera, "track", id) -> time of its last sighting row
-        self._last_sighting: dict[tuple, datetime] = {}
+        self._last_sighting: dict[tuple[int, str, int], datetime] = {}
         self._unknown_times: dict[int, deque[datetime]] = {}  # camera -> its recent unknown-face events
         self._checked_at: datetime | None = None
         self._written_at: dict[int, datetime] = {}  # employee -> last presence write (clock time)
@@ -141,7 +151,7 @@ class RecognitionStage:
         self.embedded = 0
 
     # --- per frame -----------------------------------------------------------------
-    def step(self, frame=None) -> bool:
+    def step(self, frame: Frame | None = None) -> bool:
         """Recognise `frame` (when given and for one of our cameras), then run what is due.
         Returns True when a frame was processed."""
         processed = False
@@ -151,7 +161,7 @@ class RecognitionStage:
         self.tick()
         return processed
 
-    def process(self, frame) -> list[FaceResult]:
+    def process(self, frame: Frame) -> list[FaceResult]:
         self.frames += 1
         image = frame.upright()  # faces of a camera mounted on its side are found upright
         faces = self.backend.detect(image)
@@ -187,7 +197,7 @@ class RecognitionStage:
             )
         return tracker
 
-    def _after_observation(self, track: FaceTrack, frame, image) -> None:
+    def _after_observation(self, track: FaceTrack, frame: Frame, image: npt.NDArray[np.uint8]) -> None:
         if not track.decided:
             return
         at, camera_id = frame.captured_at, frame.camera_id

@@ -35,6 +35,9 @@ class MemoryStore:
     def __init__(self):
         self.events = 0
 
+    def open_events(self, camera_id, since):
+        return []  # nothing left open by an earlier run
+
     def start(self, camera_id, track, snapshot):
         self.events += 1
         return self.events

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from django.core.paginator import Paginator
-from django.db.models import Count
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,7 +14,7 @@ from core.labels import label_color
 from detection.models import AnalysisJob, ObjectEvent
 
 
-def recent_jobs(limit: int = 50):
+def recent_jobs(limit: int = 50) -> QuerySet[AnalysisJob]:
     return AnalysisJob.objects.select_related("camera", "requested_by").order_by("-created_at")[:limit]
 
 
@@ -25,7 +26,7 @@ def media_url(name: str | None) -> str | None:
     return reverse("recordings:media", args=[name]) if name else None
 
 
-def job_status(job: AnalysisJob) -> dict:
+def job_status(job: AnalysisJob) -> dict[str, Any]:
     """What the progress bar polls."""
     return {
         "id": job.id,
@@ -47,7 +48,7 @@ MAX_BINS = 120
 EVENTS_PER_PAGE = 48
 
 
-def job_summary(job: AnalysisJob) -> dict:
+def job_summary(job: AnalysisJob) -> dict[str, Any]:
     """What the result page says first: what was analysed, with which model, how fast."""
     report = job.report if isinstance(job.report, dict) else {}
     footage = _number(report.get("footage_seconds"))
@@ -69,17 +70,17 @@ def job_summary(job: AnalysisJob) -> dict:
     }
 
 
-def _number(value) -> float | None:
+def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def class_counts(job: AnalysisJob) -> list[dict]:
+def class_counts(job: AnalysisJob) -> list[dict[str, Any]]:
     """Events per class, most first."""
     rows = ObjectEvent.objects.filter(job=job).values("label").annotate(n=Count("id")).order_by("-n", "label")
     return [{"label": r["label"], "n": r["n"], "color": label_color(r["label"])} for r in rows]
 
 
-def activity_chart(job: AnalysisJob) -> dict:
+def activity_chart(job: AnalysisJob) -> dict[str, Any]:
     """Events per class per time bin (by event start), as Chart.js wants them: the bin is
     the narrowest of BIN_SECONDS that covers the job's span in at most MAX_BINS bars."""
     span = max(1.0, (job.end - job.start).total_seconds())
@@ -117,7 +118,7 @@ def _bin_name(seconds: int) -> str:
     return "minute" if seconds == 60 else f"{seconds // 60} minutes"
 
 
-def job_events_page(job: AnalysisJob, page: str | int | None, per_page: int = EVENTS_PER_PAGE):
+def job_events_page(job: AnalysisJob, page: str | int | None, per_page: int = EVENTS_PER_PAGE) -> Page[ObjectEvent]:
     """One page of the job's events, in time order (a bad page number gives the first or last)."""
     events = ObjectEvent.objects.filter(job=job).order_by("start", "id")
     result = Paginator(events, per_page).get_page(page)
@@ -129,7 +130,7 @@ def job_events_page(job: AnalysisJob, page: str | int | None, per_page: int = EV
     return result
 
 
-def _duration(span) -> str:
+def _duration(span: timedelta) -> str:
     seconds = round(span.total_seconds())
     if seconds < 60:
         return f"{seconds} s"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +22,11 @@ from detection.analysis.runner import AnalysisRun, Progress
 from detection.models import AnalysisJob, JobStatus
 from detection.selectors import camera_threshold
 from recordings.models import Segment
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from cameras.models import Camera
+    from detection.backends.base import Detector
 
 log = logging.getLogger("detection.analysis")
 
@@ -39,7 +44,9 @@ class JobFinished(Exception):
 
 
 @transaction.atomic
-def create_analysis_job(*, requested_by, camera, start, end, **options) -> AnalysisJob:
+def create_analysis_job(
+    *, requested_by: User | None, camera: Camera, start: datetime, end: datetime, **options: Any
+) -> AnalysisJob:
     """Store a queued analysis job after checking its range.
 
     The RQ job on the `analysis` queue runs it (detection.analysis.jobs); a range with no
@@ -73,7 +80,7 @@ def cancel_analysis_job(job: AnalysisJob) -> AnalysisJob:
     return job
 
 
-def recorded_segments(camera, start: datetime, end: datetime) -> list[SegmentFile]:
+def recorded_segments(camera: Camera, start: datetime, end: datetime) -> list[SegmentFile]:
     """The camera's recordings with footage between start and end, oldest first."""
 
     root = Path(settings.RECORDINGS_DIR)
@@ -81,7 +88,7 @@ def recorded_segments(camera, start: datetime, end: datetime) -> list[SegmentFil
     return [SegmentFile(id=s.pk, path=root / s.path, start=s.start, end=s.end) for s in rows]
 
 
-def check_recordings_exist(camera, start: datetime, end: datetime) -> None:
+def check_recordings_exist(camera: Camera, start: datetime, end: datetime) -> None:
     """ValidationError (on `start`) when the camera recorded nothing in the range."""
 
     if not Segment.objects.filter(camera=camera).overlapping(start, end).exists():
@@ -154,7 +161,13 @@ class StalledJobsTask(PeriodicTask):
     logger = log
     failure_message = "analysis: checking for stalled jobs failed"
 
-    def __init__(self, *, interval_s: float = 60, clock: Callable[[], float] = time.monotonic, now=timezone.now):
+    def __init__(
+        self,
+        *,
+        interval_s: float = 60,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = timezone.now,
+    ):
         super().__init__(interval_s=interval_s, clock=clock)
         self.now = now
 
@@ -190,14 +203,19 @@ def analysis_input_size(backend: str, model: str) -> int:
 
 
 def detector_for(
-    *, classes, confidence: float, backend: str | None = None, model: str | None = None, device: str | None = None
-):
+    *,
+    classes: Iterable[str],
+    confidence: float,
+    backend: str | None = None,
+    model: str | None = None,
+    device: str | None = None,
+) -> Detector:
     """The configured detector (DETECTOR_* settings), or the one asked for, keeping only
     `classes` at `confidence` or above; not loaded yet. Raises DetectorError."""
     from detection.backends import create_detector, input_size_options
 
     name = backend or cast(str, getattr(settings, "DETECTOR_BACKEND", "onnx"))
-    options = {
+    options: dict[str, Any] = {
         "device": device or getattr(settings, "DETECTOR_DEVICE", "cpu"),
         "confidence": confidence,
         "classes": list(classes),
@@ -217,12 +235,12 @@ def detector_for(
 def run_claimed_job(
     job: AnalysisJob,
     *,
-    detector=None,
+    detector: Detector | None = None,
     backend: str | None = None,
     model: str | None = None,
     device: str | None = None,
     on_progress: Callable[[Progress], None] | None = None,
-    **run_options,
+    **run_options: Any,
 ) -> AnalysisJob:
     """Run a job that is already `running` (see claim_job) to its end. Any error marks it
     failed with a one-line reason; it is also raised again for the caller to report."""
@@ -269,7 +287,7 @@ def run_claimed_job(
         raise
 
 
-def run_analysis_job(job_id: int, **options) -> AnalysisJob | None:
+def run_analysis_job(job_id: int, **options: Any) -> AnalysisJob | None:
     """The RQ job's work: claim the job and run it. None when it was not ours to run."""
     job = claim_job(job_id)
     if job is None:
@@ -279,7 +297,7 @@ def run_analysis_job(job_id: int, **options) -> AnalysisJob | None:
 
 
 @transaction.atomic
-def start_analysis_here(*, camera, start: datetime, end: datetime, **options) -> AnalysisJob | None:
+def start_analysis_here(*, camera: Camera, start: datetime, end: datetime, **options: Any) -> AnalysisJob | None:
     """Create a job and claim it for this process (`manage.py analyze` runs it itself):
     checked as the API checks it, plus that there are recordings; it is never enqueued,
     since it is no longer queued when the transaction commits."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import django
 from django.conf import settings
@@ -24,7 +25,7 @@ from cameras.models import Camera
 from cameras.secrets import key_source
 from cameras.selectors import cameras_with_unreadable_credentials
 from ops.backup import archive
-from ops.backup.database import check_restorable, dump_database, engine, load_database
+from ops.backup.database import DatabaseDump, check_restorable, dump_database, engine, load_database
 from ops.backup.errors import BackupError
 from recordings.models import Segment
 
@@ -145,7 +146,7 @@ def _has_camera_credentials() -> bool:
     return Camera.objects.exclude(encrypted_username="", encrypted_password="").exists()
 
 
-def _add_secrets_key(writer) -> None:
+def _add_secrets_key(writer: archive.ArchiveWriter) -> None:
     """A key given by SECRETS_KEY goes in as the key file it can be restored as; a key
     file is taken with the rest of the state."""
     if settings.SECRETS_KEYS:
@@ -153,12 +154,18 @@ def _add_secrets_key(writer) -> None:
 
 
 def _add_trees(
-    writer, *, recordings: bool, since: datetime | None, progress: Progress, exclude: set[Path], secrets_key: bool
-) -> dict:
+    writer: archive.ArchiveWriter,
+    *,
+    recordings: bool,
+    since: datetime | None,
+    progress: Progress,
+    exclude: set[Path],
+    secrets_key: bool,
+) -> dict[str, dict[str, int]]:
     chosen = trees(recordings=recordings, secrets_key=secrets_key)
     roots = {root.resolve() for _, root, _ in chosen}
     since_ts = since.timestamp() if since else None
-    totals = {}
+    totals: dict[str, dict[str, int]] = {}
     last_report = time.monotonic()
     for top, root, skipped in chosen:
         files = size = vanished = 0
@@ -188,7 +195,9 @@ def _add_trees(
     return totals
 
 
-def _manifest(dump, totals: dict, *, recordings: bool, since: datetime | None) -> dict:
+def _manifest(
+    dump: DatabaseDump, totals: dict[str, dict[str, int]], *, recordings: bool, since: datetime | None
+) -> dict[str, Any]:
     return {
         "format": archive.FORMAT,
         "format_version": archive.FORMAT_VERSION,

@@ -19,9 +19,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recordings.codecs import mse_codec
+
+if TYPE_CHECKING:
+    from pipeline.live.channel import RedisLiveChannel
 
 log = logging.getLogger("ainvr.live")
 
@@ -55,10 +58,10 @@ def split_boxes(buffer: bytearray) -> list[bytes]:
 class _Sink:
     """A write-only file for the muxer: collects what it writes."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.buffer = bytearray()
 
-    def write(self, data) -> int:
+    def write(self, data: bytes) -> int:
         self.buffer += data
         return len(data)
 
@@ -76,7 +79,7 @@ class LiveRelay:
         self,
         slug: str,
         *,
-        channel,
+        channel: RedisLiveChannel,
         poll_s: float = 0.05,
         check_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
@@ -95,18 +98,19 @@ class LiveRelay:
         self._next_poll = 0.0
         self._next_check = 0.0
         self._out: Any = None  # the muxer's av OutputContainer while viewers watch
-        self._gop: list | None = None  # [(packet, dts, pts, keyframe)] from a keyframe on
+        # [(av packet, dts, pts, keyframe)] from a keyframe on
+        self._gop: list[tuple[Any, int, int | None, bool]] | None = None
         self._gop_bytes = 0
         self._gop_epoch = 0.0
         self._replay: list[bytes] | None = None  # fragments of a GOP being replayed
 
-    def begin(self, video) -> None:
+    def begin(self, video: Any) -> None:  # an av VideoStream
         """A new connection (maybe a new codec or size): restart the muxer."""
         self._stop_muxer()
         self._video = video
         self._gop = None
 
-    def write(self, packet) -> None:
+    def write(self, packet: Any) -> None:  # PyAV packets are Any (pipeline.detect_stream)
         if self._video is None or packet.stream.index != self._video.index or packet.dts is None:
             return
         self._hold(packet)
@@ -132,7 +136,7 @@ class LiveRelay:
             close()
 
     # --- internals ----------------------------------------------------------------
-    def _hold(self, packet) -> None:
+    def _hold(self, packet: Any) -> None:
         """Keep this GOP's packets: the recorder moves a packet's timestamps when it muxes
         it, so the originals are kept beside it."""
         if packet.is_keyframe:
@@ -165,7 +169,7 @@ class LiveRelay:
             self._stop_muxer()
         return joined
 
-    def _start_from_held(self, packet) -> None:
+    def _start_from_held(self, packet: Any) -> None:
         """Start the muxer at the held GOP's keyframe (it ends with `packet`) and replay it;
         without one, start at the next keyframe."""
         if self._gop:
@@ -199,7 +203,7 @@ class LiveRelay:
         self._fragments: list[bytes] | None = []  # since the last keyframe, for catch-ups
         self._fragments_bytes = 0
 
-    def _mux(self, packet, dts: int, pts: int | None, keyframe: bool) -> None:
+    def _mux(self, packet: Any, dts: int, pts: int | None, keyframe: bool) -> None:
         out_dts = max(dts - self._base, self._last_dts + 1)
         out_pts = max((pts if pts is not None else dts) - self._base, out_dts)
         self._last_dts = out_dts

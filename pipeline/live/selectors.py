@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 from django.utils import timezone
 
 from attendance.models import AlertLog
-from cameras.models import Camera, DashboardLayout, Zone
+from cameras.models import Camera, DashboardLayout, DashboardSlot, Zone
 from detection.selectors import recent_alerts, unreviewed_alert_count
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from accounts.models import User
 
 
 @dataclass
@@ -26,14 +32,14 @@ class Tile:
     positions: list[int] = field(default_factory=list)
 
 
-def layouts():
+def layouts() -> QuerySet[DashboardLayout]:
     return DashboardLayout.objects.order_by("-is_default", "name")
 
 
-def zones_by_camera(tiles: list[Tile]) -> dict[str, list[dict]]:
+def zones_by_camera(tiles: list[Tile]) -> dict[str, list[dict[str, Any]]]:
     """The zones and masks of the cameras on the grid, by slug, for drawing over their tiles."""
     slugs = [t.camera.slug for t in tiles if t.camera is not None]
-    zones: dict[str, list[dict]] = {slug: [] for slug in slugs}
+    zones: dict[str, list[dict[str, Any]]] = {slug: [] for slug in slugs}
     for zone in Zone.objects.filter(camera__slug__in=slugs).select_related("camera").order_by("kind", "name"):
         zones[zone.camera.slug].append({"name": zone.name, "kind": zone.kind, "points": zone.points})
     return zones
@@ -50,7 +56,7 @@ def grid_for(layout: DashboardLayout | None) -> tuple[int, int, list[Tile]]:
         return columns, max(1, math.ceil(len(cameras) / columns)), tiles
     columns, rows = layout.columns, layout.rows
     slots = [s for s in layout.slots.select_related("camera__status").all() if s.position < layout.capacity]
-    by_camera: dict[int, list] = {}
+    by_camera: dict[int, list[DashboardSlot]] = {}
     for slot in slots:
         if slot.camera.enabled:
             by_camera.setdefault(slot.camera_id, []).append(slot)
@@ -74,13 +80,13 @@ def grid_for(layout: DashboardLayout | None) -> tuple[int, int, list[Tile]]:
     return columns, rows, tiles
 
 
-def playback_link(slug: str | None, at) -> str | None:
+def playback_link(slug: str | None, at: datetime | None) -> str | None:
     if not slug or at is None:
         return None
     return f"{reverse('playback:page')}?camera={slug}&at={at.isoformat().replace('+', '%2B')}"
 
 
-def alerts_feed(user, *, with_employee_alerts: bool, limit: int = 20) -> dict:
+def alerts_feed(user: User, *, with_employee_alerts: bool, limit: int = 20) -> dict[str, Any]:
     """The alerts menu when a page opens: the user's unreviewed alerts (their count is the
     badge) and recent employee alerts (later ones arrive over the dashboard socket).
     Employee alerts name people: attendance is for admins only."""

@@ -16,9 +16,21 @@ import logging.config
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
+
+    from cameras.frames import Frame
+    from pipeline.detect_stream import FrameSink
+    from pipeline.reports import ReportSender
+    from pipeline.specs import CameraSpec
 
 # What the forkserver imports once, before it forks any capture process.
 CAPTURE_PRELOAD = [
@@ -41,18 +53,18 @@ class CaptureConfig:
 
     recordings_root: str
     redis_url: str = ""
-    channel_layer: dict = field(default_factory=dict)  # CHANNEL_LAYERS["default"]["CONFIG"] when Redis
-    logging: dict = field(default_factory=dict)
+    channel_layer: dict[str, Any] = field(default_factory=dict)  # CHANNEL_LAYERS["default"]["CONFIG"] when Redis
+    logging: dict[str, Any] = field(default_factory=dict)
 
 
-def configure_logging(config: dict) -> None:
+def configure_logging(config: dict[str, Any]) -> None:
     try:
         logging.config.dictConfig(config)
     except Exception:  # a handler that needs Django: plain lines to stderr then
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def frame_sink(spec, frame_queues: dict):
+def frame_sink(spec: CameraSpec, frame_queues: dict[str, Queue[Frame]]) -> FrameSink | None:
     """Where this camera's sampled frames go: the detector's queue when AI is on, the face
     recogniser's when attendance is, both, or nowhere (then nothing is decoded at all)."""
     from core import metrics
@@ -76,12 +88,12 @@ class StopCheck:
     too dear before every packet (bench/README.md, "The live relay's check for viewers") for
     an answer that only needs to come within a fraction of a second."""
 
-    def __init__(self, *, every_s: float = 0.1, clock=time.monotonic):
+    def __init__(self, *, every_s: float = 0.1, clock: Callable[[], float] = time.monotonic):
         self.every_s = every_s
         self.clock = clock
         self._next = 0.0
 
-    def __call__(self, stop, parent: int, sender) -> bool:
+    def __call__(self, stop: Event, parent: int, sender: ReportSender) -> bool:
         now = self.clock()
         if now < self._next:
             return False
@@ -89,7 +101,13 @@ class StopCheck:
         return stop.is_set() or os.getppid() != parent or sender.broken
 
 
-def main(spec, stop, reports, config: CaptureConfig, frame_queues: dict | None = None) -> None:
+def main(
+    spec: CameraSpec,
+    stop: Event,
+    reports: Connection,
+    config: CaptureConfig,
+    frame_queues: dict[str, Queue[Frame]] | None = None,
+) -> None:
     """A capture process: record `spec`'s camera until `stop` is set, SIGTERM, or its
     supervisor dies (a SIGKILLed runworkers must not leave cameras recorded twice once
     another host takes them over). `reports` is this process's end of its pipe;
@@ -154,7 +172,7 @@ def main(spec, stop, reports, config: CaptureConfig, frame_queues: dict | None =
         reports.close()
 
 
-def _wait_unopened(spec, stop, reports, sender) -> None:
+def _wait_unopened(spec: CameraSpec, stop: Event, reports: Connection, sender: ReportSender) -> None:
     """A camera whose credentials cannot be decrypted: opening it without them would only
     be refused, and exiting would make the supervisor restart us in a loop. Say why once
     and wait to be stopped (a key or password put right gives a new spec, so a restart)."""

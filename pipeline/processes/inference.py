@@ -6,22 +6,30 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from core.redis_client import redis_client
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
+    from detection.selectors import CameraAI
 
 log = logging.getLogger("detection.stage")
 
 
-def detector_options_from_settings(settings) -> tuple[str, dict]:
-    """The backend name and create_detector() options that settings (DETECTOR_*) ask for."""
+def detector_options_from_settings(settings: Any) -> tuple[str, dict[str, Any]]:
+    """The backend name and create_detector() options that settings (DETECTOR_*) ask for.
+    `settings`: django.conf.settings, or a stand-in with the DETECTOR_* names (tests)."""
     from core.model_scores import score_defaults
     from detection.backends import input_size_options
 
     confidence = settings.DETECTOR_CONFIDENCE
     if confidence is None:
         confidence = score_defaults(settings.DETECTOR_BACKEND, settings.DETECTOR_MODEL, settings.MODELS_DIR).min_score
-    options = {
+    options: dict[str, Any] = {
         "device": settings.DETECTOR_DEVICE,
         "confidence": confidence,
         "max_batch": settings.DETECTOR_BATCH,
@@ -39,7 +47,13 @@ def detector_options_from_settings(settings) -> tuple[str, dict]:
     return settings.DETECTOR_BACKEND, options
 
 
-def main(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, status_every_s: float = 5.0) -> None:
+def main(
+    frames_queue: Any,  # a multiprocessing Queue of cameras.frames.Frame
+    stop: Event,
+    camera_ids: list[int] | None = None,
+    metrics_every_s: float = 60.0,
+    status_every_s: float = 5.0,
+) -> None:
     """An inference process (started with "spawn" by runworkers): detect on the frames of
     ``frames_queue`` (cameras.frames.Frame, put there by the capture processes'
     ProcessQueueSink) until ``stop`` (a multiprocessing Event) is set, SIGTERM, or the
@@ -92,7 +106,7 @@ def main(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, sta
 
     cameras: dict[int, Camera] = {}
 
-    def load_settings():
+    def load_settings() -> dict[int, CameraAI]:
         drop_stale_connections()  # a long-lived process: reconnect if the database went away
         latest = camera_ai_settings(camera_ids)
         # The rows the event writes refer to (re-read: a camera's slug can change).
@@ -122,7 +136,7 @@ def main(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, sta
         # scores say it is real (detection.track_events).
         tracker_factory=partial(ByteTracker, high=options["confidence"], new=options["confidence"]),
     )
-    status = None
+    status: Callable[[], None] | None = None
     if settings.REDIS_URL:
         import socket
 
@@ -131,7 +145,7 @@ def main(frames_queue, stop, camera_ids=None, metrics_every_s: float = 60.0, sta
         client = redis_client(settings.REDIS_URL)
         host, pid = socket.gethostname(), os.getpid()
 
-        def status():
+        def status() -> None:
             try:
                 publish_detector_status(
                     client,

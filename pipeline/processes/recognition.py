@@ -17,6 +17,14 @@ import logging
 import queue
 import signal
 import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
+    from attendance.recognition.stage import RecognitionStage
 
 log = logging.getLogger("ainvr.attendance")
 
@@ -25,7 +33,12 @@ CONNECTION_CHECK_SECONDS = 60.0
 EXIT_BACKEND_UNAVAILABLE = 2
 
 
-def main(frames_queue, stop, camera_ids: list[int] | None = None, options: dict | None = None) -> None:
+def main(
+    frames_queue: Any,  # a multiprocessing Queue of cameras.frames.Frame
+    stop: Event,
+    camera_ids: list[int] | None = None,
+    options: dict[str, Any] | None = None,
+) -> None:
     """Run recognition until `stop` (a multiprocessing Event) is set or SIGTERM. `options`
     override RecognitionConfig fields (e.g. {"absence_seconds": 30}). The process exits
     with status 2 when the face backend cannot load (its one-line reason is logged): a
@@ -53,12 +66,17 @@ def main(frames_queue, stop, camera_ids: list[int] | None = None, options: dict 
     run(stage, frames_queue, stop)
 
 
-def build_stage(*, camera_ids=None, options=None, clock=None):
+def build_stage(
+    *,
+    camera_ids: Iterable[int] | None = None,
+    options: dict[str, Any] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> RecognitionStage:
     from attendance.recognition.backend import face_backend_from_settings, roster_matcher_for
     from attendance.recognition.stage import RecognitionConfig, RecognitionStage
 
     backend = face_backend_from_settings()
-    extra = {"clock": clock} if clock is not None else {}
+    extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
     return RecognitionStage(
         backend=backend,
         matcher=roster_matcher_for(backend),
@@ -68,7 +86,13 @@ def build_stage(*, camera_ids=None, options=None, clock=None):
     )
 
 
-def run(stage, frames_queue, stop, *, monotonic=time.monotonic) -> None:
+def run(
+    stage: RecognitionStage,
+    frames_queue: Any,  # get(timeout=) raising queue.Empty: a multiprocessing or queue.Queue
+    stop: Event,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> None:
     """Feed frames to `stage` until `stop` is set; the clock-driven work (absences, flushes,
     midnight upkeep) runs at least every IDLE_WAIT_SECONDS even when no frame comes."""
     from django.db import connections
