@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from django.utils import timezone
 
@@ -45,10 +45,13 @@ from detection.selectors import CameraAI
 from detection.status import StageMetrics
 from detection.track_events import EventStore, OpenEvent, TrackEvents
 
-if TYPE_CHECKING:
-    from pipeline.live.channel import RedisLiveChannel
-
 log = logging.getLogger("detection.stage")
+
+
+class DetectionPublisher(Protocol):
+    """Where the overlay messages go (the live relay's channel, passed in by the process)."""
+
+    def publish_detections(self, slug: str, payload: dict[str, Any]) -> None: ...
 
 
 @dataclass
@@ -78,7 +81,7 @@ class InferenceStage:
     (multiprocessing.Queue or queue.Queue) carrying cameras.frames.Frame.
     camera_settings: returns {camera id: CameraAI}; called every ``refresh_s``.
     store: where events are written (detection.services.ObjectEventStore).
-    publisher: has ``publish_detections(slug, payload)`` (pipeline.live.relay.RedisLiveChannel),
+    publisher: a DetectionPublisher (the live relay's Redis channel, pipeline.live.channel),
     or None for no overlays (offline runs, tests).
     """
 
@@ -89,7 +92,7 @@ class InferenceStage:
         detector: Detector,
         camera_settings: Callable[[], dict[int, CameraAI]],
         store: EventStore,
-        publisher: RedisLiveChannel | None = None,
+        publisher: DetectionPublisher | None = None,
         batch_size: int = 4,
         batch_ms: float = 50,
         lost_after: timedelta = timedelta(seconds=5),
