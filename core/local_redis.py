@@ -28,6 +28,8 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 
+from core.pids import pid_alive
+
 log = logging.getLogger("ainvr.local_redis")
 PIDFILE, LOGFILE = "redis.pid", "redis.log"
 
@@ -128,19 +130,6 @@ def _major(binary: str) -> str:
     return "x"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (our own child, not reaped yet) has exited too
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def _is_redis(pid: int) -> bool:
     """False when /proc says PID runs something else: a pid file can outlive its server, and its pid be reused."""
     try:
@@ -210,7 +199,7 @@ def stop(dir: str | Path, pid: int | None = None, timeout: float = 10) -> bool:
     if pid is None:
         with contextlib.suppress(OSError, ValueError):
             pid = int((Path(dir) / PIDFILE).read_text())
-    if pid is None or not _alive(pid) or not _is_redis(pid):
+    if pid is None or not pid_alive(pid) or not _is_redis(pid):
         return False
     log.info("stopping the Redis we started (pid %s)", pid)
     try:
@@ -218,7 +207,7 @@ def stop(dir: str | Path, pid: int | None = None, timeout: float = 10) -> bool:
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + timeout
-    while _alive(pid):
+    while pid_alive(pid):
         if time.monotonic() > deadline:
             log.warning("Redis (pid %s) did not stop within %g s: killing it", pid, timeout)
             with contextlib.suppress(ProcessLookupError):

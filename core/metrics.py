@@ -16,6 +16,8 @@ from pathlib import Path
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from core.pids import pid_alive
+
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 FRAMES_IN = Counter("ainvr_frames_in", "Frames decoded from a camera's detect stream.", ["camera"])
@@ -126,7 +128,7 @@ def clean_multiprocess_dir(path: str | Path | None = None) -> int:
     deleted = 0
     for file in path.glob("*.db"):
         pid = file.stem.rsplit("_", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             file.unlink(missing_ok=True)
             deleted += 1
     return deleted
@@ -139,13 +141,3 @@ def process_died(pid: int) -> None:
 
     if os.environ.get(ENV):
         multiprocess.mark_process_dead(pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

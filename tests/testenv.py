@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from core import local_redis
+from core.pids import pid_alive
 
 # One database name per test run (pytest-django prefixes it with test_), so two runs on
 # one machine never drop each other's database.
@@ -48,21 +49,11 @@ def _postgres_usable() -> bool:
             names = [r[0] for r in db.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test_ainvr_%%'")]
             for name in names:
                 pid = name.rsplit("_", 1)[-1]
-                if pid.isdigit() and not _pid_alive(int(pid)):
+                if pid.isdigit() and not pid_alive(int(pid)):
                     db.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         return True
     except Exception:
         return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def start_private_redis(workdir: Path) -> tuple[subprocess.Popen, int]:

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from cameras.models import CameraLease, WorkerHost
+from core.pids import pid_alive
 
 log = logging.getLogger("ainvr.workers")
 
@@ -120,17 +121,6 @@ def predecessor_gone(row: WorkerHost, me: Identity, *, now: datetime, ttl: timed
     if row.heartbeat_at < now - ttl:
         return True  # silent for a whole lease: dead, or fenced (it stopped writing)
     return row.machine == me.machine and lock_held and (row.pid == me.pid or not pid_alive(row.pid))
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process `pid` runs on this machine (in this pid namespace)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 def heartbeat(me: Identity, *, now: datetime, ttl: timedelta) -> bool:
