@@ -37,10 +37,10 @@ from core.periodic import one_host_at_a_time
 from pipeline.cluster import hosts, leases
 from pipeline.cluster.fencing import Fence
 from pipeline.cluster.membership import Membership
-from pipeline.forkserver import ProcessHandle, WorkerProcess, start_worker_server, worker_context
+from pipeline.forkserver import ProcessHandle
 from pipeline.report_writer import apply_report
 from pipeline.reports import Report, drain
-from pipeline.restarts import FLAP_MESSAGE, FLAP_RESTARTS, Supervised, WorkerHandle
+from pipeline.restarts import FLAP_MESSAGE, Supervised, WorkerHandle
 from pipeline.specs import CameraSpec
 from recordings.reconcile import reconcile_camera
 
@@ -48,8 +48,6 @@ if TYPE_CHECKING:
     from pipeline.stage_pool import StagePool
 
 log = logging.getLogger("ainvr.workers")
-
-__all__ = ["FLAP_RESTARTS", "ProcessHandle", "Supervisor", "WorkerProcess", "start_worker_server", "worker_context"]
 
 # A file nobody wrote to for a segment's length plus this is finished or abandoned: the
 # supervisor then reconciles a camera it took over (a writer touches its file every second).

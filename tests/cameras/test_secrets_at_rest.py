@@ -19,10 +19,11 @@ from cameras import secrets
 from cameras.models import Camera
 from cameras.selectors import stream_url_for_worker
 from cameras.services import save_camera
+from pipeline.forkserver import ProcessHandle
 from pipeline.processes.capture import CaptureConfig
 from pipeline.reports import StatusReport, drain
 from pipeline.specs import CameraSpec, CameraStates
-from pipeline.supervisor import ProcessHandle, camera_spec
+from pipeline.supervisor import camera_spec
 from tests.conftest import CAMERA_PASSWORD, CAMERA_USERNAME
 
 OLD_KEY = Fernet.generate_key().decode()

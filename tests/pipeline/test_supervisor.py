@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from cameras.models import Camera, CameraLease
 from cameras.services import save_camera
-from pipeline.supervisor import FLAP_RESTARTS, Supervisor
+from pipeline.restarts import FLAP_RESTARTS
+from pipeline.supervisor import Supervisor
 
 
 class FakeProcess:

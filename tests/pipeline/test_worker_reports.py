@@ -10,10 +10,11 @@ import time
 import pytest
 
 from cameras.models import CameraState, CameraStatus
+from pipeline.forkserver import ProcessHandle
 from pipeline.processes.capture import CaptureConfig
 from pipeline.reports import ReportSender, SegmentReport, StatusReport, drain
 from pipeline.specs import CameraSpec, CameraStates
-from pipeline.supervisor import ProcessHandle, Supervisor
+from pipeline.supervisor import Supervisor
 from recordings.models import Segment
 from tests.media import make_clip
 
