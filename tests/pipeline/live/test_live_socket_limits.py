@@ -45,9 +45,9 @@ class Sockets:
         """(accepted and kept open, close code or None)."""
         communicator = WebsocketCommunicator(application, "/ws/live/gate/", headers=headers_for(client))
         connected, code = await communicator.connect(timeout=TIMEOUT)
+        self.stack.push_async_callback(communicator.disconnect, 1000, TIMEOUT)  # refused ones too
         if not connected:
             return False, code
-        self.stack.push_async_callback(communicator.disconnect, 1000, TIMEOUT)
         # A refusal comes as a close right after the accept; an accepted socket stays quiet.
         if await communicator.receive_nothing(timeout=0.3):
             return True, None
